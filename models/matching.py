@@ -1,0 +1,314 @@
+"""Purpose-aware two-sided scoring and explanations, pure: vectors and profile fields in,
+scores and reasons out. The service layer finds candidates (FAISS) and hands them here.
+
+Each purpose says which organizations are candidates and what makes a good fit
+(DESIGN.md, "Purposes"). Scores combine features that each lie in [0, 1]-ish ranges:
+
+- topic: cosine of the overall texts (what both do);
+- complement: the query's needs against the candidate's offers and the candidate's needs
+  against the query's offers, averaged over the directions both sides filled in - the score
+  says how well each side fits the other, not only how similar they are;
+- demand / channel (buyer): the query's offers against the candidate's needs, and the
+  candidate's offers (its channels, services) against the query's needs;
+- market: the query's target markets served by the candidate (country or markets);
+- language: languages both can work in (overseas);
+- cluster / industry / kind fit: context that coordinators use.
+
+The weights here are the hand-set fallback; a learned re-ranker can replace `score`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import numpy as np
+
+Purpose = Literal["partner", "buyer", "overseas", "academia"]
+PURPOSES: tuple[str, ...] = get_args(Purpose)
+Lang = Literal["en", "ja"]
+
+BUYER_KIND_FIT: dict[str, float] = {"trading_company": 1.0, "firm": 0.6, "other": 0.3}
+CANDIDATE_KINDS: dict[str, frozenset[str] | None] = {
+    "partner": None,
+    "overseas": None,
+    "buyer": frozenset(BUYER_KIND_FIT),
+    "academia": frozenset({"university", "research_institute"}),
+}
+
+WEIGHTS: dict[str, dict[str, float]] = {
+    "partner": {
+        "topic": 0.45,
+        "complement": 0.40,
+        "industry": 0.05,
+        "cluster": 0.05,
+        "kind_fit": 0.05,
+    },
+    "overseas": {
+        "topic": 0.40,
+        "complement": 0.35,
+        "language": 0.10,
+        "industry": 0.05,
+        "market": 0.10,
+    },
+    "buyer": {"demand": 0.45, "topic": 0.15, "channel": 0.10, "market": 0.15, "kind_fit": 0.15},
+    "academia": {"research": 0.50, "topic": 0.40, "cluster": 0.05, "kind_fit": 0.05},
+}
+
+
+@dataclass
+class Party:
+    """One side of a match: the fields scoring needs and the facet vectors (L2-normalised;
+    `offers` / `needs` are None when the profile leaves them empty)."""
+
+    key: int
+    kind: str
+    country: str | None = None
+    cluster: str | None = None
+    industries: Sequence[str] = ()
+    markets: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    all: np.ndarray | None = None
+    offers: np.ndarray | None = None
+    needs: np.ndarray | None = None
+
+
+@dataclass
+class Scored:
+    key: int
+    score: float
+    features: dict[str, float] = field(default_factory=dict)
+
+
+def candidate_kinds(purpose: Purpose, requested: Sequence[str] | None) -> frozenset[str] | None:
+    """Kinds that may be returned for a purpose, narrowed by a caller's filter. An empty
+    set means the filter excludes every candidate the purpose allows."""
+    allowed = CANDIDATE_KINDS[purpose]
+    if not requested:
+        return allowed
+    wanted = frozenset(requested)
+    return wanted if allowed is None else wanted & allowed
+
+
+def _cos(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return float(np.clip(np.dot(a, b), -1.0, 1.0))
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def _overlap(a: Sequence[str], b: Sequence[str]) -> float:
+    if not a or not b:
+        return 0.0
+    sa, sb = {x.casefold() for x in a}, {x.casefold() for x in b}
+    return len(sa & sb) / min(len(sa), len(sb))
+
+
+def features(q: Party, c: Party, purpose: Purpose) -> dict[str, float]:
+    """The features of candidate `c` for query `q`. Missing facets fall back to the overall
+    text, discounted, so profiles without offers/needs still rank sensibly."""
+    topic = _cos(q.all, c.all) or 0.0
+    need_offer = _cos(q.needs, c.offers)
+    offer_need = _cos(q.offers, c.needs)
+    f: dict[str, float] = {"topic": topic}
+    if need_offer is not None:
+        f["need_offer"] = need_offer
+    if offer_need is not None:
+        f["offer_need"] = offer_need
+    complement = _mean([need_offer, offer_need])
+    f["complement"] = complement if complement is not None else 0.8 * topic
+    f["industry"] = _overlap(q.industries, c.industries)
+    f["cluster"] = 1.0 if q.cluster and c.cluster and q.cluster == c.cluster else 0.0
+    served = {c.country, *c.markets} - {None}
+    f["market"] = (len(set(q.markets) & served) / len(set(q.markets))) if q.markets else 0.0
+    f["language"] = 1.0 if set(q.languages) & set(c.languages) else 0.0
+    if purpose == "buyer":
+        demand = offer_need
+        if demand is None:
+            demand = _mean([_cos(q.offers, c.all), _cos(q.all, c.needs)])
+        f["demand"] = demand if demand is not None else 0.7 * topic
+        f["channel"] = need_offer if need_offer is not None else 0.0
+        f["kind_fit"] = BUYER_KIND_FIT.get(c.kind, 0.0)
+    elif purpose == "academia":
+        research = need_offer if need_offer is not None else _cos(q.needs, c.all)
+        f["research"] = research if research is not None else 0.8 * topic
+        f["kind_fit"] = 1.0 if q.kind not in CANDIDATE_KINDS["academia"] else 0.5  # type: ignore[operator]
+    else:
+        # Industry-academia and firm-firm pairs are what cluster programmes broker.
+        f["kind_fit"] = 1.0 if q.kind != c.kind or q.kind == "firm" else 0.5
+    return f
+
+
+def score(f: dict[str, float], purpose: Purpose) -> float:
+    return sum(w * f.get(name, 0.0) for name, w in WEIGHTS[purpose].items())
+
+
+def rank(q: Party, candidates: Sequence[Party], purpose: Purpose, k: int) -> list[Scored]:
+    scored = []
+    for c in candidates:
+        f = features(q, c, purpose)
+        scored.append(Scored(c.key, score(f, purpose), f))
+    scored.sort(key=lambda s: (-s.score, s.key))
+    return scored[:k]
+
+
+# ---------------------------------------------------------------------------------------
+# Explanations
+
+
+@dataclass(frozen=True)
+class ItemMatch:
+    query_item: str
+    candidate_item: str
+    similarity: float
+
+
+def best_item_match(
+    q_items: Sequence[str],
+    q_vecs: np.ndarray | None,
+    c_items: Sequence[str],
+    c_vecs: np.ndarray | None,
+) -> ItemMatch | None:
+    """The closest pair between two lists of embedded items (e.g. needs vs offers)."""
+    if not q_items or not c_items or q_vecs is None or c_vecs is None:
+        return None
+    sims = q_vecs @ c_vecs.T
+    i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
+    return ItemMatch(q_items[int(i)], c_items[int(j)], float(sims[i, j]))
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    text: str
+    weight: float
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+_TEXTS: dict[str, dict[Lang, str]] = {
+    "need_offer": {
+        "en": "Your need “{q}” ↔ their offer “{c}”",
+        "ja": "貴社のニーズ「{q}」↔ 先方の提供「{c}」",
+    },
+    "offer_need": {
+        "en": "Their need “{c}” ↔ your offer “{q}”",
+        "ja": "先方のニーズ「{c}」↔ 貴社の提供「{q}」",
+    },
+    "topic": {
+        "en": "Similar activities (similarity {s:.2f})",
+        "ja": "事業・研究内容が近い（類似度 {s:.2f}）",
+    },
+    "industry": {"en": "Shared industries: {v}", "ja": "共通の分野: {v}"},
+    "cluster": {"en": "Same cluster: {v}", "ja": "同じクラスター: {v}"},
+    "market": {"en": "Serves your target markets: {v}", "ja": "貴社の目標市場に対応: {v}"},
+    "language": {"en": "Common working languages: {v}", "ja": "共通の業務言語: {v}"},
+    "kind": {"en": "A {v} — a sales channel", "ja": "{v}（販路）"},
+}
+
+_KIND_LABEL: dict[Lang, dict[str, str]] = {
+    "en": {"trading_company": "trading company", "firm": "firm"},
+    "ja": {"trading_company": "商社", "firm": "企業"},
+}
+
+# Which features a purpose's reasons draw on; a feature below its floor is not a reason.
+_FLOORS = {
+    "need_offer": 0.25,
+    "offer_need": 0.25,
+    "topic": 0.2,
+    "industry": 0.01,
+    "cluster": 0.5,
+    "market": 0.01,
+    "language": 0.5,
+}
+
+
+def explain(
+    q: Party,
+    c: Party,
+    f: dict[str, float],
+    purpose: Purpose,
+    *,
+    need_offer: ItemMatch | None = None,
+    offer_need: ItemMatch | None = None,
+    lang: Lang = "en",
+    limit: int = 3,
+) -> list[Reason]:
+    """The reasons behind a score, strongest contribution first. Item matches (which of the
+    query's needs meets which of the candidate's offers) name the actual items."""
+    weights = WEIGHTS[purpose]
+    out: list[Reason] = []
+
+    def add(code: str, contribution: float, detail: dict[str, object], **fmt: object) -> None:
+        out.append(Reason(code, _TEXTS[code][lang].format(**fmt), round(contribution, 4), detail))
+
+    complement_w = weights.get("complement", 0.0) / 2 + weights.get("research", 0.0)
+    if need_offer and need_offer.similarity >= _FLOORS["need_offer"]:
+        w = complement_w + weights.get("channel", 0.0)
+        add(
+            "need_offer",
+            w * need_offer.similarity,
+            {
+                "query_item": need_offer.query_item,
+                "candidate_item": need_offer.candidate_item,
+                "similarity": round(need_offer.similarity, 4),
+            },
+            q=need_offer.query_item,
+            c=need_offer.candidate_item,
+        )
+    if offer_need and offer_need.similarity >= _FLOORS["offer_need"]:
+        w = weights.get("complement", 0.0) / 2 + weights.get("demand", 0.0)
+        add(
+            "offer_need",
+            w * offer_need.similarity,
+            {
+                "query_item": offer_need.query_item,
+                "candidate_item": offer_need.candidate_item,
+                "similarity": round(offer_need.similarity, 4),
+            },
+            q=offer_need.query_item,
+            c=offer_need.candidate_item,
+        )
+    if f["topic"] >= _FLOORS["topic"]:
+        add(
+            "topic",
+            weights.get("topic", 0.0) * f["topic"],
+            {"similarity": round(f["topic"], 4)},
+            s=f["topic"],
+        )
+    shared = sorted(
+        {x for x in q.industries if x.casefold() in {y.casefold() for y in c.industries}}
+    )
+    if shared:
+        add(
+            "industry",
+            weights.get("industry", 0.02) * f["industry"],
+            {"values": shared},
+            v=", ".join(shared[:4]),
+        )
+    if f["cluster"] >= _FLOORS["cluster"] and c.cluster:
+        add("cluster", weights.get("cluster", 0.02), {"value": c.cluster}, v=c.cluster)
+    served = sorted(set(q.markets) & ({c.country, *c.markets} - {None}))
+    if served and purpose in ("buyer", "overseas"):
+        add(
+            "market",
+            weights.get("market", 0.0) * f["market"],
+            {"values": served},
+            v=", ".join(served[:6]),
+        )
+    common = sorted(set(q.languages) & set(c.languages))
+    if common and purpose == "overseas":
+        add("language", weights["language"], {"values": common}, v=", ".join(common))
+    if purpose == "buyer" and c.kind == "trading_company":
+        add(
+            "kind",
+            weights["kind_fit"] * f["kind_fit"],
+            {"value": c.kind},
+            v=_KIND_LABEL[lang][c.kind],
+        )
+    out.sort(key=lambda r: -r.weight)
+    return out[:limit]
