@@ -1,0 +1,181 @@
+"""The FastAPI application: `create_app()` wires settings, database, engine, routes, error
+handling and the offline documentation page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from models.encoders import Encoder, SentenceTransformerEncoder
+from service import jobs, matching, ops, profiles
+from service.db import make_engine, make_sessionmaker, transaction, upgrade
+from service.engine import Engine
+from service.errors import PROBLEM_JSON, TYPE_BASE, ClusterMatchError, field_path
+from service.settings import Settings
+
+log = logging.getLogger("clustermatch.app")
+
+
+def problem_response(exc: ClusterMatchError, instance: str | None = None) -> JSONResponse:
+    return JSONResponse(exc.problem(instance), status_code=exc.status, media_type=PROBLEM_JSON)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ClusterMatchError)
+    async def _domain(request: Request, exc: ClusterMatchError) -> JSONResponse:
+        return problem_response(exc, request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": field_path(e.get("loc", ())), "reason": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        body = {
+            "type": TYPE_BASE + "validation-failed",
+            "title": "Validation failed",
+            "status": 422,
+            "detail": "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5]),
+            "instance": request.url.path,
+            "errors": errors,
+        }
+        return JSONResponse(body, status_code=422, media_type=PROBLEM_JSON)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
+        body = {
+            "type": "about:blank",
+            "title": title,
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
+        return JSONResponse(
+            body,
+            status_code=exc.status_code,
+            media_type=PROBLEM_JSON,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem_response(
+            ClusterMatchError("an unexpected error occurred; it was logged"), request.url.path
+        )
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI served from the package's own assets: the docs work with no internet."""
+    import fastapi_offline
+
+    static = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/static/docs", StaticFiles(directory=static), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="ClusterMatch API",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon.png",
+        )
+
+
+def create_app(settings: Settings | None = None, encoder: Encoder | None = None) -> FastAPI:
+    """Build the app. `encoder` replaces the configured model (tests use a fast stand-in)."""
+    settings = settings or Settings()
+    ops.configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = make_engine(settings.resolved_database_url)
+        await asyncio.to_thread(upgrade, db)
+        sessions = make_sessionmaker(db)
+        model = encoder or await asyncio.to_thread(
+            SentenceTransformerEncoder, settings.model, threads=settings.encoder_threads
+        )
+        engine = Engine(
+            model,
+            sessions,
+            settings.index_dir,
+            hnsw_threshold=settings.hnsw_threshold,
+            batch_size=settings.encode_batch_size,
+        )
+        app.state.sessions = sessions
+        app.state.engine = engine
+        app.state.jobs = jobs.Jobs(sessions)
+        app.state.jobs.fail_interrupted()
+        if settings.bootstrap_admin_key:
+            from service.auth import ensure_key
+
+            with transaction(sessions) as s:
+                ensure_key(s, "admin", settings.bootstrap_admin_key, "bootstrap")
+        # Reconcile in the background: /healthz answers at once, /readyz when done.
+        loader = threading.Thread(target=engine.reconcile, name="reconcile", daemon=True)
+        loader.start()
+        stop = asyncio.Event()
+        saver = asyncio.create_task(_autosave(engine, settings.index_save_interval_s, stop))
+        app.state.loader = loader
+        try:
+            yield
+        finally:
+            stop.set()
+            saver.cancel()
+            with suppress(asyncio.CancelledError):
+                await saver
+            app.state.jobs.shutdown()
+            await asyncio.to_thread(loader.join)
+            if engine.dirty:
+                await asyncio.to_thread(engine.save)
+            db.dispose()
+
+    app = FastAPI(
+        title="ClusterMatch",
+        version="0.1.0",
+        summary="Explained partner, buyer and overseas matches for industrial clusters.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.metrics = ops.Metrics()
+    install_error_handlers(app)
+    install_docs(app)
+    app.include_router(ops.router)
+    app.include_router(profiles.router)
+    app.include_router(matching.router)
+    app.include_router(jobs.router)
+    app.add_middleware(
+        ops.RequestMiddleware,
+        metrics=app.state.metrics,  # type: ignore[arg-type]
+        max_body=settings.max_body_bytes,
+    )
+    return app
+
+
+async def _autosave(engine: Engine, interval: float, stop: asyncio.Event) -> None:
+    if interval <= 0:
+        return
+    while not stop.is_set():
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        if engine.dirty and engine.ready:
+            try:
+                await asyncio.to_thread(engine.save)
+            except OSError:
+                log.exception("saving the index failed; it will be retried")

@@ -1,0 +1,127 @@
+"""API keys and roles. Keys are random 256-bit secrets shown once; only their SHA-256 is
+stored (a slow hash adds nothing for secrets of that entropy). Sent as
+`Authorization: Bearer <key>`.
+
+Roles: admin (everything), organizer (profiles and imports, own events), member (bound to
+one profile: edits it and asks for its matches). Contact details are shown only to admins
+and to the member who owns the profile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Literal, get_args
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.errors import Forbidden, Unauthorized
+from service.tables import ApiKeyRow, utcnow
+
+Role = Literal["admin", "organizer", "member"]
+ROLES: tuple[str, ...] = get_args(Role)
+KEY_PREFIX = "cm_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_pk: int
+    role: Role
+    profile_id: str | None = None
+
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def owns(self, profile_id: str) -> bool:
+        return self.role == "member" and self.profile_id == profile_id
+
+    def sees_contact(self, profile_id: str) -> bool:
+        return self.is_admin() or self.owns(profile_id)
+
+    def require(self, *roles: Role) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"this needs the role {' or '.join(roles)}; the key is {self.role}")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(
+    session: Session,
+    role: Role,
+    *,
+    name: str = "",
+    profile_id: str | None = None,
+    secret: str | None = None,
+) -> tuple[ApiKeyRow, str]:
+    """Store a new key and return it with its plaintext (shown once)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role == "member" and not profile_id:
+        raise ValueError("a member key belongs to a profile: give its profile id")
+    prefix = secrets.token_hex(4)
+    key = secret or f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    if secret:
+        prefix = "fixed-" + _digest(secret)[:16]
+    row = ApiKeyRow(
+        prefix=prefix, key_hash=_digest(key), role=role, name=name, profile_id=profile_id
+    )
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def ensure_key(session: Session, role: Role, secret: str, name: str) -> None:
+    """Make sure a key with this exact secret exists (bootstrap for containers)."""
+    if authenticate(session, secret, raise_errors=False) is None:
+        create_key(session, role, name=name, secret=secret)
+
+
+def authenticate(session: Session, key: str, *, raise_errors: bool = True) -> Principal | None:
+    digest = _digest(key)
+    prefix = None
+    if key.startswith(KEY_PREFIX) and key.count("_") >= 2:
+        prefix = key[len(KEY_PREFIX) :].split("_", 1)[0]
+    stmt = select(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))
+    stmt = (
+        stmt.where(ApiKeyRow.prefix == prefix)
+        if prefix
+        else stmt.where(ApiKeyRow.prefix == "fixed-" + digest[:16])
+    )
+    for row in session.scalars(stmt):
+        if hmac.compare_digest(row.key_hash, digest):
+            return Principal(row.pk, row.role, row.profile_id)  # type: ignore[arg-type]
+    if raise_errors:
+        raise Unauthorized("unknown or revoked API key")
+    return None
+
+
+def revoke_key(session: Session, key_pk: int) -> bool:
+    row = session.get(ApiKeyRow, key_pk)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = utcnow()
+    return True
+
+
+def principal(request: Request) -> Principal:
+    """FastAPI dependency: the caller, from the bearer token."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    token = token.strip()
+    if len(token) > 200:
+        raise Unauthorized("unknown or revoked API key")
+    with request.app.state.sessions() as session:
+        found = authenticate(session, token)
+    assert found is not None
+    return found
+
+
+CallerDep = Annotated[Principal, Depends(principal)]

@@ -1,0 +1,271 @@
+"""`clustermatch` command line: serve the API and administer the store.
+
+The commands that write (import, keys, index) work on the database and index directly; a
+server already running on the same data directory picks the changes up at its next start
+(use the HTTP import for a live server)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from service.settings import Settings
+
+app = typer.Typer(
+    help="ClusterMatch: business matching for industrial clusters.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+index_app = typer.Typer(help="The vector index.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(index_app, name="index")
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional here
+    typer.Option(
+        "--data-dir",
+        help="Data directory (default: $CLUSTERMATCH_DATA_DIR or ~/.local/share/clustermatch)",
+    ),
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+@contextmanager
+def _progress() -> Iterator[Any]:
+    with Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total or 1)
+            bar.update(tasks[phase], completed=done, total=total or 1)
+
+        yield update
+
+
+def _open(settings: Settings, *, with_engine: bool = True) -> tuple[Any, Any]:
+    from service.db import make_engine, make_sessionmaker, upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_engine(settings.resolved_database_url)
+    upgrade(db)
+    sessions = make_sessionmaker(db)
+    if not with_engine:
+        return sessions, None
+    from models.encoders import SentenceTransformerEncoder
+    from service.engine import Engine
+
+    err.print(f"loading model {settings.model} ...")
+    encoder = SentenceTransformerEncoder(settings.model, threads=settings.encoder_threads)
+    engine = Engine(
+        encoder,
+        sessions,
+        settings.index_dir,
+        hnsw_threshold=settings.hnsw_threshold,
+        batch_size=settings.encode_batch_size,
+    )
+    with _progress() as progress:
+        engine.reconcile(progress)
+    return sessions, engine
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    data_dir: DataDir = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (each loads the model)")] = 1,
+) -> None:
+    """Start the HTTP API."""
+    import os
+
+    import uvicorn
+
+    if data_dir:
+        os.environ["CLUSTERMATCH_DATA_DIR"] = str(data_dir)
+    uvicorn.run(
+        "service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    format: Annotated[str, typer.Option(help="auto, jsonl or csv")] = "auto",
+    encoding: Annotated[str | None, typer.Option(help="e.g. utf-8, cp932; default: detect")] = None,
+    allow_partial: Annotated[
+        bool, typer.Option(help="Import the valid rows of a file with bad ones")
+    ] = False,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Import profiles from a JSONL or CSV file (UTF-8 / BOM / cp932)."""
+    from service.errors import ValidationFailed
+    from service.import_formats import ImportFormatError, parse_profiles
+    from service.profiles import import_parsed
+
+    settings = _settings(data_dir)
+    if format not in ("auto", "jsonl", "csv"):
+        raise typer.BadParameter("format must be auto, jsonl or csv")
+    try:
+        parsed = parse_profiles(
+            file.read_bytes(),
+            format=format,
+            encoding=encoding,  # type: ignore[arg-type]
+            filename=file.name,
+            max_rows=settings.max_import_rows,
+        )
+    except ImportFormatError as exc:
+        err.print(f"[red]cannot read {file}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    sessions, engine = _open(settings)
+    try:
+        with _progress() as progress:
+            report = import_parsed(
+                engine, sessions, parsed, allow_partial=allow_partial, progress=progress
+            )
+    except ValidationFailed as exc:
+        for e in exc.extra["errors"][:50]:
+            err.print(f"row {e['row']}: {e['field'] or '(row)'}: {e['reason']}")
+        err.print(f"[red]{exc.detail}[/red]")
+        if as_json:
+            print(json.dumps(exc.problem(), ensure_ascii=False))
+        raise typer.Exit(1) from exc
+    out = report.to_dict()
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        err.print(
+            f"{out['rows']} rows: {out['created']} created, {out['updated']} updated, "
+            f"{out['unchanged']} unchanged, {out['rejected']} rejected; "
+            f"{out['encoded_texts']} texts encoded in {out['took_s']} s"
+        )
+
+
+@app.command()
+def demo(data_dir: DataDir = None) -> None:
+    """Load the bundled demo corpus (fictional organizations in ja/en/it/ko)."""
+    from service.profiles import import_file
+
+    settings = _settings(data_dir)
+    path = Path(__file__).parent / "demo" / "profiles.jsonl"
+    sessions, engine = _open(settings)
+    with _progress() as progress:
+        report = import_file(engine, sessions, path.read_bytes(), format="jsonl", progress=progress)
+    err.print(
+        f"demo corpus: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, organizer or member")],
+    name: Annotated[str, typer.Option(help="Who the key is for")] = "",
+    profile_id: Annotated[
+        str | None, typer.Option(help="The profile a member key belongs to")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create an API key and print it (it is shown only once)."""
+    from service.auth import ROLES, create_key
+    from service.db import transaction
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
+    sessions, _ = _open(_settings(data_dir), with_engine=False)
+    try:
+        with transaction(sessions) as s:
+            _, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = None) -> None:
+    """List API keys (never their secrets)."""
+    from sqlalchemy import select
+
+    from service.tables import ApiKeyRow
+
+    sessions, _ = _open(_settings(data_dir), with_engine=False)
+    with sessions() as s:
+        for row in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.pk)):
+            state = "revoked" if row.revoked_at else "active"
+            print(f"{row.pk}\t{row.role}\t{state}\t{row.profile_id or '-'}\t{row.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: int, data_dir: DataDir = None) -> None:
+    """Revoke an API key by its number (see `keys list`)."""
+    from service.auth import revoke_key
+    from service.db import transaction
+
+    sessions, _ = _open(_settings(data_dir), with_engine=False)
+    with transaction(sessions) as s:
+        if not revoke_key(s, key_id):
+            err.print(f"no active key {key_id}")
+            raise typer.Exit(1)
+
+
+@index_app.command("rebuild")
+def index_rebuild(data_dir: DataDir = None) -> None:
+    """Rebuild the vector index from the database (embeddings come from the cache)."""
+    settings = _settings(data_dir)
+    _, engine = _open(settings)
+    with _progress() as progress:
+        summary = engine.reconcile(progress, rebuild=True)
+    err.print(f"rebuilt: {summary}")
+
+
+@index_app.command("status")
+def index_status(data_dir: DataDir = None) -> None:
+    """Show the saved index metadata."""
+    settings = _settings(data_dir)
+    pointer = settings.index_dir / "CURRENT"
+    if not pointer.exists():
+        err.print("no saved index")
+        raise typer.Exit(1)
+    gen = settings.index_dir / pointer.read_text().strip()
+    out: dict[str, Any] = {}
+    for facet in ("all", "offers", "needs"):
+        for meta in sorted((gen / facet).rglob("meta.json")):
+            out[facet] = json.loads(meta.read_text())
+    print(json.dumps(out, indent=2))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`).
+
+Hierarchy (one base class carrying the status code; one handler turns any of them into a
+problem response):
+
+    ClusterMatchError            500  base; never raised directly
+    ├── BadRequest               400  a well-formed request that cannot be served as asked
+    ├── Unauthorized             401  missing or unknown API key
+    ├── Forbidden                403  the key's role may not do this
+    ├── NotFound                 404
+    ├── Conflict                 409
+    ├── PayloadTooLarge          413
+    ├── ValidationFailed         422  payload validation (fields, or rows of an import file)
+    └── ServiceUnavailable       503  not ready yet (index loading)
+
+422 is used only for payload validation; everything else gets its own status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://clustermatch.example/problems/"
+
+
+class ClusterMatchError(Exception):
+    status: ClassVar[int] = 500
+    slug: ClassVar[str] = "internal-error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + self.slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class BadRequest(ClusterMatchError):
+    status, slug, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(ClusterMatchError):
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(ClusterMatchError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ClusterMatchError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ClusterMatchError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(ClusterMatchError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class ValidationFailed(ClusterMatchError):
+    """`errors` is a list of {"field", "reason"} (plus "row" for import files)."""
+
+    status, slug, title = 422, "validation-failed", "Validation failed"
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]], **extra: Any) -> None:
+        super().__init__(detail, errors=errors, **extra)
+
+
+class ServiceUnavailable(ClusterMatchError):
+    status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+def field_path(loc: Sequence[Any]) -> str:
+    """pydantic's location as a field path: ("query", "kind", 0) -> "kind[0]"."""
+    out = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or str(loc[0] if loc else "")

@@ -1,0 +1,65 @@
+"""Settings, read from the environment (prefix `CLUSTERMATCH_`) or a `.env` file.
+Every setting is documented in the README; unsafe values are refused at start."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.encoders import DEFAULT_MODEL
+
+
+def default_data_dir() -> Path:
+    """`$XDG_DATA_HOME/clustermatch`, else `~/.local/share/clustermatch`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "clustermatch"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLUSTERMATCH_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    """SQLAlchemy URL; default: SQLite file `clustermatch.db` in the data directory."""
+    model: str = DEFAULT_MODEL
+    """`use-multilingual-v3` (built in) or any sentence-transformers model folder / name."""
+    encoder_threads: int = Field(default=2, ge=1, le=64)
+    encode_batch_size: int = Field(default=64, ge=1, le=4096)
+    hnsw_threshold: int = Field(default=50_000, ge=1)
+    """Vectors per index at which the exact (flat) index gives way to HNSW."""
+    index_save_interval_s: float = Field(default=30.0, ge=0.0)
+    """How often a changed index is written to disk (it is also written at shutdown and
+    after each import; the database stays the source of truth either way)."""
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest request body (import files included)."""
+    max_import_rows: int = Field(default=100_000, ge=1)
+    sync_import_rows: int = Field(default=2_000, ge=0)
+    """Imports up to this many rows answer at once; larger ones run as a job (202)."""
+    max_k: int = Field(default=100, ge=1, le=1000)
+    max_page_size: int = Field(default=200, ge=1, le=10_000)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    bootstrap_admin_key: str | None = Field(default=None, min_length=32)
+    """If set, an admin key with this exact value exists at startup (for containers)."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("only sqlite:// and postgresql:// URLs are supported")
+        if value is not None and value.startswith("postgresql://"):
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'clustermatch.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

@@ -1,0 +1,126 @@
+"""Matching over HTTP: purposes, filters, exclusions, reasons, and errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import SAMPLE, Api
+
+
+@pytest.fixture
+def loaded(api: Api) -> Api:
+    data = "\n".join(json.dumps(r, ensure_ascii=False) for r in SAMPLE).encode()
+    assert api.post("/v1/profiles/import", content=data, headers=api.h()).status_code == 200
+    return api
+
+
+def _ids(r: dict) -> list[str]:
+    return [x["profile"]["id"] for x in r["results"]]
+
+
+def test_partner_matches_are_ranked_and_explained(loaded: Api) -> None:
+    r = loaded.get("/v1/profiles/jp-1/matches", headers=loaded.h()).json()
+    ids = _ids(r)
+    assert "jp-1" not in ids  # never itself
+    assert "jp-2" not in ids  # same organization (same website host)
+    assert set(ids) == {"it-1", "uni-1", "kr-1"}
+    top = r["results"][0]
+    assert top["profile"]["id"] in {"it-1", "uni-1"}
+    assert r["results"][0]["score"] >= r["results"][-1]["score"]
+    assert top["reasons"] and top["reason"]
+    codes = {x["code"] for res in r["results"] for x in res["reasons"]}
+    assert "need_offer" in codes
+    # the reason names the actual items: jp-1 needs a distributor, it-1 offers one
+    it1 = next(x for x in r["results"] if x["profile"]["id"] == "it-1")
+    no = next(x for x in it1["reasons"] if x["code"] == "need_offer")
+    assert no["detail"]["query_item"] == "distributor in Europe"
+    assert no["detail"]["candidate_item"] == "distributor in Europe"
+    assert "contact" not in top["profile"]
+
+
+def test_purposes_filter_candidates(loaded: Api) -> None:
+    h = loaded.h()
+    academia = loaded.get("/v1/profiles/jp-1/matches?purpose=academia", headers=h).json()
+    assert _ids(academia) == ["uni-1"]
+    buyer = loaded.get("/v1/profiles/jp-1/matches?purpose=buyer", headers=h).json()
+    assert _ids(buyer)[0] == "it-1"
+    assert all(
+        x["profile"]["kind"] in ("firm", "trading_company", "other") for x in buyer["results"]
+    )
+    overseas = loaded.get("/v1/profiles/jp-1/matches?purpose=overseas", headers=h).json()
+    assert set(_ids(overseas)) == {"it-1", "kr-1"}
+    ja = loaded.get("/v1/profiles/jp-1/matches?purpose=buyer&lang=ja", headers=h).json()
+    assert "先方" in ja["results"][0]["reason"] or "商社" in ja["results"][0]["reason"]
+
+
+def test_kind_and_country_filters(loaded: Api) -> None:
+    h = loaded.h()
+    r = loaded.get("/v1/profiles/jp-1/matches", params={"country": "kr"}, headers=h).json()
+    assert _ids(r) == ["kr-1"]
+    r = loaded.get(
+        "/v1/profiles/jp-1/matches",
+        params=[("kind", "university"), ("kind", "trading_company")],
+        headers=h,
+    ).json()
+    assert set(_ids(r)) == {"uni-1", "it-1"}
+    r = loaded.get(
+        "/v1/profiles/jp-1/matches", params={"purpose": "academia", "kind": "firm"}, headers=h
+    ).json()
+    assert r["results"] == []
+    r = loaded.get("/v1/profiles/jp-1/matches", params={"k": 1}, headers=h).json()
+    assert r["count"] == 1
+
+
+def test_search_free_text(loaded: Api) -> None:
+    r = loaded.post(
+        "/v1/search", json={"text": "precision gears supplier"}, headers=loaded.h("member")
+    )
+    assert r.status_code == 200
+    assert _ids(r.json())[0] in {"jp-1", "jp-2"}
+    r = loaded.post(
+        "/v1/search",
+        json={"text": "gears", "purpose": "overseas", "from_country": "JP"},
+        headers=loaded.h(),
+    )
+    assert all(x["profile"]["country"] != "JP" for x in r.json()["results"])
+
+
+def test_matching_errors(loaded: Api) -> None:
+    h = loaded.h()
+    r = loaded.get("/v1/profiles/none/matches", headers=h)
+    assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    for params, field in [
+        ({"k": 0}, "k"),
+        ({"k": 10_000}, "k"),
+        ({"purpose": "x"}, "purpose"),
+        ({"country": "Japan"}, "country"),
+        ({"kind": "alien"}, "kind"),
+    ]:
+        r = loaded.get("/v1/profiles/jp-1/matches", params=params, headers=h)
+        assert r.status_code == 422, (params, r.text)
+        assert r.json()["errors"][0]["field"].startswith(field)
+    r = loaded.post("/v1/search", json={"text": ""}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "text"
+    r = loaded.post("/v1/search", json={"text": "x" * 6000}, headers=h)
+    assert r.status_code == 422
+    r = loaded.post("/v1/search", json={"text": "x", "unknown": 1}, headers=h)
+    assert r.status_code == 422
+    # a member may ask for its own profile's matches only
+    assert loaded.get("/v1/profiles/jp-1/matches", headers=loaded.h("member")).status_code == 200
+    assert loaded.get("/v1/profiles/it-1/matches", headers=loaded.h("member")).status_code == 403
+    # overseas needs a country
+    loaded.post("/v1/profiles", json={"id": "nc", "name": "No Country", "kind": "firm"}, headers=h)
+    r = loaded.get("/v1/profiles/nc/matches?purpose=overseas", headers=h)
+    assert r.status_code == 400
+
+
+def test_updates_and_deletes_reach_the_index(loaded: Api) -> None:
+    h = loaded.h()
+    loaded.delete("/v1/profiles/it-1", headers=h)
+    r = loaded.get("/v1/profiles/jp-1/matches", headers=h).json()
+    assert "it-1" not in _ids(r)
+    loaded.patch("/v1/profiles/kr-1", json={"country": "IT"}, headers=h)
+    r = loaded.get("/v1/profiles/jp-1/matches", params={"country": "IT"}, headers=h).json()
+    assert _ids(r) == ["kr-1"]

@@ -1,0 +1,228 @@
+"""Profiles over HTTP through the ASGI app: CRUD, listing, imports, auth and errors."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import SAMPLE, Api
+
+PROBLEM = "application/problem+json"
+
+
+def _jsonl(rows: list[dict]) -> bytes:
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()
+
+
+def test_create_read_update_delete(api: Api) -> None:
+    r = api.post("/v1/profiles", json=SAMPLE[0], headers=api.h())
+    assert r.status_code == 201, r.text
+    assert r.json()["name"] == "株式会社精密歯車"
+    assert api.post("/v1/profiles", json=SAMPLE[0], headers=api.h()).status_code == 409
+
+    got = api.get("/v1/profiles/jp-1", headers=api.h()).json()
+    assert got["offers"] == ["precision gears", "bearing assembly"]
+    assert got["contact"] == "sales@gear.example.jp"
+
+    r = api.patch("/v1/profiles/jp-1", json={"cluster": "Greater Nagoya"}, headers=api.h())
+    assert r.status_code == 200 and r.json()["cluster"] == "Greater Nagoya"
+    assert r.json()["offers"] == SAMPLE[0]["offers"]
+
+    body = {**SAMPLE[1], "description": "changed"}
+    r = api.put("/v1/profiles/it-1", json=body, headers=api.h())
+    assert r.status_code == 201
+    r = api.put("/v1/profiles/it-1", json={**body, "description": "again"}, headers=api.h())
+    assert r.status_code == 200 and r.json()["description"] == "again"
+
+    assert api.delete("/v1/profiles/jp-1", headers=api.h()).status_code == 204
+    r = api.get("/v1/profiles/jp-1", headers=api.h())
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+    assert api.delete("/v1/profiles/jp-1", headers=api.h()).status_code == 404
+    assert api.app.state.engine.record("jp-1") is None
+
+
+def test_list_filters_and_paging(api: Api) -> None:
+    api.post("/v1/profiles/import", content=_jsonl(SAMPLE), headers=api.h())
+    r = api.get("/v1/profiles", params={"kind": "firm", "limit": 2}, headers=api.h()).json()
+    assert r["total"] == 3 and len(r["items"]) == 2 and r["next_offset"] == 2
+    r2 = api.get(
+        "/v1/profiles", params={"kind": "firm", "limit": 2, "offset": 2}, headers=api.h()
+    ).json()
+    assert r2["next_offset"] is None and len(r2["items"]) == 1
+    ids = {i["id"] for i in r["items"] + r2["items"]}
+    assert ids == {"jp-1", "kr-1", "jp-2"}
+    r = api.get(
+        "/v1/profiles", params=[("country", "jp"), ("kind", "university")], headers=api.h()
+    ).json()
+    assert [i["id"] for i in r["items"]] == ["uni-1"]
+    r = api.get("/v1/profiles", params={"cluster": "TAMA"}, headers=api.h()).json()
+    assert {i["id"] for i in r["items"]} == {"jp-1", "uni-1"}
+
+
+def test_contact_only_for_admin_and_owner(api: Api) -> None:
+    api.post("/v1/profiles", json=SAMPLE[0], headers=api.h())
+    assert "contact" not in api.get("/v1/profiles/jp-1", headers=api.h("organizer")).json()
+    assert api.get("/v1/profiles/jp-1", headers=api.h("member")).json()["contact"]
+    listed = api.get("/v1/profiles", headers=api.h("organizer")).json()["items"]
+    assert all("contact" not in i for i in listed)
+
+
+def test_roles(api: Api) -> None:
+    r = api.post("/v1/profiles", json=SAMPLE[1], headers=api.h("member"))
+    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
+    assert api.post("/v1/profiles", json=SAMPLE[0], headers=api.h("organizer")).status_code == 201
+    # a member edits its own profile, not others'
+    r = api.patch("/v1/profiles/jp-1", json={"description": "x"}, headers=api.h("member"))
+    assert r.status_code == 200
+    api.post("/v1/profiles", json=SAMPLE[1], headers=api.h())
+    assert (
+        api.patch(
+            "/v1/profiles/it-1", json={"description": "x"}, headers=api.h("member")
+        ).status_code
+        == 403
+    )
+    assert api.delete("/v1/profiles/jp-1", headers=api.h("member")).status_code == 403
+
+
+def test_auth_errors(api: Api) -> None:
+    r = api.get("/v1/profiles")
+    assert r.status_code == 401 and r.json()["title"] == "Unauthorized"
+    r = api.get("/v1/profiles", headers={"Authorization": "Bearer cm_nope_nope"})
+    assert r.status_code == 401
+    r = api.get("/v1/profiles", headers={"Authorization": "Basic abc"})
+    assert r.status_code == 401
+
+
+def test_validation_errors_name_the_field(api: Api) -> None:
+    bad = {**SAMPLE[0], "country": "Japan", "kind": "company", "employees": -1}
+    r = api.post("/v1/profiles", json=bad, headers=api.h())
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"country", "kind", "employees"} <= fields
+    r = api.post("/v1/profiles", json={**SAMPLE[0], "description": "x" * 30_000}, headers=api.h())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "description"
+    r = api.post(
+        "/v1/profiles",
+        content=b"{not json",
+        headers={**api.h(), "content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    r = api.put("/v1/profiles/jp-1", json={**SAMPLE[0], "id": "other"}, headers=api.h())
+    assert r.status_code == 400
+    r = api.get("/v1/profiles/" + "x" * 500, headers=api.h())
+    assert r.status_code == 404
+    r = api.get("/v1/profiles", params={"limit": 100000}, headers=api.h())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "limit"
+
+
+def test_body_size_limit(tmp_path, encoder) -> None:
+    from tests.conftest import make_settings, start_api
+
+    for small in start_api(make_settings(tmp_path, max_body_bytes=2048), encoder):
+        r = small.post("/v1/profiles/import", content=b"x" * 5000, headers=small.h())
+        assert r.status_code == 413 and r.headers["content-type"] == PROBLEM
+
+
+def test_import_reports_bad_rows_and_imports_nothing(api: Api) -> None:
+    rows = [SAMPLE[0], {**SAMPLE[1], "kind": "vendor"}, {"id": "x"}]
+    r = api.post("/v1/profiles/import", content=_jsonl(rows), headers=api.h())
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    assert {(e["row"], e["field"]) for e in errors} >= {(2, "kind"), (3, "name")}
+    assert api.get("/v1/profiles", headers=api.h()).json()["total"] == 0
+    r = api.post(
+        "/v1/profiles/import",
+        params={"allow_partial": "true"},
+        content=_jsonl(rows),
+        headers=api.h(),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["report"]["created"] == 1 and r.json()["report"]["rejected"] == 2
+    assert api.get("/v1/profiles", headers=api.h()).json()["total"] == 1
+
+
+def test_reimport_changes_nothing(api: Api) -> None:
+    data = _jsonl(SAMPLE)
+    first = api.post("/v1/profiles/import", content=data, headers=api.h()).json()["report"]
+    assert first["created"] == len(SAMPLE) and first["encoded_texts"] > 0
+    before = api.get("/v1/profiles/jp-1", headers=api.h()).json()
+    again = api.post("/v1/profiles/import", content=data, headers=api.h()).json()["report"]
+    assert again["unchanged"] == len(SAMPLE)
+    assert again["created"] == again["updated"] == again["encoded_texts"] == 0
+    assert api.get("/v1/profiles/jp-1", headers=api.h()).json() == before
+
+
+def test_import_cp932_csv_multipart(api: Api) -> None:
+    csv_text = (
+        "id,名称,種別,国,提供,ニーズ\r\njp-9,株式会社テスト,firm,JP,精密加工、表面処理,販路開拓\r\n"
+    )
+    files = {"file": ("members.csv", csv_text.encode("cp932"), "text/csv")}
+    r = api.post("/v1/profiles/import", files=files, headers=api.h())
+    assert r.status_code == 200, r.text
+    assert r.json()["report"]["encoding"] == "cp932"
+    got = api.get("/v1/profiles/jp-9", headers=api.h()).json()
+    assert got["offers"] == ["精密加工", "表面処理"] and got["name"] == "株式会社テスト"
+
+
+def test_unreadable_import_is_a_clear_error(api: Api) -> None:
+    r = api.post("/v1/profiles/import", content=b"", headers=api.h())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "file"
+    r = api.post(
+        "/v1/profiles/import",
+        content=b"\xff\xfe\x00garbage\x81",
+        params={"encoding": "utf-8"},
+        headers=api.h(),
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    assert "byte offset 0" in r.json()["detail"]
+
+
+def test_large_import_runs_as_a_job_with_progress(tmp_path, encoder) -> None:
+    import time
+
+    from tests.conftest import make_settings, start_api
+
+    rows = [
+        {
+            "id": f"f-{i}",
+            "name": f"Firm {i}",
+            "kind": "firm",
+            "country": "JP",
+            "offers": [f"part {i % 7}"],
+            "needs": [f"service {i % 5}"],
+        }
+        for i in range(40)
+    ]
+    for small in start_api(make_settings(tmp_path, sync_import_rows=10), encoder):
+        r = small.post("/v1/profiles/import", content=_jsonl(rows), headers=small.h())
+        assert r.status_code == 202
+        location = r.headers["location"]
+        for _ in range(500):
+            job = small.get(location, headers=small.h()).json()
+            if job["status"] in ("succeeded", "failed"):
+                break
+            time.sleep(0.02)
+        assert job["status"] == "succeeded", job
+        assert job["report"]["created"] == 40
+        assert job["progress"]["total"] > 0
+        assert small.get(location, headers=small.h("organizer")).status_code == 404
+        assert small.get("/v1/profiles", headers=small.h()).json()["total"] == 40
+
+
+def test_ops_endpoints(api: Api) -> None:
+    assert api.get("/healthz").json() == {"status": "ok"}
+    ready = api.get("/readyz").json()
+    assert ready["status"] == "ready"
+    api.post("/v1/profiles", json=SAMPLE[0], headers=api.h())
+    assert api.get("/readyz").json()["profiles"] == 1
+    metrics = api.get("/metrics").text
+    assert "clustermatch_request_seconds_bucket" in metrics
+    assert 'clustermatch_index_vectors{facet="all"} 1.0' in metrics
+    assert "clustermatch_encoded_texts_total" in metrics
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and "/static/docs/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()
+    assert api.get("/static/docs/swagger-ui-bundle.js").status_code == 200
+    assert api.get("/openapi.json").json()["info"]["title"] == "ClusterMatch"
+    r = api.get("/nope")
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+    assert api.put("/healthz").status_code == 405

@@ -1,0 +1,51 @@
+"""The command line: import with progress and report, keys, index rebuild and status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from models.encoders import HashingEncoder
+from service import cli
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture(autouse=True)
+def fast_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "models.encoders.SentenceTransformerEncoder", lambda *a, **k: HashingEncoder()
+    )
+
+
+def test_import_keys_and_index(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = tmp_path / "p.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in SAMPLE))
+    d = ["--data-dir", str(tmp_path / "d")]
+    r = runner.invoke(cli.app, ["import", str(data), "--json", *d])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["created"] == len(SAMPLE)
+    r = runner.invoke(cli.app, ["import", str(data), "--json", *d])
+    assert json.loads(r.stdout.strip().splitlines()[-1])["unchanged"] == len(SAMPLE)
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({**SAMPLE[0], "id": "z", "kind": "vendor"}))
+    r = runner.invoke(cli.app, ["import", str(bad), *d])
+    assert r.exit_code == 1 and "kind" in r.output
+
+    r = runner.invoke(cli.app, ["keys", "create", "--role", "admin", *d])
+    assert r.exit_code == 0 and r.stdout.strip().startswith("cm_")
+    r = runner.invoke(cli.app, ["keys", "create", "--role", "god", *d])
+    assert r.exit_code != 0
+    r = runner.invoke(cli.app, ["keys", "list", *d])
+    assert "admin" in r.stdout
+
+    r = runner.invoke(cli.app, ["index", "rebuild", *d])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(cli.app, ["index", "status", *d])
+    meta = json.loads(r.stdout)
+    assert meta["all"]["count"] == len(SAMPLE) and meta["all"]["layout"] == "flat"

@@ -1,0 +1,152 @@
+"""The store on SQLite and PostgreSQL alike: profile writes, the embedding cache, keys,
+and index reconciliation after a crash between the database write and the index write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models.encoders import HashingEncoder
+from models.profile import Profile
+from service.auth import authenticate, create_key, revoke_key
+from service.db import transaction
+from service.engine import Engine
+from service.errors import Unauthorized
+from service.profiles import delete_profile, save_profiles
+from service.tables import EmbeddingRow, ProfileRow
+from tests.conftest import SAMPLE, sessions_for
+
+
+def _profiles() -> list[Profile]:
+    return [Profile.model_validate(p) for p in SAMPLE]
+
+
+def _engine(sessions, tmp_path: Path, encoder: HashingEncoder) -> Engine:
+    engine = Engine(encoder, sessions, tmp_path / "index")
+    engine.reconcile()
+    return engine
+
+
+def test_save_profiles_upserts_and_caches_embeddings(
+    db_url: str, tmp_path: Path, encoder: HashingEncoder
+) -> None:
+    sessions = sessions_for(db_url)
+    engine = _engine(sessions, tmp_path, encoder)
+    report = save_profiles(engine, sessions, _profiles())
+    assert (report.created, report.updated, report.unchanged) == (len(SAMPLE), 0, 0)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ProfileRow)) == len(SAMPLE)
+        cached = s.scalar(select(func.count()).select_from(EmbeddingRow))
+    assert cached and report.encoded_texts == cached
+    assert len(engine) == len(SAMPLE)
+
+    again = save_profiles(engine, sessions, _profiles())
+    assert (again.created, again.updated, again.unchanged, again.encoded_texts) == (
+        0,
+        0,
+        len(SAMPLE),
+        0,
+    )
+
+    changed = _profiles()[0].model_copy(update={"description": "new text"})
+    third = save_profiles(engine, sessions, [changed])
+    assert third.updated == 1
+    # only the changed overall text is new; offers / needs items came from the cache
+    assert third.encoded_texts == 1
+
+    assert delete_profile(engine, sessions, "jp-1")
+    assert not delete_profile(engine, sessions, "jp-1")
+    assert engine.record("jp-1") is None and len(engine) == len(SAMPLE) - 1
+
+
+def test_a_failed_write_stores_nothing(
+    db_url: str, tmp_path: Path, encoder: HashingEncoder
+) -> None:
+    sessions = sessions_for(db_url)
+    engine = _engine(sessions, tmp_path, encoder)
+
+    class Boom(RuntimeError):
+        pass
+
+    def fail(*_a: object, **_k: object) -> int:
+        raise Boom()
+
+    engine.ingest = fail  # type: ignore[method-assign]
+    with pytest.raises(Boom):
+        save_profiles(engine, sessions, _profiles())
+    # the database committed (it is the source of truth); a restart indexes the rows
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ProfileRow)) == len(SAMPLE)
+    fresh = _engine(sessions, tmp_path, encoder)
+    assert len(fresh) == len(SAMPLE)
+
+
+def test_api_keys_are_hashed_and_revocable(db_url: str) -> None:
+    sessions = sessions_for(db_url)
+    with transaction(sessions) as s:
+        row, key = create_key(s, "organizer", name="TAMA office")
+    with sessions() as s:
+        stored = s.get(type(row), row.pk)
+        assert stored is not None and key not in (stored.key_hash, stored.prefix)
+        who = authenticate(s, key)
+        assert who is not None and who.role == "organizer"
+        with pytest.raises(Unauthorized):
+            authenticate(s, key + "x")
+    with transaction(sessions) as s:
+        assert revoke_key(s, row.pk)
+    with sessions() as s, pytest.raises(Unauthorized):
+        authenticate(s, key)
+    with transaction(sessions) as s, pytest.raises(ValueError):
+        create_key(s, "member")  # a member key needs its profile
+
+
+def test_crash_between_db_and_index_loses_nothing(
+    db_url: str, tmp_path: Path, encoder: HashingEncoder
+) -> None:
+    sessions = sessions_for(db_url)
+    engine = _engine(sessions, tmp_path, encoder)
+    save_profiles(engine, sessions, _profiles()[:3])
+    saved_gen = engine.save()
+
+    # Simulate a process that commits to the database and dies before touching the index:
+    # one new profile, one changed, one deleted, written behind the engine's back.
+    with transaction(sessions) as s:
+        from service.profiles import _row_values
+
+        p = _profiles()[3]
+        s.add(ProfileRow(**_row_values(p, "h-new")))
+        row = s.scalar(select(ProfileRow).where(ProfileRow.id == "it-1"))
+        assert row is not None
+        data = {**row.data, "description": "changed while the index was not looking"}
+        row.data, row.content_hash = data, "h-changed"
+        s.delete(s.scalar(select(ProfileRow).where(ProfileRow.id == "uni-1")))
+    del engine  # the process is gone; the index on disk is the old generation
+    assert saved_gen.exists()
+
+    restarted = Engine(encoder, sessions, tmp_path / "index")
+    summary = restarted.reconcile()
+    assert summary["reindexed"] == 2 and summary["removed"] == 1
+    assert {r.profile.id for r in restarted.records.values()} == {"jp-1", "it-1", "kr-1"}
+    assert "changed" in restarted.record("it-1").profile.description  # type: ignore[union-attr]
+    assert len(restarted.indexes["all"]) == 3
+    hits = restarted.matches_for(restarted.record("jp-1"), "partner")  # type: ignore[arg-type]
+    assert {m.record.profile.id for m in hits} == {"it-1", "kr-1"}
+
+
+def test_corrupt_or_foreign_index_is_rebuilt(tmp_path: Path, encoder: HashingEncoder) -> None:
+    sessions = sessions_for(f"sqlite:///{tmp_path / 'x.db'}")
+    engine = _engine(sessions, tmp_path, encoder)
+    save_profiles(engine, sessions, _profiles())
+    gen = engine.save()
+    for f in (gen / "all").rglob("*"):
+        if f.is_file() and f.suffix != ".json" and f.stat().st_size > 64:
+            f.write_bytes(b"garbage")
+    restarted = Engine(encoder, sessions, tmp_path / "index")
+    summary = restarted.reconcile()
+    assert summary["reindexed"] == len(SAMPLE) and summary["encoded"] == 0
+    other_model = HashingEncoder(dim=32, model_id="other")
+    switched = Engine(other_model, sessions, tmp_path / "index")
+    assert switched.reconcile()["encoded"] > 0  # a new model re-encodes, from the DB
+    assert len(switched) == len(SAMPLE)
