@@ -106,9 +106,13 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         db = make_engine(settings.resolved_database_url)
         await asyncio.to_thread(upgrade, db)
         sessions = make_sessionmaker(db)
-        model = encoder or await asyncio.to_thread(
-            SentenceTransformerEncoder, settings.model, threads=settings.encoder_threads
-        )
+        model: Encoder
+        if encoder is not None:
+            model = encoder
+        else:
+            model = await asyncio.to_thread(
+                SentenceTransformerEncoder, settings.model, threads=settings.encoder_threads
+            )
         engine = Engine(
             model,
             sessions,
@@ -162,7 +166,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(jobs.router)
     app.add_middleware(
         ops.RequestMiddleware,
-        metrics=app.state.metrics,  # type: ignore[arg-type]
+        metrics=app.state.metrics,
         max_body=settings.max_body_bytes,
     )
     return app

@@ -135,8 +135,8 @@ def import_(
     try:
         parsed = parse_profiles(
             file.read_bytes(),
-            format=format,
-            encoding=encoding,  # type: ignore[arg-type]
+            format=format,  # type: ignore[arg-type]
+            encoding=encoding,
             filename=file.name,
             max_rows=settings.max_import_rows,
         )
