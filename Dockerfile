@@ -1,0 +1,26 @@
+# ClusterMatch: the same install as scripts/install, then `clustermatch serve`.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    CLUSTERMATCH_DATA_DIR=/data
+WORKDIR /app
+
+# Dependencies in their own layer: torch pinned to the CPU build first.
+COPY pyproject.toml README.md ./
+RUN mkdir -p service models indexing && touch service/__init__.py models/__init__.py indexing/__init__.py \
+ && pip install "torch==2.13.0" && pip install . && pip uninstall -y clustermatch
+
+COPY service ./service
+COPY models ./models
+COPY indexing ./indexing
+RUN pip install --no-deps . && useradd --system --create-home clustermatch \
+ && mkdir -p /data && chown clustermatch /data
+
+USER clustermatch
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:8000/healthz')" || exit 1
+# Load the demo corpus with: docker run ... clustermatch demo
+ENTRYPOINT ["clustermatch"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]
