@@ -91,7 +91,7 @@ def candidate_kinds(purpose: Purpose, requested: Sequence[str] | None) -> frozen
     return wanted if allowed is None else wanted & allowed
 
 
-def _cos(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
+def cosine(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
     if a is None or b is None:
         return None
     return float(np.clip(np.dot(a, b), -1.0, 1.0))
@@ -102,7 +102,7 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def _overlap(a: Sequence[str], b: Sequence[str]) -> float:
+def overlap(a: Sequence[str], b: Sequence[str]) -> float:
     if not a or not b:
         return 0.0
     sa, sb = {x.casefold() for x in a}, {x.casefold() for x in b}
@@ -112,9 +112,9 @@ def _overlap(a: Sequence[str], b: Sequence[str]) -> float:
 def features(q: Party, c: Party, purpose: Purpose) -> dict[str, float]:
     """The features of candidate `c` for query `q`. Missing facets fall back to the overall
     text, discounted, so profiles without offers/needs still rank sensibly."""
-    topic = _cos(q.all, c.all) or 0.0
-    need_offer = _cos(q.needs, c.offers)
-    offer_need = _cos(q.offers, c.needs)
+    topic = cosine(q.all, c.all) or 0.0
+    need_offer = cosine(q.needs, c.offers)
+    offer_need = cosine(q.offers, c.needs)
     f: dict[str, float] = {"topic": topic}
     if need_offer is not None:
         f["need_offer"] = need_offer
@@ -122,7 +122,7 @@ def features(q: Party, c: Party, purpose: Purpose) -> dict[str, float]:
         f["offer_need"] = offer_need
     complement = _mean([need_offer, offer_need])
     f["complement"] = complement if complement is not None else 0.8 * topic
-    f["industry"] = _overlap(q.industries, c.industries)
+    f["industry"] = overlap(q.industries, c.industries)
     f["cluster"] = 1.0 if q.cluster and c.cluster and q.cluster == c.cluster else 0.0
     served = {c.country, *c.markets} - {None}
     f["market"] = (len(set(q.markets) & served) / len(set(q.markets))) if q.markets else 0.0
@@ -130,12 +130,12 @@ def features(q: Party, c: Party, purpose: Purpose) -> dict[str, float]:
     if purpose == "buyer":
         demand = offer_need
         if demand is None:
-            demand = _mean([_cos(q.offers, c.all), _cos(q.all, c.needs)])
+            demand = _mean([cosine(q.offers, c.all), cosine(q.all, c.needs)])
         f["demand"] = demand if demand is not None else 0.7 * topic
         f["channel"] = need_offer if need_offer is not None else 0.0
         f["kind_fit"] = BUYER_KIND_FIT.get(c.kind, 0.0)
     elif purpose == "academia":
-        research = need_offer if need_offer is not None else _cos(q.needs, c.all)
+        research = need_offer if need_offer is not None else cosine(q.needs, c.all)
         f["research"] = research if research is not None else 0.8 * topic
         f["kind_fit"] = 1.0 if q.kind not in CANDIDATE_KINDS["academia"] else 0.5  # type: ignore[operator]
     else:
@@ -312,3 +312,72 @@ def explain(
         )
     out.sort(key=lambda r: -r.weight)
     return out[:limit]
+
+
+_NETWORK_TEXTS: dict[str, dict[Lang, str]] = {
+    "tie": {"en": "Has worked with you before", "ja": "過去に協業・商談の実績あり"},
+    "shared_partners": {"en": "Shared partners: {v}", "ja": "共通のパートナー: {v}"},
+    "network": {
+        "en": "Close in your network (partners of your partners)",
+        "ja": "ネットワーク上で近い（パートナーのパートナー）",
+    },
+    "track_record": {
+        "en": "Active: about {n} past collaborations",
+        "ja": "活発: 過去の連携 約{n}件",
+    },
+    "lexical": {
+        "en": "Similar wording (text similarity {s:.2f})",
+        "ja": "記述が類似（テキスト類似度 {s:.2f}）",
+    },
+}
+
+
+def network_reasons(
+    f: dict[str, float],
+    lang: Lang,
+    *,
+    shared: Sequence[str] = (),
+    contributions: dict[str, float] | None = None,
+) -> list[Reason]:
+    """Reasons from track record, network and wording (the features that the learned
+    ranker weighs); weights are the features' contributions when known."""
+    contributions = contributions or {}
+
+    def w(name: str, default: float) -> float:
+        return round(float(contributions.get(name, default)), 4)
+
+    out: list[Reason] = []
+    if f.get("tie", 0.0) > 0:
+        out.append(Reason("tie", _NETWORK_TEXTS["tie"][lang], w("tie", 0.05)))
+    if shared:
+        out.append(
+            Reason(
+                "shared_partners",
+                _NETWORK_TEXTS["shared_partners"][lang].format(v=", ".join(shared)),
+                w("common", 0.04),
+                {"partners": list(shared)},
+            )
+        )
+    elif f.get("walk", 0.0) > 0.001:
+        out.append(Reason("network", _NETWORK_TEXTS["network"][lang], w("walk", 0.03)))
+    activity = f.get("log_activity", 0.0)
+    if activity >= 2.0:
+        n = round(float(np.expm1(activity)))
+        out.append(
+            Reason(
+                "track_record",
+                _NETWORK_TEXTS["track_record"][lang].format(n=n),
+                w("log_activity", 0.01),
+                {"interactions": n},
+            )
+        )
+    if f.get("lexical", 0.0) >= 0.25:
+        out.append(
+            Reason(
+                "lexical",
+                _NETWORK_TEXTS["lexical"][lang].format(s=f["lexical"]),
+                w("lexical", 0.02),
+                {"similarity": round(f["lexical"], 4)},
+            )
+        )
+    return out

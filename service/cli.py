@@ -167,6 +167,111 @@ def import_(
         )
 
 
+@app.command("import-interactions")
+def import_interactions(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    format: Annotated[str, typer.Option(help="auto, jsonl or csv")] = "auto",
+    encoding: Annotated[Optional[str], typer.Option(help="default: detect")] = None,  # noqa: UP045
+    allow_partial: Annotated[bool, typer.Option(help="Import the valid rows only")] = False,
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Import past interactions (collaborations, meetings, follow-ups, deals, declines)."""
+    from service.errors import ValidationFailed
+    from service.import_formats import ImportFormatError, parse_interactions
+    from service.interactions import save_interactions
+
+    if format not in ("auto", "jsonl", "csv"):
+        raise typer.BadParameter("format must be auto, jsonl or csv")
+    try:
+        parsed = parse_interactions(
+            file.read_bytes(),
+            format=format,  # type: ignore[arg-type]
+            encoding=encoding,
+            filename=file.name,
+        )
+    except ImportFormatError as exc:
+        err.print(f"[red]cannot read {file}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    sessions, engine = _open(_settings(data_dir))
+    try:
+        report = save_interactions(engine, sessions, parsed, allow_partial=allow_partial)
+    except ValidationFailed as exc:
+        for e in exc.extra["errors"][:50]:
+            err.print(f"row {e['row']}: {e['field'] or '(row)'}: {e['reason']}")
+        err.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    out = report.to_dict()
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        err.print(
+            f"{out['rows']} rows: {out['created']} created, {out['unchanged']} unchanged, "
+            f"{out['rejected']} rejected"
+        )
+
+
+@app.command()
+def train(
+    seed: Annotated[int, typer.Option(help="Seed of the held-out sample and the model")] = 0,
+    max_queries: Annotated[int, typer.Option(help="Training queries to sample")] = 1500,
+    data_dir: DataDir = None,
+) -> None:
+    """Retrain the learned re-ranker on the stored interactions."""
+    from service.learning import train_reranker
+
+    _, engine = _open(_settings(data_dir))
+    with _progress() as progress:
+        report = train_reranker(engine, seed=seed, max_queries=max_queries, progress=progress)
+    print(json.dumps(report.to_dict()))
+
+
+@app.command()
+def evaluate(
+    profiles: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Profiles JSONL/CSV")],
+    interactions: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="Interactions JSONL/CSV")
+    ],
+    queries: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Queries JSONL")],
+    k: Annotated[int, typer.Option(min=1, max=1000, help="Cut-off of the metrics")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed (training sample, random baseline)")] = 0,
+    embedding_cache: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="SQLite file to reuse embeddings between runs (content-addressed)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object last")] = False,
+) -> None:
+    """Recall@k, nDCG@k and MRR per task for the system and the baselines (random,
+    popularity, TF-IDF, dense) on a fresh temporary store."""
+    from service.evaluation import evaluate as run
+    from service.evaluation import format_table
+
+    settings = Settings()
+    err.print(f"loading model {settings.model} ...")
+    from models.encoders import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder(settings.model, threads=settings.encoder_threads)
+    try:
+        with _progress() as progress:
+            result = run(
+                profiles,
+                interactions,
+                queries,
+                k=k,
+                seed=seed,
+                encoder=encoder,
+                embedding_cache=embedding_cache,
+                progress=progress,
+            )
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    print(format_table(result))
+    print(f"setup: {json.dumps(result['setup'])}")
+    if as_json:
+        print(json.dumps(result))
+
+
 @app.command()
 def demo(data_dir: DataDir = None) -> None:
     """Load the bundled demo corpus (fictional organizations in ja/en/it/ko)."""

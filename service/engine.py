@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from indexing.embedding import EmbeddingCache, embed_texts
 from indexing.vector_index import IndexMismatchError, VectorIndex
 from models.encoders import Encoder
+from models.graph import Edge, InteractionGraph
+from models.lexical import LexicalIndex
 from models.matching import (
-    ItemMatch,
     Lang,
     Party,
     Purpose,
@@ -40,10 +41,19 @@ from models.matching import (
     best_item_match,
     candidate_kinds,
     explain,
-    rank,
+    features,
+    network_reasons,
+    score,
 )
-from models.profile import FACETS, Facet, Profile, facet_texts, text_hash
-from service.tables import EmbeddingRow, ProfileRow
+from models.profile import FACETS, KINDS, Facet, Profile, facet_texts, overall_text, text_hash
+from models.ranking import (
+    FEATURES,
+    Reranker,
+    feature_matrix,
+    hand_score,
+    reciprocal_ranks,
+)
+from service.tables import EmbeddingRow, InteractionRow, ProfileRow
 
 log = logging.getLogger("clustermatch.engine")
 
@@ -52,6 +62,9 @@ Progress = Callable[[str, int, int], None]
 
 STATE_FILE = "state.json"
 CURRENT_FILE = "CURRENT"
+LEXICAL_FILE = "lexical.pkl"
+RERANKER_FILE = "reranker.bin"
+KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 
 
 def org_key(website: str | None) -> str | None:
@@ -143,6 +156,18 @@ class Match:
 
 
 @dataclass
+class Pool:
+    """Candidates of one query with what each source said about them."""
+
+    keys: np.ndarray
+    lexical: np.ndarray
+    dense_rr: dict[int, float]
+    lexical_rr: dict[int, float]
+    walk: np.ndarray | None
+    pseudo: np.ndarray | None
+
+
+@dataclass
 class ItemCache:
     """LRU of item vectors (single offers / needs) used by explanations."""
 
@@ -196,6 +221,11 @@ class Engine:
         self.encoded_total = 0
         self.write_lock = threading.RLock()
         self._items = ItemCache()
+        self.lexical = LexicalIndex()
+        self.graph: InteractionGraph | None = None
+        self.edges: list[Edge] = []
+        self.kind_lift: np.ndarray | None = None
+        self.reranker: Reranker | None = None
         self._version = 0
         self._filter_cache: dict[tuple[object, ...], np.ndarray] = {}
 
@@ -264,6 +294,7 @@ class Engine:
                 self.pk_by_id[p.id] = pk
             for text in {t for _, p, _ in rows for t in item_texts(p)}:
                 self._items.put(text_hash(text), vectors[text_hash(text)])
+            self.lexical.upsert([pk for pk, _, _ in rows], [overall_text(p) for _, p, _ in rows])
             self._changed()
         return encoded
 
@@ -272,6 +303,7 @@ class Engine:
             pks = list(pks)
             for facet in FACETS:
                 self.indexes[facet].remove(pks)
+            self.lexical.remove(pks)
             for pk in pks:
                 rec = self.records.pop(pk, None)
                 if rec is not None:
@@ -300,6 +332,7 @@ class Engine:
                 "dim": self.encoder.dim,
                 "hashes": {str(pk): r.content_hash for pk, r in self.records.items()},
             }
+            self.lexical.save(tmp / LEXICAL_FILE)
             state_path = tmp / STATE_FILE
             state_path.write_text(json.dumps(state))
             with open(state_path, "rb") as fh:
@@ -343,6 +376,11 @@ class Engine:
             log.warning("saved index not usable, rebuilding from the database: %s", exc)
             return {}
         self.indexes = indexes
+        try:
+            self.lexical = LexicalIndex.load(gen / LEXICAL_FILE)
+        except (OSError, ValueError) as exc:
+            log.warning("saved lexical index not usable, refitting: %s", exc)
+            self.lexical = LexicalIndex()
         return {int(pk): h for pk, h in state["hashes"].items()}
 
     def _db_rows(self, session: Session, pks: Sequence[int] | None = None) -> Iterator[ProfileRow]:
@@ -381,8 +419,13 @@ class Engine:
             if gone:
                 for facet in FACETS:
                     self.indexes[facet].remove(gone)
+                self.lexical.remove(gone)
+            refit = not self.lexical.fitted or rebuild or len(stale) > 0.2 * max(1, len(in_db))
             encoded = self.ingest(stale, progress) if stale else 0
-            if stale or gone or rebuild or not saved:
+            if refit:
+                self.refit_lexical()
+            self.load_history()
+            if stale or gone or rebuild or not saved or refit:
                 self.save()
             self._changed()
             self.dirty = False
@@ -395,6 +438,66 @@ class Engine:
             }
             log.info("index reconciled", extra={"event": "reconcile", **summary})
             return summary
+
+    def refit_lexical(self) -> None:
+        """Rebuild the TF-IDF vocabulary and rows from all indexed profiles."""
+        with self.write_lock:
+            keys = list(self.records)
+            self.lexical.fit(keys, [overall_text(self.records[pk].profile) for pk in keys])
+            self._changed()
+
+    def load_history(self) -> None:
+        """Build the interaction network from the database, and load the trained re-ranker
+        if one was saved for this model."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(
+                    InteractionRow.a,
+                    InteractionRow.b,
+                    InteractionRow.kind,
+                    InteractionRow.context,
+                    InteractionRow.at,
+                )
+            ).all()
+        edges = [
+            Edge(self.pk_by_id[a], self.pk_by_id[b], kind, context, at)
+            for a, b, kind, context, at in rows
+            if a in self.pk_by_id and b in self.pk_by_id
+        ]
+        self.edges = edges
+        self.set_graph(self.graph_from(edges))
+        path = self.index_dir / RERANKER_FILE
+        self.reranker = None
+        if path.exists():
+            try:
+                model = Reranker.load(path)
+            except (OSError, ValueError) as exc:
+                log.warning("saved re-ranker not usable, using hand weights: %s", exc)
+            else:
+                if model.meta.get("model_id") == self.encoder.model_id:
+                    self.reranker = model
+
+    def graph_from(self, edges: Sequence[Edge]) -> InteractionGraph:
+        n = max([0, *self.records]) + 1
+        return InteractionGraph(n, edges)
+
+    def set_graph(self, graph: InteractionGraph) -> None:
+        with self.write_lock:
+            self.graph = graph
+            kinds = np.full(graph.n, -1, dtype=np.int64)
+            for pk, r in self.records.items():
+                if pk < graph.n:
+                    kinds[pk] = KIND_CODE[r.profile.kind]
+            self.kind_lift = graph.kind_lift(kinds, len(KINDS)) if graph.edges else None
+
+    def set_reranker(self, model: Reranker | None) -> None:
+        path = self.index_dir / RERANKER_FILE
+        if model is None:
+            path.unlink(missing_ok=True)
+        else:
+            model.meta["model_id"] = self.encoder.model_id
+            model.save(path)
+        self.reranker = model
 
     # ------------------------------------------------------------------ queries
 
@@ -457,52 +560,262 @@ class Engine:
         k: int = 10,
         lang: Lang = "en",
         query_items: tuple[Sequence[str], Sequence[str]] = ((), ()),
+        query_text: str | None = None,
+        graph: InteractionGraph | None = None,
+        explain_results: bool = True,
     ) -> list[Match]:
-        """Candidates from the three facet indexes (overall similarity, query needs against
-        candidate offers, query offers against candidate needs), then two-sided scoring and
-        explanations. `query_items` = (offers, needs) of the query, for reasons."""
+        """The ranking the API and the evaluation share: candidates from every source,
+        features, the learned (or hand-weighted) score, then reasons for the top k.
+        `graph` overrides the interaction network (training replays history without the
+        held-out interactions)."""
+        found = self.candidate_features(
+            query,
+            query_record,
+            purpose,
+            kinds=kinds,
+            countries=countries,
+            k=k,
+            query_text=query_text,
+            graph=graph,
+        )
+        if found is None:
+            return []
+        candidates, x, pool, graph = found
+        if not candidates:
+            return []
+        learned = self.reranker is not None and purpose != "buyer"
+        if learned:
+            assert self.reranker is not None
+            scores = self.reranker.score(x)
+        else:
+            scores = np.asarray(
+                [score(features(query, c, purpose), purpose) for c in candidates]
+            ) + 0.25 * hand_score(x)
+        order = np.lexsort((pool.keys, -scores))[:k]
+        out: list[Match] = []
+        contrib = (
+            self.reranker.contributions(x[order])
+            if learned and explain_results and self.reranker is not None
+            else None
+        )
+        for rank_i, i in enumerate(order):
+            c = candidates[i]
+            f = features(query, c, purpose)
+            f.update(
+                {name: float(v) for name, v in zip(FEATURES, x[i], strict=True) if not np.isnan(v)}
+            )
+            scored = Scored(c.key, float(scores[i]), f)
+            reasons: list[Reason] = []
+            if explain_results:
+                reasons = self._reasons(
+                    query,
+                    query_record,
+                    c,
+                    f,
+                    purpose,
+                    query_items,
+                    lang,
+                    graph,
+                    None if contrib is None else contrib[rank_i],
+                )
+            out.append(Match(self.records[c.key], scored, reasons))
+        return out
+
+    def candidate_features(
+        self,
+        query: Party,
+        query_record: Record | None,
+        purpose: Purpose,
+        *,
+        kinds: Sequence[str] | None = None,
+        countries: Sequence[str] | None = None,
+        k: int = 10,
+        query_text: str | None = None,
+        graph: InteractionGraph | None = None,
+    ) -> tuple[list[Party], np.ndarray, Pool, InteractionGraph | None] | None:
+        """The candidate pool of a query and its feature matrix (None: the filters leave
+        no candidate)."""
         allowed_kinds = candidate_kinds(purpose, kinds)
         if allowed_kinds is not None and not allowed_kinds:
-            return []
+            return None
         not_country = query.country if purpose == "overseas" else None
         allowed = self.allowed(
             allowed_kinds, frozenset(countries) if countries else None, not_country
         )
         if allowed is not None and allowed.size == 0:
-            return []
+            return None
         exclude = self._exclusions(query_record)
-        n = min(max(5 * k, 50), 500)
-        pool: set[int] = set()
+        graph = graph if graph is not None else self.graph
+        pool = self.pool(query, query_record, query_text, allowed, exclude, k, graph)
+        candidates = [self.records[int(pk)].party(self.vectors(int(pk))) for pk in pool.keys]
+        x = feature_matrix(
+            query,
+            candidates,
+            lexical=pool.lexical,
+            dense_rr=pool.dense_rr,
+            lexical_rr=pool.lexical_rr,
+            graph=graph,
+            q_node=query_record.pk if query_record is not None else None,
+            walk=pool.walk,
+            pseudo=pool.pseudo,
+            kind_lift=self.kind_lift if query_record is not None else None,
+            kind_code=KIND_CODE,
+        )
+        return candidates, x, pool, graph
+
+    def pool(
+        self,
+        query: Party,
+        query_record: Record | None,
+        query_text: str | None,
+        allowed: np.ndarray | None,
+        exclude: set[int],
+        k: int,
+        graph: InteractionGraph | None,
+    ) -> Pool:
+        """Candidates from every source: dense (overall text, needs vs offers, offers vs
+        needs), lexical (character n-grams), the network (partners of partners, partners
+        of look-alikes) and track record (the most active organizations)."""
+        n = min(max(5 * k, 60), 500)
+        keys: dict[int, None] = {}
+        dense_ranked: list[int] = []
         for facet, vec in (("all", query.all), ("offers", query.needs), ("needs", query.offers)):
-            if vec is None or len(self.indexes[facet]) == 0:  # type: ignore[index]
+            index = self.indexes[facet]  # type: ignore[index]
+            if vec is None or len(index) == 0:
                 continue
-            hits = self.indexes[facet].search(vec, n, allowed=allowed, exclude=exclude)  # type: ignore[index]
-            pool.update(pk for pk, _ in hits[0])
-        candidates = []
-        for pk in pool:
-            rec = self.records.get(pk)
-            if rec is not None:
-                candidates.append(rec.party(self.vectors(pk)))
-        ranked = rank(query, candidates, purpose, k)
+            hits = index.search(vec, n, allowed=allowed, exclude=exclude)[0]
+            if facet == "all":
+                dense_ranked = [pk for pk, _ in hits]
+            keys.update((pk, None) for pk, _ in hits)
+        lexical_ranked: list[int] = []
+        q_lex = None
+        if self.lexical.fitted:
+            if query_record is not None and query_text is None:
+                q_lex = self.lexical.row(query_record.pk)
+            if q_lex is None:
+                q_lex = self.lexical.transform([query_text or ""])
+            hits_l = self.lexical.search(q_lex, n, allowed=allowed, exclude=exclude)
+            lexical_ranked = [pk for pk, _ in hits_l]
+            keys.update((pk, None) for pk in lexical_ranked)
+        walk = pseudo = None
+        if graph is not None and graph.edges:
+            allowed_mask = self._mask(allowed, graph.n)
+            for pk in exclude:
+                if pk < graph.n:
+                    allowed_mask[pk] = False
+            seeds = {pk: 1.0 / (i + 1) for i, pk in enumerate(dense_ranked[:10])}
+            pseudo = graph.spread(seeds)
+            sources = [pseudo]
+            if query_record is not None and graph.has(query_record.pk):
+                nbrs, weights = graph.neighbors(query_record.pk)
+                walk = graph.spread(dict(zip(nbrs.tolist(), weights.tolist(), strict=True)))
+                direct = np.zeros(graph.n, dtype=np.float32)
+                direct[nbrs] = weights
+                sources += [walk, direct]
+            for vec in sources:
+                masked = np.where(allowed_mask, vec, 0.0)
+                top = np.argpartition(-masked, min(n, graph.n - 1))[:n]
+                keys.update((int(pk), None) for pk in top if masked[pk] > 0)
+            popular = [int(pk) for pk in graph.popular(n * 4) if allowed_mask[pk]][: n // 2]
+            keys.update((pk, None) for pk in popular)
+        ordered = np.asarray(
+            [pk for pk in keys if pk in self.records and pk not in exclude], dtype=np.int64
+        )
+        lexical = (
+            self.lexical.similarity(q_lex, ordered)
+            if q_lex is not None
+            else np.zeros(len(ordered), dtype=np.float32)
+        )
+        return Pool(
+            keys=ordered,
+            lexical=lexical,
+            dense_rr=reciprocal_ranks(dense_ranked),
+            lexical_rr=reciprocal_ranks(lexical_ranked),
+            walk=walk,
+            pseudo=pseudo,
+        )
+
+    def _mask(self, allowed: np.ndarray | None, n: int) -> np.ndarray:
+        if allowed is None:
+            mask = np.zeros(n, dtype=bool)
+            live = np.fromiter((pk for pk in self.records if pk < n), dtype=np.int64)
+            mask[live] = True
+            return mask
+        mask = np.zeros(n, dtype=bool)
+        mask[allowed[allowed < n]] = True
+        return mask
+
+    def _reasons(
+        self,
+        query: Party,
+        query_record: Record | None,
+        c: Party,
+        f: dict[str, float],
+        purpose: Purpose,
+        query_items: tuple[Sequence[str], Sequence[str]],
+        lang: Lang,
+        graph: InteractionGraph | None,
+        contrib: np.ndarray | None,
+    ) -> list[Reason]:
+        rec = self.records[c.key]
         q_offers, q_needs = query_items
-        q_offer_vecs = self._item_vectors(q_offers)
-        q_need_vecs = self._item_vectors(q_needs)
-        by_key = {c.key: c for c in candidates}
-        out: list[Match] = []
-        for s in ranked:
-            rec = self.records[s.key]
-            c = by_key[s.key]
-            no: ItemMatch | None = best_item_match(
-                q_needs, q_need_vecs, rec.profile.offers, self._item_vectors(rec.profile.offers)
-            )
-            on = best_item_match(
-                q_offers, q_offer_vecs, rec.profile.needs, self._item_vectors(rec.profile.needs)
-            )
-            reasons = explain(
-                query, c, s.features, purpose, need_offer=no, offer_need=on, lang=lang
-            )
-            out.append(Match(rec, s, reasons))
-        return out
+        no = best_item_match(
+            q_needs,
+            self._item_vectors(q_needs),
+            rec.profile.offers,
+            self._item_vectors(rec.profile.offers),
+        )
+        on = best_item_match(
+            q_offers,
+            self._item_vectors(q_offers),
+            rec.profile.needs,
+            self._item_vectors(rec.profile.needs),
+        )
+        reasons = explain(query, c, f, purpose, need_offer=no, offer_need=on, lang=lang, limit=6)
+        reasons += network_reasons(
+            f,
+            lang,
+            shared=self._shared_partners(query_record, c.key, graph),
+            contributions=None if contrib is None else dict(zip(FEATURES, contrib, strict=True)),
+        )
+        if contrib is not None:
+            weight = dict(zip(FEATURES, contrib, strict=True))
+            driver = {
+                "need_offer": "need_offer",
+                "offer_need": "offer_need",
+                "topic": "dense",
+                "industry": "industry",
+                "cluster": "same_cluster",
+                "market": "market",
+                "language": "language",
+                "kind": "kind_lift",
+                "lexical": "lexical",
+                "tie": "tie",
+                "shared_partners": "common",
+                "network": "walk",
+                "track_record": "log_activity",
+            }
+            reasons = [
+                Reason(
+                    r.code,
+                    r.text,
+                    round(float(weight.get(driver.get(r.code, ""), 0.0)) + r.weight * 1e-3, 4),
+                    r.detail,
+                )
+                for r in reasons
+            ]
+        reasons.sort(key=lambda r: -r.weight)
+        return reasons[:3]
+
+    def _shared_partners(
+        self, query_record: Record | None, pk: int, graph: InteractionGraph | None
+    ) -> list[str]:
+        if query_record is None or graph is None or not graph.has(query_record.pk):
+            return []
+        a, _ = graph.neighbors(query_record.pk)
+        b, _ = graph.neighbors(pk)
+        common = np.intersect1d(a, b)[:3]
+        return [self.records[int(x)].profile.name for x in common if int(x) in self.records]
 
     def matches_for(
         self,
@@ -513,6 +826,7 @@ class Engine:
         countries: Sequence[str] | None = None,
         k: int = 10,
         lang: Lang = "en",
+        explain_results: bool = True,
     ) -> list[Match]:
         query = record.party(self.vectors(record.pk))
         return self.rank(
@@ -524,6 +838,7 @@ class Engine:
             k=k,
             lang=lang,
             query_items=(record.profile.offers, record.profile.needs),
+            explain_results=explain_results,
         )
 
     def search_text(
@@ -536,6 +851,7 @@ class Engine:
         country: str | None = None,
         k: int = 10,
         lang: Lang = "en",
+        explain_results: bool = True,
     ) -> list[Match]:
         """Free text in any language, read as what the searcher looks for (and, for buyer
         searches, what they offer)."""
@@ -559,4 +875,6 @@ class Engine:
             k=k,
             lang=lang,
             query_items=items,
+            query_text=text,
+            explain_results=explain_results,
         )

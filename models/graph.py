@@ -1,0 +1,140 @@
+"""The interaction network: who collaborated, met, followed up or closed a deal with whom,
+and when. Nodes are integer keys (the store's profile keys); the network is a sparse
+weighted adjacency matrix, so track-record and proximity features for hundreds of
+candidates are a few sparse products. Declines are kept apart: they never count as a tie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+KIND_WEIGHT: dict[str, float] = {
+    "collaboration": 1.0,
+    "deal": 1.5,
+    "follow_up": 0.7,
+    "meeting": 0.5,
+}
+
+
+@dataclass(frozen=True)
+class Edge:
+    a: int
+    b: int
+    kind: str
+    context: str = ""
+    at: dt.date | None = None
+
+
+class InteractionGraph:
+    def __init__(self, n: int, edges: Iterable[Edge] = (), today: dt.date | None = None) -> None:
+        self.n = n
+        self.today = today or dt.date.today()
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        self.activity = np.zeros(n, dtype=np.float32)
+        last = np.full(n, -1, dtype=np.int64)
+        self.declined: set[tuple[int, int]] = set()
+        self.edges = 0
+        for e in edges:
+            if e.a == e.b or e.a >= n or e.b >= n:
+                continue
+            if e.kind == "declined":
+                self.declined.add((min(e.a, e.b), max(e.a, e.b)))
+                continue
+            w = KIND_WEIGHT.get(e.kind, 0.5)
+            rows += [e.a, e.b]
+            cols += [e.b, e.a]
+            vals += [w, w]
+            self.activity[e.a] += 1
+            self.activity[e.b] += 1
+            if e.at is not None:
+                ordinal = e.at.toordinal()
+                last[e.a] = max(last[e.a], ordinal)
+                last[e.b] = max(last[e.b], ordinal)
+            self.edges += 1
+        self.adj = sparse.csr_matrix(
+            (np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(n, n)
+        )
+        self.adj.sum_duplicates()
+        binary = self.adj.copy()
+        binary.data[:] = 1.0
+        self.binary = binary
+        self.degree = np.asarray(binary.sum(axis=1)).ravel().astype(np.float32)
+        with np.errstate(divide="ignore"):
+            inv_log = np.where(self.degree > 1, 1.0 / np.log1p(self.degree), 0.0)
+        # A * diag(1/log(1+deg)) * A^T gives Adamic-Adar between any two nodes.
+        self._aa = (binary @ sparse.diags(inv_log.astype(np.float32))).tocsr()
+        rowsum = np.asarray(self.adj.sum(axis=1)).ravel()
+        with np.errstate(divide="ignore"):
+            inv = np.where(rowsum > 0, 1.0 / rowsum, 0.0).astype(np.float32)
+        self._walk = (sparse.diags(inv) @ self.adj).tocsr()  # row-stochastic
+        today_ord = self.today.toordinal()
+        self.days_since = np.where(last >= 0, today_ord - last, np.nan).astype(np.float32)
+
+    def has(self, i: int) -> bool:
+        return 0 <= i < self.n and self.activity[i] > 0
+
+    def neighbors(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        if not (0 <= i < self.n):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        row = self.adj.getrow(i)
+        return row.indices.astype(np.int64), row.data
+
+    def ties(self, i: int, cands: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Weighted past interactions between i and each candidate."""
+        if not (0 <= i < self.n):
+            return np.zeros(len(cands), dtype=np.float32)
+        return np.asarray(self.adj[i, np.asarray(cands, dtype=np.int64)].todense()).ravel()
+
+    def common_and_aa(
+        self, i: int, cands: Sequence[int] | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Common neighbours and Adamic-Adar of i with each candidate."""
+        c = np.asarray(cands, dtype=np.int64)
+        if not (0 <= i < self.n) or c.size == 0:
+            z = np.zeros(len(c), dtype=np.float32)
+            return z, z.copy()
+        bc = self.binary[c]
+        common = np.asarray((bc @ self.binary[i].T).todense()).ravel()
+        aa = np.asarray((bc @ self._aa[i].T).todense()).ravel()
+        return common.astype(np.float32), aa.astype(np.float32)
+
+    def spread(self, seeds: dict[int, float]) -> np.ndarray:
+        """One step of a personalised random walk from weighted seeds: mass on each node
+        (dense vector of length n). Partners of partners, or partners of look-alikes."""
+        out = np.zeros(self.n, dtype=np.float32)
+        valid = {k: w for k, w in seeds.items() if 0 <= k < self.n}
+        if not valid:
+            return out
+        idx = np.fromiter(valid, dtype=np.int64)
+        w = np.fromiter(valid.values(), dtype=np.float32)
+        vec = sparse.csr_matrix((w, (np.zeros(idx.size, dtype=np.int64), idx)), shape=(1, self.n))
+        return np.asarray((vec @ self._walk).todense()).ravel()
+
+    def popular(self, n: int) -> np.ndarray:
+        """The n most active nodes."""
+        if n >= self.n:
+            order = np.argsort(-self.activity, kind="stable")
+        else:
+            part = np.argpartition(-self.activity, n)[:n]
+            order = part[np.argsort(-self.activity[part], kind="stable")]
+        return order[self.activity[order] > 0][:n]
+
+    def kind_lift(self, kinds: np.ndarray, n_kinds: int) -> np.ndarray:
+        """log lift of an interaction between kinds (a, b) over what the kinds' shares
+        would give by chance: a data-driven kind-pair fit (university-firm, firm-trader...)."""
+        coo = sparse.triu(self.adj, k=1).tocoo()
+        counts = np.ones((n_kinds, n_kinds), dtype=np.float64)  # +1 smoothing
+        ka, kb = kinds[coo.row], kinds[coo.col]
+        valid = (ka >= 0) & (kb >= 0)
+        np.add.at(counts, (ka[valid], kb[valid]), 1.0)
+        np.add.at(counts, (kb[valid], ka[valid]), 1.0)
+        share = counts.sum(axis=1) / counts.sum()
+        expected = np.outer(share, share) * counts.sum()
+        return np.log(counts / expected).astype(np.float32)

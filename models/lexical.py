@@ -1,0 +1,142 @@
+"""Lexical similarity: TF-IDF on character n-grams (within word boundaries), which works for
+Japanese and Korean as well as for European languages (no word segmenter needed).
+
+`LexicalIndex` holds one L2-normalised sparse row per key; `search` returns the best rows
+for a text, `similarity` scores given rows only (cheap: used for candidates from other
+sources). New rows are transformed with the fitted vocabulary; `fit` again when the corpus
+has changed a lot (the service refits at reconciliation).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+class LexicalIndex:
+    def __init__(
+        self, ngram_range: tuple[int, int] = (2, 4), max_features: int = 200_000, min_df: int = 2
+    ) -> None:
+        self._params = {"ngram_range": ngram_range, "max_features": max_features, "min_df": min_df}
+        self._vec: TfidfVectorizer | None = None
+        self._rows: dict[int, sparse.csr_matrix] = {}
+        self._matrix: sparse.csr_matrix | None = None
+        self._keys: np.ndarray = np.zeros(0, dtype=np.int64)
+
+    @property
+    def fitted(self) -> bool:
+        return self._vec is not None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def fit(self, keys: Sequence[int], texts: Sequence[str]) -> None:
+        """(Re)build the vocabulary and all rows."""
+        min_df = self._params["min_df"] if len(texts) >= 20 else 1
+        self._vec = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=self._params["ngram_range"],
+            max_features=self._params["max_features"],
+            min_df=min_df,
+            sublinear_tf=True,
+            lowercase=True,
+            dtype=np.float32,
+        )
+        if not texts:
+            self._vec = None
+            self._rows.clear()
+            self._matrix = None
+            return
+        matrix = self._vec.fit_transform(texts).tocsr()
+        self._rows = {int(k): matrix[i] for i, k in enumerate(keys)}
+        self._matrix = None
+
+    def row(self, key: int) -> sparse.csr_matrix | None:
+        return self._rows.get(int(key))
+
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as fh:
+            pickle.dump(
+                {"params": self._params, "vec": self._vec, "rows": self._rows},
+                fh,
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        with open(path, "rb") as fh:
+            data = pickle.load(fh)  # our own file, written by save()
+        if not isinstance(data, dict) or "rows" not in data:
+            raise ValueError("not a lexical index file")
+        out = cls()
+        out._params = data["params"]
+        out._vec = data["vec"]
+        out._rows = data["rows"]
+        return out
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        if self._vec is None:
+            raise RuntimeError("the lexical index is not fitted")
+        return self._vec.transform(texts).tocsr()
+
+    def upsert(self, keys: Sequence[int], texts: Sequence[str]) -> None:
+        if self._vec is None:
+            return
+        rows = self.transform(texts)
+        for i, k in enumerate(keys):
+            self._rows[int(k)] = rows[i]
+        self._matrix = None
+
+    def remove(self, keys: Iterable[int]) -> None:
+        for k in keys:
+            self._rows.pop(int(k), None)
+        self._matrix = None
+
+    def _stacked(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        if self._matrix is None:
+            keys = np.fromiter(self._rows, dtype=np.int64, count=len(self._rows))
+            rows = [self._rows[int(k)] for k in keys]
+            self._matrix = sparse.vstack(rows).tocsr() if rows else sparse.csr_matrix((0, 1))
+            self._keys = keys
+        return self._matrix, self._keys
+
+    def search(
+        self,
+        query: sparse.csr_matrix,
+        n: int,
+        *,
+        allowed: np.ndarray | None = None,
+        exclude: Iterable[int] = (),
+    ) -> list[tuple[int, float]]:
+        if self._vec is None or not self._rows:
+            return []
+        matrix, keys = self._stacked()
+        scores = np.asarray((matrix @ query.T).todense()).ravel()
+        mask = scores > 0
+        if allowed is not None:
+            mask &= np.isin(keys, allowed)
+        excluded = np.fromiter(exclude, dtype=np.int64)
+        if excluded.size:
+            mask &= ~np.isin(keys, excluded)
+        idx = np.flatnonzero(mask)
+        if idx.size > n:
+            idx = idx[np.argpartition(-scores[idx], n - 1)[:n]]
+        idx = idx[np.argsort(-scores[idx], kind="stable")]
+        return [(int(keys[i]), float(scores[i])) for i in idx]
+
+    def similarity(self, query: sparse.csr_matrix, keys: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Cosine of the query with each given key's row (0 for unknown keys)."""
+        out = np.zeros(len(keys), dtype=np.float32)
+        if self._vec is None:
+            return out
+        q = query.T.tocsc()
+        for i, k in enumerate(keys):
+            row = self._rows.get(int(k))
+            if row is not None:
+                out[i] = float((row @ q).sum())
+        return out

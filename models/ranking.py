@@ -1,0 +1,257 @@
+"""Learned re-ranking: the feature vector of a (query, candidate) pair, a gradient-boosted
+classifier trained on past interactions, and the hand-weighted fallback used when there is
+too little history.
+
+Features (missing values are NaN, which the model handles natively):
+
+| name | meaning |
+|---|---|
+| dense | cosine of the overall texts (multilingual embedding) |
+| need_offer / offer_need | the query's needs vs the candidate's offers, and the reverse |
+| lexical | TF-IDF cosine on character n-grams |
+| dense_rr / lexical_rr | reciprocal rank of the candidate in that source's list |
+| log_activity | log(1 + the candidate's past interactions): track record, popularity |
+| days_since | days since the candidate's last interaction (recency) |
+| tie | past interactions between query and candidate |
+| common / adamic_adar | shared partners (network proximity) |
+| walk | partners of the query's partners (one random-walk step) |
+| pseudo_walk | partners of the organizations most similar in text to the query |
+| same_country | 1 / 0, NaN when a side has no country |
+| kind_lift | how much more often the two kinds interact than chance (learned from history) |
+| same_cluster, market, language, industry | context (see models.matching) |
+| query_log_activity | the query's own track record (0 for free text and newcomers) |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import pickle
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.graph import InteractionGraph
+from models.matching import Party, cosine, overlap
+
+FEATURES: tuple[str, ...] = (
+    "dense",
+    "need_offer",
+    "offer_need",
+    "lexical",
+    "dense_rr",
+    "lexical_rr",
+    "log_activity",
+    "days_since",
+    "tie",
+    "common",
+    "adamic_adar",
+    "walk",
+    "pseudo_walk",
+    "same_country",
+    "kind_lift",
+    "same_cluster",
+    "market",
+    "language",
+    "industry",
+    "query_log_activity",
+)
+INDEX = {name: i for i, name in enumerate(FEATURES)}
+FORMAT_VERSION = 1
+
+# The fallback when nothing was learned: text fit first, then network and track record.
+HAND_WEIGHTS: dict[str, float] = {
+    "dense": 0.45,
+    "lexical": 0.15,
+    "need_offer": 0.10,
+    "offer_need": 0.10,
+    "walk": 0.10,
+    "pseudo_walk": 0.05,
+    "tie": 0.02,
+    "log_activity": 0.02,
+    "same_cluster": 0.03,
+}
+
+
+def hand_score(x: np.ndarray) -> np.ndarray:
+    """Weighted sum of bounded features (NaN counts as 0)."""
+    z = np.nan_to_num(x, nan=0.0)
+    out = np.zeros(len(z), dtype=np.float64)
+    bounded = {
+        "walk": lambda v: np.minimum(1.0, v * 10),
+        "pseudo_walk": lambda v: np.minimum(1.0, v * 10),
+        "tie": lambda v: np.minimum(1.0, v),
+        "log_activity": lambda v: np.minimum(1.0, v / 6),
+    }
+    for name, w in HAND_WEIGHTS.items():
+        col = z[:, INDEX[name]]
+        out += w * (bounded[name](col) if name in bounded else col)
+    return out
+
+
+@dataclass
+class Reranker:
+    """A fitted classifier over FEATURES; `score` is the probability that the pair is a
+    real partnership."""
+
+    model: Any
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.model.predict_proba(x)[:, 1], dtype=np.float64)
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """Per pair and feature, how much the score drops when that feature is replaced by
+        its typical (median) value: which features drove this candidate's score."""
+        base = self.score(x)
+        medians = np.asarray(self.meta.get("medians", [np.nan] * len(FEATURES)))
+        m, f = x.shape
+        probe = np.repeat(x[None, :, :], f, axis=0)  # (f, m, F)
+        for j in range(f):
+            probe[j, :, j] = medians[j]
+        scores = self.score(probe.reshape(f * m, f)).reshape(f, m)
+        return (base[None, :] - scores).T  # (m, F)
+
+    def save(self, path: Path) -> None:
+        """Pickle of the model with a JSON header (format, features, checksum); written to
+        a temporary file and renamed, so a crash never leaves half a model."""
+        buf = io.BytesIO()
+        pickle.dump(self.model, buf, protocol=pickle.HIGHEST_PROTOCOL)
+        blob = buf.getvalue()
+        header = {
+            "format_version": FORMAT_VERSION,
+            "features": list(FEATURES),
+            "sha256": hashlib.sha256(blob).hexdigest(),
+            **self.meta,
+        }
+        tmp = path.with_name(path.name + ".tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            head = json.dumps(header).encode()
+            fh.write(len(head).to_bytes(8, "little"))
+            fh.write(head)
+            fh.write(blob)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> Reranker:
+        """Raises ValueError when the file is not a model for these features."""
+        data = path.read_bytes()
+        if len(data) < 8:
+            raise ValueError("model file is truncated")
+        size = int.from_bytes(data[:8], "little")
+        try:
+            header = json.loads(data[8 : 8 + size])
+        except ValueError as exc:
+            raise ValueError("model header is unreadable") from exc
+        blob = data[8 + size :]
+        if header.get("format_version") != FORMAT_VERSION or header.get("features") != list(
+            FEATURES
+        ):
+            raise ValueError("model was trained for another feature set")
+        if hashlib.sha256(blob).hexdigest() != header.get("sha256"):
+            raise ValueError("model file is corrupt")
+        model = pickle.loads(blob)  # our own file, checksum verified above
+        meta = {
+            k: v for k, v in header.items() if k not in ("format_version", "features", "sha256")
+        }
+        return cls(model, meta)
+
+
+def train(x: np.ndarray, y: np.ndarray, *, seed: int = 0, max_iter: int = 300) -> Reranker:
+    """Fit a histogram gradient-boosted classifier. Deterministic for a seed."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(
+        max_iter=max_iter,
+        learning_rate=0.06,
+        max_leaf_nodes=31,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=seed,
+    )
+    x = x.copy()
+    # A feature the history never filled in (no dates, say) carries no information; the
+    # binner rejects all-NaN columns, so give them a constant.
+    x[:, np.isnan(x).all(axis=0)] = 0.0
+    model.fit(x, y)
+    medians = [float(v) if not math.isnan(v) else 0.0 for v in np.nanmedian(x, axis=0)]
+    meta = {
+        "seed": seed,
+        "rows": len(y),
+        "positives": int(y.sum()),
+        "medians": medians,
+    }
+    return Reranker(model, meta)
+
+
+def reciprocal_ranks(ranked: Sequence[int]) -> dict[int, float]:
+    return {k: 1.0 / (i + 1) for i, k in enumerate(ranked)}
+
+
+def feature_matrix(
+    q: Party,
+    cands: Sequence[Party],
+    *,
+    lexical: np.ndarray,
+    dense_rr: Mapping[int, float],
+    lexical_rr: Mapping[int, float],
+    graph: InteractionGraph | None = None,
+    q_node: int | None = None,
+    walk: np.ndarray | None = None,
+    pseudo: np.ndarray | None = None,
+    kind_lift: np.ndarray | None = None,
+    kind_code: Mapping[str, int] | None = None,
+) -> np.ndarray:
+    """One row of FEATURES per candidate. `q_node` is the query's node in the graph (None
+    for free text); `walk` / `pseudo` are graph.spread vectors (see models.graph)."""
+    m = len(cands)
+    x = np.full((m, len(FEATURES)), np.nan, dtype=np.float64)
+    if m == 0:
+        return x
+    keys = np.asarray([c.key for c in cands], dtype=np.int64)
+    x[:, INDEX["lexical"]] = lexical
+    x[:, INDEX["dense_rr"]] = [dense_rr.get(int(k), 0.0) for k in keys]
+    x[:, INDEX["lexical_rr"]] = [lexical_rr.get(int(k), 0.0) for k in keys]
+    for i, c in enumerate(cands):
+        x[i, INDEX["dense"]] = cosine(q.all, c.all) if q.all is not None else np.nan
+        no = cosine(q.needs, c.offers)
+        on = cosine(q.offers, c.needs)
+        x[i, INDEX["need_offer"]] = np.nan if no is None else no
+        x[i, INDEX["offer_need"]] = np.nan if on is None else on
+        if q.country and c.country:
+            x[i, INDEX["same_country"]] = float(q.country == c.country)
+        x[i, INDEX["same_cluster"]] = float(bool(q.cluster) and q.cluster == c.cluster)
+        served = {c.country, *c.markets} - {None}
+        x[i, INDEX["market"]] = (
+            len(set(q.markets) & served) / len(set(q.markets)) if q.markets else 0.0
+        )
+        x[i, INDEX["language"]] = float(bool(set(q.languages) & set(c.languages)))
+        x[i, INDEX["industry"]] = overlap(q.industries, c.industries)
+        if kind_lift is not None and kind_code is not None and q.kind in kind_code:
+            x[i, INDEX["kind_lift"]] = kind_lift[kind_code[q.kind], kind_code[c.kind]]
+    if graph is not None:
+        inside = keys < graph.n
+        safe = np.where(inside, keys, 0)
+        x[:, INDEX["log_activity"]] = np.where(inside, np.log1p(graph.activity[safe]), 0.0)
+        x[:, INDEX["days_since"]] = np.where(inside, graph.days_since[safe], np.nan)
+        if q_node is not None and graph.has(q_node):
+            x[:, INDEX["tie"]] = np.where(inside, np.log1p(graph.ties(q_node, safe)), 0.0)
+            common, aa = graph.common_and_aa(q_node, safe)
+            x[:, INDEX["common"]] = np.where(inside, np.log1p(common), 0.0)
+            x[:, INDEX["adamic_adar"]] = np.where(inside, aa, 0.0)
+            x[:, INDEX["query_log_activity"]] = math.log1p(float(graph.activity[q_node]))
+        else:
+            x[:, INDEX["tie"]] = 0.0
+            x[:, INDEX["common"]] = 0.0
+            x[:, INDEX["adamic_adar"]] = 0.0
+            x[:, INDEX["query_log_activity"]] = 0.0
+        for name, vec in (("walk", walk), ("pseudo_walk", pseudo)):
+            x[:, INDEX[name]] = np.where(inside, vec[safe], 0.0) if vec is not None else 0.0
+    return x

@@ -1,0 +1,108 @@
+"""Pure pieces of the ranking: metrics, the interaction network, lexical similarity."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from models.graph import Edge, InteractionGraph
+from models.lexical import LexicalIndex
+from models.metrics import mrr, ndcg_at_k, recall_at_k, summarize
+
+
+def test_metrics_by_hand() -> None:
+    ranked = ["a", "x", "b", "y"]
+    assert recall_at_k(ranked, {"a", "b", "c"}, 2) == pytest.approx(1 / 3)
+    assert recall_at_k(ranked, {"a", "b", "c"}, 4) == pytest.approx(2 / 3)
+    ideal = 1 + 1 / math.log2(3) + 1 / math.log2(4)
+    assert ndcg_at_k(ranked, {"a", "b", "c"}, 4) == pytest.approx((1 + 1 / math.log2(4)) / ideal)
+    assert ndcg_at_k(["a", "b"], {"a", "b"}, 10) == pytest.approx(1.0)
+    assert mrr(ranked, {"b"}) == pytest.approx(1 / 3)
+    assert mrr(ranked, {"b"}, k=2) == 0.0
+    assert recall_at_k(ranked, set(), 2) == 0.0
+    assert summarize([(1.0, 0.5, 1.0), (0.0, 0.0, 0.0)]) == {
+        "recall": 0.5,
+        "ndcg": 0.25,
+        "mrr": 0.5,
+        "n": 2,
+    }
+
+
+def _graph() -> InteractionGraph:
+    today = dt.date(2026, 1, 1)
+    edges = [
+        Edge(0, 1, "collaboration", "p1", dt.date(2025, 12, 1)),
+        Edge(0, 2, "collaboration", "p1"),
+        Edge(1, 2, "collaboration", "p1"),
+        Edge(2, 3, "deal", "d1", dt.date(2025, 1, 1)),
+        Edge(3, 4, "meeting", "m"),
+        Edge(0, 4, "declined", "x"),
+        Edge(1, 1, "meeting", "self"),  # ignored
+    ]
+    return InteractionGraph(6, edges, today=today)
+
+
+def test_graph_features() -> None:
+    g = _graph()
+    assert g.edges == 5
+    assert g.activity.tolist() == [2, 2, 3, 2, 1, 0]
+    assert (0, 4) in g.declined and g.ties(0, [4]).tolist() == [0.0]
+    assert g.ties(2, [3, 0]).tolist() == [1.5, 1.0]
+    common, aa = g.common_and_aa(0, [1, 3, 5])
+    assert common.tolist() == [1, 1, 0]  # 0-1 share 2; 0-3 share 2
+    assert aa[0] == pytest.approx(1 / math.log(4)) and aa[2] == 0
+    assert g.days_since[0] == 31 and g.days_since[3] == 365 and np.isnan(g.days_since[4])
+    walk = g.spread({0: 1.0})
+    assert walk[1] == pytest.approx(0.5) and walk[2] == pytest.approx(0.5) and walk[3] == 0
+    assert g.popular(2).tolist() == [2, 0]
+    assert not g.has(5) and g.has(4)
+
+
+def test_kind_lift_prefers_observed_pairs() -> None:
+    # kinds: 0 firm, 1 university; firms only ever work with universities
+    edges = [Edge(a, b, "collaboration") for a in range(0, 6) for b in range(6, 9)]
+    g = InteractionGraph(9, edges)
+    kinds = np.asarray([0] * 6 + [1] * 3)
+    lift = g.kind_lift(kinds, 2)
+    assert lift[0, 1] > 0 > lift[0, 0]
+    assert lift[0, 1] == pytest.approx(lift[1, 0])
+
+
+def test_lexical_works_for_japanese_and_korean() -> None:
+    lex = LexicalIndex()
+    texts = [
+        "精密歯車の製造と販売",
+        "医療機器の研究開発",
+        "바이오 의약품 위탁생산",
+        "precision gear maker",
+        "半導体ウェーハ洗浄装置",
+        "바이오 소재 연구",
+    ]
+    lex.fit(list(range(len(texts))), texts)
+    hits = lex.search(lex.transform(["歯車メーカー"]), 3)
+    assert hits[0][0] == 0
+    hits = lex.search(lex.transform(["바이오 의약품"]), 3, exclude=[2])
+    assert hits[0][0] == 5
+    hits = lex.search(lex.transform(["바이오 의약품"]), 3, allowed=np.asarray([0, 1, 5]))
+    assert next(k for k, _ in hits) == 5 and 2 not in [k for k, _ in hits]
+    sims = lex.similarity(lex.transform(["精密歯車"]), [0, 1, 99])
+    assert sims[0] > sims[1] >= 0 and sims[2] == 0
+    lex.remove([0])
+    assert all(k != 0 for k, _ in lex.search(lex.transform(["精密歯車"]), 5))
+    lex.upsert([7], ["精密歯車の新工場"])
+    assert lex.search(lex.transform(["精密歯車"]), 1)[0][0] == 7
+
+
+def test_lexical_save_load(tmp_path) -> None:
+    lex = LexicalIndex()
+    lex.fit([1, 2], ["alpha beta", "gamma delta"])
+    lex.save(tmp_path / "lex.pkl")
+    back = LexicalIndex.load(tmp_path / "lex.pkl")
+    q = back.transform(["alpha"])
+    assert back.search(q, 1)[0][0] == 1 and len(back) == 2
+    (tmp_path / "bad.pkl").write_bytes(b"\x80\x04N.")
+    with pytest.raises(ValueError):
+        LexicalIndex.load(tmp_path / "bad.pkl")

@@ -1,0 +1,141 @@
+"""Features, the learned re-ranker (save/load, determinism) and training-data sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from models.graph import Edge, InteractionGraph
+from models.matching import Party
+from models.ranking import FEATURES, INDEX, Reranker, feature_matrix, hand_score, train
+from models.training import sample_holdout, strip_shared_lines
+
+
+def _unit(*xs: float) -> np.ndarray:
+    v = np.asarray(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_feature_matrix_columns() -> None:
+    q = Party(
+        key=0,
+        kind="firm",
+        country="JP",
+        cluster="TAMA",
+        industries=["bio"],
+        markets=["IT"],
+        languages=["ja", "en"],
+        all=_unit(1, 0, 0),
+        needs=_unit(0, 1, 0),
+    )
+    c1 = Party(
+        key=1,
+        kind="university",
+        country="JP",
+        cluster="TAMA",
+        industries=["bio"],
+        languages=["en"],
+        all=_unit(1, 1, 0),
+        offers=_unit(0, 1, 0),
+    )
+    c2 = Party(key=2, kind="trading_company", country="IT", all=_unit(0, 0, 1))
+    g = InteractionGraph(
+        4, [Edge(0, 1, "collaboration"), Edge(1, 3, "deal"), Edge(0, 3, "meeting")]
+    )
+    walk = g.spread({1: 1.0, 3: 0.5})
+    kinds = np.asarray([0, 1, 3, 0])
+    x = feature_matrix(
+        q,
+        [c1, c2],
+        lexical=np.asarray([0.4, 0.0]),
+        dense_rr={1: 1.0},
+        lexical_rr={},
+        graph=g,
+        q_node=0,
+        walk=walk,
+        pseudo=None,
+        kind_lift=g.kind_lift(kinds, 8),
+        kind_code={"firm": 0, "university": 1, "trading_company": 3},
+    )
+    assert x.shape == (2, len(FEATURES))
+    row1, row2 = x
+    assert row1[INDEX["dense"]] == pytest.approx(np.sqrt(0.5), abs=1e-6)
+    assert row1[INDEX["need_offer"]] == pytest.approx(1.0)
+    assert np.isnan(row1[INDEX["offer_need"]]) and np.isnan(row2[INDEX["need_offer"]])
+    assert row1[INDEX["lexical"]] == pytest.approx(0.4) and row1[INDEX["dense_rr"]] == 1.0
+    assert row2[INDEX["dense_rr"]] == 0.0
+    assert (row1[INDEX["same_country"]], row2[INDEX["same_country"]]) == (1.0, 0.0)
+    assert row1[INDEX["same_cluster"]] == 1.0 and row1[INDEX["industry"]] == 1.0
+    assert row2[INDEX["market"]] == 1.0 and row1[INDEX["language"]] == 1.0
+    assert row1[INDEX["tie"]] == pytest.approx(np.log1p(1.0)) and row2[INDEX["tie"]] == 0
+    assert row1[INDEX["common"]] == pytest.approx(np.log1p(1))  # node 3
+    assert row1[INDEX["log_activity"]] == pytest.approx(np.log1p(2))
+    assert row2[INDEX["log_activity"]] == 0.0
+    assert row1[INDEX["query_log_activity"]] == pytest.approx(np.log1p(2))
+    assert row1[INDEX["kind_lift"]] > row2[INDEX["kind_lift"]]
+    # free-text queries have no graph position
+    x_text = feature_matrix(
+        q, [c1], lexical=np.asarray([0.0]), dense_rr={}, lexical_rr={}, graph=g, q_node=None
+    )
+    assert x_text[0, INDEX["tie"]] == 0 and x_text[0, INDEX["query_log_activity"]] == 0
+    assert np.isnan(x_text[0, INDEX["kind_lift"]])
+    assert hand_score(x)[0] > hand_score(x)[1]
+
+
+def _toy(seed: int = 0, n: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, len(FEATURES)))
+    x[rng.random(size=x.shape) < 0.05] = np.nan
+    y = ((np.nan_to_num(x[:, INDEX["dense"]]) + np.nan_to_num(x[:, INDEX["tie"]])) > 1).astype(int)
+    return x, y
+
+
+def test_training_is_deterministic_and_learns(tmp_path) -> None:
+    x, y = _toy()
+    a, b = train(x, y, seed=7, max_iter=50), train(x, y, seed=7, max_iter=50)
+    assert np.array_equal(a.score(x), b.score(x))
+    assert ((a.score(x) > 0.5) == y).mean() > 0.9
+    contrib = a.contributions(x[:5])
+    assert contrib.shape == (5, len(FEATURES))
+    top = np.abs(contrib).sum(axis=0).argsort()[::-1][:2]
+    assert {FEATURES[i] for i in top} == {"dense", "tie"}
+    path = tmp_path / "r.bin"
+    a.save(path)
+    back = Reranker.load(path)
+    assert np.array_equal(back.score(x), a.score(x)) and back.meta["seed"] == 7
+    raw = path.read_bytes()
+    path.write_bytes(raw[:-10] + b"0" * 10)
+    with pytest.raises(ValueError, match="corrupt"):
+        Reranker.load(path)
+    path.write_bytes(b"\x01")
+    with pytest.raises(ValueError):
+        Reranker.load(path)
+
+
+def test_holdout_sampling() -> None:
+    edges = []
+    for p in range(40):
+        members = [p, p + 1, p + 2]
+        edges += [
+            Edge(a, b, "collaboration", f"project:{p}") for a in members for b in members if a < b
+        ]
+    edges.append(Edge(0, 50, "declined", "x"))
+    h1 = sample_holdout(edges, seed=3, fraction=0.25)
+    h2 = sample_holdout(edges, seed=3, fraction=0.25)
+    h3 = sample_holdout(edges, seed=4, fraction=0.25)
+    assert [q.node for q in h1.queries] == [q.node for q in h2.queries]
+    assert [q.node for q in h1.queries] != [q.node for q in h3.queries]
+    assert h1.held_groups == 10
+    held = {g for q in h1.queries for g in q.groups}
+    assert len(held) == 10
+    assert all(e.context not in held for e in h1.kept)
+    assert len(h1.kept) == len(edges) - 30
+    for q in h1.queries:
+        assert q.node not in q.relevant and q.relevant
+    assert len(sample_holdout(edges, seed=3, fraction=0.25, max_queries=5).queries) == 5
+
+
+def test_strip_shared_lines() -> None:
+    text = "Project A — topic\nProject B — topic\nOwn line"
+    assert strip_shared_lines(text, ["Project A — topic\nElse"]) == "Project B — topic\nOwn line"
+    assert strip_shared_lines(text, []) == text

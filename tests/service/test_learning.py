@@ -1,0 +1,192 @@
+"""Interactions over HTTP and the CLI, and the learned re-ranker: trained from history,
+deterministic for a seed, saved with the index, used by the API with reasons that name
+the features that drove each match."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from models.encoders import HashingEncoder
+from models.profile import Profile
+from service.engine import Engine
+from service.import_formats import parse_interactions
+from service.interactions import save_interactions
+from service.learning import train_reranker
+from service.profiles import save_profiles
+from tests.conftest import SAMPLE, Api, make_settings, sessions_for, start_api
+
+TOPICS = [
+    "robot gripper",
+    "battery cell",
+    "medical stent",
+    "food packaging",
+    "solar module",
+    "textile dye",
+    "machine vision",
+    "hydrogen tank",
+]
+
+
+def _world(n: int = 60, projects: int = 250, seed: int = 1) -> tuple[list[dict], list[dict]]:
+    """Organizations in topic communities; projects mostly within a community."""
+    rng = random.Random(seed)
+    orgs = []
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)]
+        kind = "university" if i % 5 == 0 else "firm"
+        orgs.append(
+            {
+                "id": f"o{i}",
+                "name": f"Org {i}",
+                "kind": kind,
+                "country": "JP",
+                "description": f"{topic} {'research' if kind == 'university' else 'maker'}",
+            }
+        )
+    rows = []
+    for p in range(projects):
+        t = rng.randrange(len(TOPICS))
+        members = [i for i in range(n) if i % len(TOPICS) == t]
+        team = rng.sample(members, k=min(len(members), rng.randint(2, 4)))
+        if rng.random() < 0.2:
+            team.append(rng.randrange(n))
+        team = sorted(set(team))
+        rows += [
+            {"a": f"o{a}", "b": f"o{b}", "kind": "collaboration", "context": f"project:{p}"}
+            for a in team
+            for b in team
+            if a < b
+        ]
+    return orgs, rows
+
+
+def _engine(tmp_path: Path) -> tuple[Engine, object]:
+    sessions = sessions_for(f"sqlite:///{tmp_path / 'l.db'}")
+    engine = Engine(HashingEncoder(), sessions, tmp_path / "index")
+    engine.reconcile()
+    orgs, rows = _world()
+    save_profiles(engine, sessions, [Profile.model_validate(o) for o in orgs])
+    engine.refit_lexical()
+    data = "\n".join(json.dumps(r) for r in rows).encode()
+    save_interactions(engine, sessions, parse_interactions(data, format="jsonl"))
+    return engine, sessions
+
+
+def test_training_learns_and_is_deterministic(tmp_path: Path) -> None:
+    engine, sessions = _engine(tmp_path)
+    first = train_reranker(engine, seed=5)
+    assert first.method == "learned" and first.positives >= 100, first
+    assert engine.reranker is not None
+    rec = engine.record("o3")
+    assert rec is not None
+    a = [(m.record.profile.id, m.scored.score) for m in engine.matches_for(rec, "partner")]
+    second = train_reranker(engine, seed=5)
+    b = [(m.record.profile.id, m.scored.score) for m in engine.matches_for(rec, "partner")]
+    assert a == b and first.rows == second.rows
+    # most of the top matches share o3's topic (same community)
+    same = sum(int(pid[1:]) % len(TOPICS) == 3 for pid, _ in a[:5])
+    assert same >= 3
+    # reasons name what drove the score
+    top = engine.matches_for(rec, "partner")[0]
+    assert top.reasons and any(
+        r.code in {"tie", "shared_partners", "network", "topic", "lexical", "track_record"}
+        for r in top.reasons
+    )
+    # the model is saved with the index and used again after a restart
+    restarted = Engine(HashingEncoder(), sessions, tmp_path / "index")  # type: ignore[arg-type]
+    restarted.reconcile()
+    assert restarted.reranker is not None
+    c = [
+        (m.record.profile.id, m.scored.score)
+        for m in restarted.matches_for(restarted.record("o3"), "partner")
+    ]  # type: ignore[arg-type]
+    assert [x for x, _ in c] == [x for x, _ in a]
+    assert np.allclose([s for _, s in c], [s for _, s in a])
+
+
+def test_too_little_history_keeps_hand_weights(tmp_path: Path) -> None:
+    sessions = sessions_for(f"sqlite:///{tmp_path / 'l.db'}")
+    engine = Engine(HashingEncoder(), sessions, tmp_path / "index")
+    engine.reconcile()
+    save_profiles(engine, sessions, [Profile.model_validate(p) for p in SAMPLE])
+    report = train_reranker(engine)
+    assert report.method == "hand" and engine.reranker is None
+
+
+def _jsonl(rows: list[dict]) -> bytes:
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()
+
+
+def test_interactions_api(api: Api) -> None:
+    api.post("/v1/profiles/import", content=_jsonl(SAMPLE), headers=api.h())
+    rows = [
+        {"a": "jp-1", "b": "it-1", "kind": "deal", "context": "商談会 2025", "at": "2025-06-01"},
+        {"a": "jp-1", "b": "uni-1", "kind": "collaboration"},
+    ]
+    r = api.post("/v1/interactions/import", content=_jsonl(rows), headers=api.h())
+    assert r.status_code == 200 and r.json()["report"]["created"] == 2
+    again = api.post("/v1/interactions/import", content=_jsonl(rows), headers=api.h()).json()
+    assert again["report"]["unchanged"] == 2 and again["report"]["created"] == 0
+    bad = [
+        *rows,
+        {"a": "jp-1", "b": "ghost", "kind": "meeting"},
+        {"a": "jp-1", "b": "jp-1", "kind": "meeting"},
+    ]
+    r = api.post("/v1/interactions/import", content=_jsonl(bad), headers=api.h())
+    assert r.status_code == 422
+    assert {(e["row"], e["field"]) for e in r.json()["errors"]} == {(3, "b"), (4, "b")}
+    r = api.post(
+        "/v1/interactions",
+        json={"a": "kr-1", "b": "it-1", "kind": "meeting"},
+        headers=api.h("organizer"),
+    )
+    assert r.status_code == 201
+    r = api.post(
+        "/v1/interactions", json={"a": "kr-1", "b": "it-1", "kind": "party"}, headers=api.h()
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "kind"
+    assert (
+        api.post(
+            "/v1/interactions",
+            json={"a": "kr-1", "b": "it-1", "kind": "meeting"},
+            headers=api.h("member"),
+        ).status_code
+        == 403
+    )
+    hist = api.get("/v1/profiles/jp-1/interactions", headers=api.h()).json()
+    assert hist["count"] == 2 and {i["kind"] for i in hist["items"]} == {"deal", "collaboration"}
+    assert api.get("/v1/profiles/nope/interactions", headers=api.h()).status_code == 404
+    # the network now explains matches
+    res = api.get("/v1/profiles/uni-1/matches", headers=api.h()).json()["results"]
+    it1 = next(x for x in res if x["profile"]["id"] == "it-1")
+    assert "shared_partners" in {r["code"] for r in it1["reasons"]} or it1["features"]["walk"] > 0
+
+
+def test_ranker_train_over_api(tmp_path: Path) -> None:
+    orgs, rows = _world()
+    for api in start_api(make_settings(tmp_path), HashingEncoder()):
+        assert (
+            api.post("/v1/profiles/import", content=_jsonl(orgs), headers=api.h()).status_code
+            == 200
+        )
+        r = api.post("/v1/interactions/import", content=_jsonl(rows), headers=api.h())
+        assert r.status_code == 200
+        assert api.get("/v1/ranker", headers=api.h()).json()["method"] == "hand"
+        assert api.post("/v1/ranker/train", headers=api.h("organizer")).status_code == 403
+        r = api.post("/v1/ranker/train", params={"seed": 3}, headers=api.h())
+        assert r.status_code == 202
+        for _ in range(600):
+            job = api.get(r.headers["location"], headers=api.h()).json()
+            if job["status"] in ("succeeded", "failed"):
+                break
+            time.sleep(0.05)
+        assert job["status"] == "succeeded" and job["report"]["method"] == "learned", job
+        status = api.get("/v1/ranker", headers=api.h()).json()
+        assert status["method"] == "learned" and status["model"]["seed"] == 3
+        res = api.get("/v1/profiles/o3/matches", headers=api.h()).json()["results"]
+        assert res and res[0]["reasons"]
