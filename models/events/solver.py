@@ -10,16 +10,16 @@ see `seating`). Goals, lexicographically, each a CP-SAT solve hinted with the la
 2. value: maximize the total value of placed meetings (plus, when re-planning, a bonus for
    each previous meeting kept and for keeping it in its slot) — the reported objective,
    bound and gap are those of this stage. Before CP-SAT sees the full model, the LP
-   relaxation (GLOP) gives a bound and a rounding; CP-SAT then finishes the rounding on
-   the small problem the LP left fractional (RINS-like), and the full model runs with
-   the best schedule so far as its hint;
+   relaxation (GLOP) gives a bound and a rounding (see `lp`); CP-SAT then solves the
+   small problem near the LP solution (each pair only in the slots the LP gave it, the
+   pairs of anyone short of a minimum in all their slots; RINS-like), and finally the
+   full model runs, hinted with the best schedule so far, to improve or prove it;
 3. idle gaps: re-time the chosen meetings (each exactly once, so value and fairness are
    unchanged) to minimize blocks of consecutive meetings per participant (= idle gaps + 1).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -35,8 +35,6 @@ from models.events.lp import solve_lp
 from models.events.model import Event, Meeting, validate_event
 from models.events.result import ChangeReport, Schedule, Stage, Unplaced, sorted_meetings
 from models.events.seating import ToSeat, assign_tables
-
-log = logging.getLogger(__name__)
 
 KEEP_BONUS = 4_000  # re-planning: a previous meeting still takes place ...
 STAY_BONUS = 4_000  # ... and in the same slot
@@ -299,6 +297,9 @@ class _Search:
         if best == (0, 0):
             self.stages.append(Stage("fairness", "OPTIMAL (greedy)", 0, 0, 0.0))
             return None, placed
+        if self.left() < 0.05:
+            self.stages.append(Stage("fairness", "NOT RUN (time limit)", None, None, 0.0))
+            return best, placed
         v = _build(self.problem, self.weight)
         need = _need(self.problem)
         short = {pid: v.model.new_int_var(0, n, f"short_{pid}") for pid, n in need.items()}
@@ -423,6 +424,20 @@ class _Search:
                 Stage("value", "OPTIMAL (LP)", self.objective(placed), lp_bound, 0.0)
             )
             return placed, bound, True, "OPTIMAL"
+        if not math.isfinite(bound):
+            # No LP bound: fall back on every candidate placed at its best (valid, loose).
+            bound = float(
+                self.problem.fixed_value
+                + sum(
+                    max(self.weight(k, t) for t in pair.slots)
+                    for k, pair in enumerate(self.problem.pairs)
+                )
+            )
+        if self.left() < 0.05:
+            self.stages.append(
+                Stage("value", "NOT RUN (time limit)", self.objective(placed), bound, 0.0)
+            )
+            return placed, bound, self.objective(placed) >= bound, "FEASIBLE"
         v = _build(self.problem, self.weight)
         _add_fairness(v, self.problem, shortfall)
         v.model.maximize(v.value() + self.problem.fixed_value)

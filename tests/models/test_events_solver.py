@@ -529,3 +529,15 @@ def test_fairness_stage_repairs_a_poor_hint(monkeypatch: pytest.MonkeyPatch) -> 
     assert result.stages[0].name == "fairness" and result.stages[0].status == "OPTIMAL"
     assert result.per_participant["e"].meetings == 2 and result.max_shortfall == 0
     assert pairs(result) == {frozenset("ef"), frozenset("ce")}
+
+
+def test_no_time_left_still_gives_the_greedy_schedule_with_a_valid_bound() -> None:
+    ev = event(
+        slots=2,
+        participants=people("a", "b", "c", "d"),
+        wishes=[wish("a", "b", "must"), wish("c", "d"), wish("a", "c")],
+    )
+    result = run(ev, time_limit=0)
+    assert result.objective == result.greedy_objective > 0
+    assert result.bound >= result.objective
+    assert "NOT RUN (time limit)" in [s.status for s in result.stages]
