@@ -27,6 +27,7 @@ class LexicalIndex:
         self._rows: dict[int, sparse.csr_matrix] = {}
         self._matrix: sparse.csr_matrix | None = None
         self._keys: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._pos: dict[int, int] = {}
 
     @property
     def fitted(self) -> bool:
@@ -98,11 +99,13 @@ class LexicalIndex:
         self._matrix = None
 
     def _stacked(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """All rows as one matrix (rebuilt lazily after changes) and the key of each row."""
         if self._matrix is None:
             keys = np.fromiter(self._rows, dtype=np.int64, count=len(self._rows))
             rows = [self._rows[int(k)] for k in keys]
             self._matrix = sparse.vstack(rows).tocsr() if rows else sparse.csr_matrix((0, 1))
             self._keys = keys
+            self._pos = {int(k): i for i, k in enumerate(keys)}
         return self._matrix, self._keys
 
     def search(
@@ -132,11 +135,12 @@ class LexicalIndex:
     def similarity(self, query: sparse.csr_matrix, keys: Sequence[int] | np.ndarray) -> np.ndarray:
         """Cosine of the query with each given key's row (0 for unknown keys)."""
         out = np.zeros(len(keys), dtype=np.float32)
-        if self._vec is None:
+        if self._vec is None or not self._rows:
             return out
-        q = query.T.tocsc()
-        for i, k in enumerate(keys):
-            row = self._rows.get(int(k))
-            if row is not None:
-                out[i] = float((row @ q).sum())
+        matrix, _ = self._stacked()
+        found = [(i, self._pos[int(k)]) for i, k in enumerate(keys) if int(k) in self._pos]
+        if found:
+            where, rows = zip(*found, strict=True)
+            scores = (matrix[list(rows)] @ query.T).toarray().ravel()
+            out[list(where)] = scores
         return out

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.encoders import Encoder, SentenceTransformerEncoder
-from service import interactions, jobs, matching, ops, profiles, ranker
+from service import events, interactions, jobs, matching, ops, profiles, ranker
 from service.db import make_engine, make_sessionmaker, transaction, upgrade
 from service.engine import Engine
 from service.errors import PROBLEM_JSON, TYPE_BASE, ClusterMatchError, field_path
@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(matching.router)
     app.include_router(interactions.router)
     app.include_router(ranker.router)
+    app.include_router(events.router)
     app.include_router(jobs.router)
     app.add_middleware(
         ops.RequestMiddleware,

@@ -45,6 +45,21 @@ def _settings(data_dir: Path | None) -> Settings:
 
 @contextmanager
 def _progress() -> Iterator[Any]:
+    """Progress bars on a terminal; plain lines (at most one per phase every 5 s) when the
+    output is a file or a pipe (CI logs, nohup)."""
+    if not err.is_terminal:
+        import time
+
+        last: dict[str, float] = {}
+
+        def plain(phase: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            if done >= total or now - last.get(phase, 0.0) >= 5.0:
+                last[phase] = now
+                err.print(f"{phase}: {done}/{total}")
+
+        yield plain
+        return
     with Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),

@@ -563,6 +563,7 @@ class Engine:
         query_text: str | None = None,
         graph: InteractionGraph | None = None,
         explain_results: bool = True,
+        within: np.ndarray | None = None,
     ) -> list[Match]:
         """The ranking the API and the evaluation share: candidates from every source,
         features, the learned (or hand-weighted) score, then reasons for the top k.
@@ -577,6 +578,7 @@ class Engine:
             k=k,
             query_text=query_text,
             graph=graph,
+            within=within,
         )
         if found is None:
             return []
@@ -632,9 +634,10 @@ class Engine:
         k: int = 10,
         query_text: str | None = None,
         graph: InteractionGraph | None = None,
+        within: np.ndarray | None = None,
     ) -> tuple[list[Party], np.ndarray, Pool, InteractionGraph | None] | None:
         """The candidate pool of a query and its feature matrix (None: the filters leave
-        no candidate)."""
+        no candidate). `within` restricts candidates to these keys (an event's attendees)."""
         allowed_kinds = candidate_kinds(purpose, kinds)
         if allowed_kinds is not None and not allowed_kinds:
             return None
@@ -642,6 +645,8 @@ class Engine:
         allowed = self.allowed(
             allowed_kinds, frozenset(countries) if countries else None, not_country
         )
+        if within is not None:
+            allowed = within if allowed is None else np.intersect1d(allowed, within)
         if allowed is not None and allowed.size == 0:
             return None
         exclude = self._exclusions(query_record)
@@ -827,6 +832,7 @@ class Engine:
         k: int = 10,
         lang: Lang = "en",
         explain_results: bool = True,
+        within: np.ndarray | None = None,
     ) -> list[Match]:
         query = record.party(self.vectors(record.pk))
         return self.rank(
@@ -839,6 +845,7 @@ class Engine:
             lang=lang,
             query_items=(record.profile.offers, record.profile.needs),
             explain_results=explain_results,
+            within=within,
         )
 
     def search_text(

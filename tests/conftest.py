@@ -11,6 +11,9 @@ Environment:
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see service/__init__.py
+
 import time
 import uuid
 from collections.abc import Iterator

@@ -1,0 +1,141 @@
+"""Events over HTTP: create, validate, suggested pairs from matching, schedule as a job,
+re-plan, and the exports parsed back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pytest
+
+from tests.conftest import SAMPLE, Api
+
+EVENT = {
+    "name": "TAMA 商談会 2026",
+    "slots": 4,
+    "tables": [{"id": "T1"}, {"id": "T2"}],
+    "timezone": "Asia/Tokyo",
+    "slot_times": ["2026-06-10T13:00", "2026-06-10T13:20", "2026-06-10T13:40", "2026-06-10T14:00"],
+    "slot_minutes": 20,
+    "participants": [
+        {"id": "gear", "group": "supplier", "profile_id": "jp-1", "name": "精密歯車"},
+        {"id": "veneto", "group": "buyer", "profile_id": "it-1", "name": "=Veneto"},
+        {"id": "uni", "group": "researcher", "profile_id": "uni-1"},
+        {"id": "bio", "group": "supplier", "profile_id": "kr-1"},
+    ],
+    "wishes": [
+        {"from": "veneto", "to": "gear", "level": "must"},
+        {"from": "gear", "to": "uni", "level": "want"},
+        {"from": "bio", "to": "veneto", "level": "no"},
+    ],
+    "locked": [{"a": "gear", "b": "veneto", "slot": 2, "table": "T2"}],
+}
+
+
+def _wait(api: Api, location: str) -> dict:
+    for _ in range(600):
+        job = api.get(location, headers=api.h("organizer")).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError("job did not finish")
+
+
+@pytest.fixture
+def event_api(api: Api) -> tuple[Api, str]:
+    data = "\n".join(json.dumps(r, ensure_ascii=False) for r in SAMPLE).encode()
+    api.post("/v1/profiles/import", content=data, headers=api.h())
+    r = api.post("/v1/events", json=EVENT, headers=api.h("organizer"))
+    assert r.status_code == 201, r.text
+    return api, r.json()["id"]
+
+
+def test_event_lifecycle_and_exports(event_api: tuple[Api, str]) -> None:
+    api, eid = event_api
+    h = api.h("organizer")
+    assert api.get(f"/v1/events/{eid}/schedule", headers=h).status_code == 404
+    sug = api.post(f"/v1/events/{eid}/suggestions", headers=h).json()
+    assert sug["count"] >= 1
+    pairs = {frozenset((s["a"], s["b"])) for s in sug["suggestions"]}
+    assert all(len(p) == 2 for p in pairs) and all(0 <= s["score"] <= 1 for s in sug["suggestions"])
+    r = api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h)
+    assert r.status_code == 202
+    job = _wait(api, r.headers["location"])
+    assert job["status"] == "succeeded", job
+    sched = api.get(f"/v1/events/{eid}/schedule", headers=h).json()
+    meetings = sched["meetings"]
+    assert {"a": "gear", "b": "veneto", "slot": 2, "table": "T2"}.items() <= next(
+        m for m in meetings if {m["a"], m["b"]} == {"gear", "veneto"}
+    ).items()
+    assert not any({m["a"], m["b"]} == {"bio", "veneto"} for m in meetings)  # a "no" wish
+    busy = [(m["slot"], p) for m in meetings for p in (m["a"], m["b"])]
+    assert len(busy) == len(set(busy))  # nobody in two meetings at once
+    assert sched["gap"] is not None and sched["bound"] >= sched["objective"] - 1e-6
+
+    csv_bytes = api.get(f"/v1/events/{eid}/exports/schedule.csv", headers=h).content
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+    assert len(rows) == len(meetings) + 1
+    assert any("'=Veneto" in row for row in rows)  # formula neutralised
+    ics = api.get(f"/v1/events/{eid}/exports/participants/gear.ics", headers=h)
+    assert ics.status_code == 200 and ics.text.startswith("BEGIN:VCALENDAR")
+    assert ics.text.count("BEGIN:VEVENT") == sum("gear" in (m["a"], m["b"]) for m in meetings)
+    page = api.get(f"/v1/events/{eid}/exports/agendas.html", params={"by": "table"}, headers=h)
+    assert page.status_code == 200 and "テーブル" in page.text
+    one = api.get(
+        f"/v1/events/{eid}/exports/agendas.html", params={"participant": "gear"}, headers=h
+    )
+    assert one.status_code == 200 and "精密歯車" in one.text and "Veneto" in one.text
+    assert api.get(f"/v1/events/{eid}/exports/participants/ghost.ics", headers=h).status_code == 404
+
+    # re-plan after a no-show: the locked / announced meeting stays where it was
+    r = api.post(
+        f"/v1/events/{eid}/replan",
+        json={"changes": {"no_shows": ["uni"]}},
+        params={"time_limit": 5},
+        headers=h,
+    )
+    assert r.status_code == 202
+    job = _wait(api, r.headers["location"])
+    assert job["status"] == "succeeded", job
+    after = api.get(f"/v1/events/{eid}/schedule", headers=h).json()
+    assert not any("uni" in (m["a"], m["b"]) for m in after["meetings"])
+    kept = next(m for m in after["meetings"] if {m["a"], m["b"]} == {"gear", "veneto"})
+    assert (kept["slot"], kept["table"]) == (2, "T2")
+    assert after["changes"] is not None
+
+
+def test_event_errors_and_ownership(event_api: tuple[Api, str]) -> None:
+    api, eid = event_api
+    h = api.h("organizer")
+    bad = {
+        **EVENT,
+        "wishes": [{"from": "gear", "to": "ghost", "level": "must"}],
+        "tables": [{"id": "T1", "capacity": 0}],
+    }
+    r = api.post("/v1/events", json=bad, headers=h)
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert any(f.startswith("wishes[0]") for f in fields) and any(
+        f.startswith("tables[0]") for f in fields
+    )
+    r = api.post("/v1/events", json={**EVENT, "name": ""}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    r = api.post("/v1/events", json={**EVENT, "slots": 10_000}, headers=h)
+    assert r.status_code == 422
+    assert api.post("/v1/events", json=EVENT, headers=api.h("member")).status_code == 403
+    assert api.get(f"/v1/events/{eid}", headers=api.h()).status_code == 200  # admin sees all
+    assert api.get("/v1/events/nope", headers=h).status_code == 404
+    r = api.post(f"/v1/events/{eid}/replan", json={"changes": {}}, headers=h)
+    assert r.status_code == 409
+    r = api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 0}, headers=h)
+    assert r.status_code == 422
+    changed = {**EVENT, "name": "renamed", "slots": 5, "slot_times": None}
+    r = api.put(f"/v1/events/{eid}", json=changed, headers=h)
+    assert r.status_code == 200 and r.json()["name"] == "renamed"
+    listed = api.get("/v1/events", headers=h).json()["items"]
+    assert [e["id"] for e in listed] == [eid]
+    assert api.delete(f"/v1/events/{eid}", headers=h).status_code == 204
+    assert api.get(f"/v1/events/{eid}", headers=h).status_code == 404
