@@ -26,6 +26,7 @@ class Holdout:
     kept: list[Edge]
     queries: list[TrainingQuery]
     held_groups: int
+    members: dict[str, set[int]] = field(default_factory=dict)
 
 
 def group_of(e: Edge) -> str:
@@ -61,12 +62,31 @@ def sample_holdout(
     if len(queries) > max_queries:
         queries = rng.sample(queries, k=max_queries)
         queries.sort(key=lambda q: q.node)
-    return Holdout(kept=kept, queries=queries, held_groups=len(held))
+    return Holdout(
+        kept=kept,
+        queries=queries,
+        held_groups=len(held),
+        members={g: groups[g] for g in held},
+    )
 
 
-def strip_shared_lines(text: str, others: Sequence[str]) -> str:
-    """The query's description without the lines it shares with its held-out partners: the
-    text of a held-out project must not tell the model who took part in it."""
-    shared = {line.strip() for other in others for line in other.splitlines() if line.strip()}
-    kept = [line for line in text.splitlines() if line.strip() not in shared]
-    return "\n".join(kept)
+def _lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def group_lines(texts: Sequence[str]) -> set[str]:
+    """Lines every member's description has: the held-out group's own text (a project's
+    title and topic), as far as the descriptions tell."""
+    if not texts:
+        return set()
+    common = _lines(texts[0])
+    for text in texts[1:]:
+        common &= _lines(text)
+    return common
+
+
+def strip_lines(text: str, lines: set[str]) -> str:
+    """The query's description without the held-out groups' lines: the text of a held-out
+    project must not tell the model who took part in it (in the evaluation, no held-out
+    project's text is in any profile)."""
+    return "\n".join(line for line in text.splitlines() if line.strip() not in lines)

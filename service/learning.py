@@ -20,10 +20,11 @@ import numpy as np
 
 from models.profile import overall_text
 from models.ranking import Reranker, train
-from models.training import sample_holdout, strip_shared_lines
+from models.training import group_lines, sample_holdout, strip_lines
 from service.engine import Engine
 
 MIN_QUERIES = 30
+HOLDOUT_FRACTION = 0.3
 MIN_POSITIVES = 100
 
 
@@ -47,17 +48,29 @@ def training_set(
     *,
     seed: int = 0,
     max_queries: int = 1500,
+    fraction: float = HOLDOUT_FRACTION,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    holdout = sample_holdout(engine.edges, seed=seed, max_queries=max_queries)
+    holdout = sample_holdout(engine.edges, seed=seed, max_queries=max_queries, fraction=fraction)
     graph = engine.graph_from(holdout.kept)
-    queries = [q for q in holdout.queries if q.node in engine.records]
+    # Ask only for organizations that still have a history without the held-out groups, as
+    # a real query comes from a member with a track record (and a newcomer's partners are
+    # not what the network features are for).
+    queries = [q for q in holdout.queries if q.node in engine.records and graph.has(q.node)]
+
+    def description(pk: int) -> str:
+        rec = engine.records.get(pk)
+        return rec.profile.description if rec is not None else ""
+
+    held_lines = {
+        g: group_lines([description(m) for m in members]) for g, members in holdout.members.items()
+    }
     texts: list[str] = []
     for q in queries:
         rec = engine.records[q.node]
-        others = [engine.records[r].profile.description for r in q.relevant if r in engine.records]
+        drop = set().union(*(held_lines[g] for g in q.groups))
         stripped = rec.profile.model_copy(
-            update={"description": strip_shared_lines(rec.profile.description, others)}
+            update={"description": strip_lines(rec.profile.description, drop)}
         )
         texts.append(overall_text(stripped))
     vectors = engine.encoder.encode(texts, batch_size=engine.batch_size) if texts else None

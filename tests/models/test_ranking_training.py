@@ -8,7 +8,7 @@ import pytest
 from models.graph import Edge, InteractionGraph
 from models.matching import Party
 from models.ranking import FEATURES, INDEX, Reranker, feature_matrix, hand_score, train
-from models.training import sample_holdout, strip_shared_lines
+from models.training import group_lines, sample_holdout, strip_lines
 
 
 def _unit(*xs: float) -> np.ndarray:
@@ -135,7 +135,10 @@ def test_holdout_sampling() -> None:
     assert len(sample_holdout(edges, seed=3, fraction=0.25, max_queries=5).queries) == 5
 
 
-def test_strip_shared_lines() -> None:
-    text = "Project A — topic\nProject B — topic\nOwn line"
-    assert strip_shared_lines(text, ["Project A — topic\nElse"]) == "Project B — topic\nOwn line"
-    assert strip_shared_lines(text, []) == text
+def test_held_out_group_text_is_stripped() -> None:
+    query = "Project A — topic\nProject B — topic\nOwn line"
+    members = [query, "Project A — topic\nProject B — topic", "Project A — topic\nElse"]
+    assert group_lines(members) == {"Project A — topic"}  # B is not every member's
+    assert strip_lines(query, group_lines(members)) == "Project B — topic\nOwn line"
+    assert strip_lines(query, set()) == query
+    assert group_lines([]) == set()
