@@ -288,6 +288,53 @@ def evaluate(
 
 
 @app.command()
+def schedule(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    time_limit: Annotated[float, typer.Option(min=0.1, max=3600, help="Seconds")] = 30.0,
+    fairness: Annotated[int, typer.Option(help=".dzn only: max breaks spread d (<0: none)")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object last")] = False,
+) -> None:
+    """Solve a meeting schedule offline: an event file (.json: pairing list with wishes,
+    rules and locked meetings) or a B2B instance in MiniZinc data (.dzn: agreed meetings,
+    fewest idle breaks)."""
+    if file.suffix.lower() == ".dzn":
+        from models.b2b import solve_file
+        from models.b2b.instance import B2BError
+
+        try:
+            result = solve_file(file, fairness=fairness, time_limit=time_limit).to_json()
+        except B2BError as exc:
+            err.print(f"[red]{file}: {exc}[/red]")
+            raise typer.Exit(2) from exc
+        summary = f"{result['status']}: {result['breaks']} breaks (bound {result['bound']})"
+    else:
+        from models.events import EventValidationError, solve_event_file
+
+        try:
+            data = json.loads(file.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            err.print(f"[red]{file} is not a JSON event file: {exc}[/red]")
+            raise typer.Exit(2) from exc
+        if not isinstance(data, dict):
+            err.print(f"[red]{file}: the event must be a JSON object[/red]")
+            raise typer.Exit(2)
+        try:
+            result = solve_event_file(data, time_limit=time_limit)
+        except EventValidationError as exc:
+            for issue in exc.issues[:50]:
+                err.print(f"{issue.path}: {issue.reason}")
+            raise typer.Exit(2) from exc
+        summary = (
+            f"{result.get('status')}: {len(result['meetings'])} meetings, objective "
+            f"{result['objective']} (bound {result['bound']}, gap {result['gap']}), "
+            f"greedy {result['greedy_objective']}, {len(result['unplaced'])} unplaced"
+        )
+    err.print(summary)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+
+
+@app.command()
 def demo(data_dir: DataDir = None) -> None:
     """Load the bundled demo corpus (fictional organizations in ja/en/it/ko)."""
     from service.profiles import import_file

@@ -49,3 +49,55 @@ def test_import_keys_and_index(tmp_path: Path) -> None:
     r = runner.invoke(cli.app, ["index", "status", *d])
     meta = json.loads(r.stdout)
     assert meta["all"]["count"] == len(SAMPLE) and meta["all"]["layout"] == "flat"
+
+
+def test_schedule_event_and_dzn_files(tmp_path: Path) -> None:
+    runner = CliRunner()
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "slots": 3,
+                "tables": [{"id": "T1"}],
+                "participants": [{"id": "a"}, {"id": "b"}, {"id": "c"}],
+                "wishes": [
+                    {"from": "a", "to": "b", "level": "must"},
+                    {"from": "c", "to": "b", "level": "want"},
+                    {"from": "a", "to": "c", "level": "no"},
+                ],
+            }
+        )
+    )
+    r = runner.invoke(cli.app, ["schedule", str(event), "--time-limit", "5", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {frozenset((m["a"], m["b"])) for m in out["meetings"]} == {
+        frozenset("ab"),
+        frozenset("bc"),
+    }
+    assert out["gap"] == 0 and out["unplaced"] == []
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "slots": 2,
+                "tables": [],
+                "participants": [{"id": "a"}],
+                "wishes": [{"from": "a", "to": "zz", "level": "must"}],
+            }
+        )
+    )
+    r = runner.invoke(cli.app, ["schedule", str(bad)])
+    assert r.exit_code == 2 and "wishes[0]" in r.output
+
+    data = Path(__file__).resolve().parents[1] / "data" / "b2b"
+    r = runner.invoke(
+        cli.app,
+        ["schedule", str(data / "small.dzn"), "--fairness", "2", "--time-limit", "10", "--json"],
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["status"] == "optimal" and out["breaks"] == out["bound"]
+    assert sorted(m["meeting"] for m in out["meetings"]) == list(range(1, len(out["meetings"]) + 1))
+    r = runner.invoke(cli.app, ["schedule", str(data / "bad_session.dzn"), "--json"])
+    assert r.exit_code == 2 and "session" in r.output
