@@ -144,3 +144,26 @@ class LexicalIndex:
             scores = (matrix[list(rows)] @ query.T).toarray().ravel()
             out[list(where)] = scores
         return out
+
+
+def script(text: str) -> str:
+    """The dominant writing system of a text: "latin", "cjk" (kanji / kana / hanzi),
+    "hangul", "cyrillic" or "other". Character n-grams only compare texts in the same
+    script: across scripts lexical similarity says nothing (a Japanese profile and its
+    Italian counterpart share no n-grams) and must not count against the pair."""
+    counts = {"latin": 0, "cjk": 0, "hangul": 0, "cyrillic": 0}
+    for ch in text[:2000]:
+        o = ord(ch)
+        if ch.isascii():
+            if ch.isalpha():
+                counts["latin"] += 1
+        elif 0x00C0 <= o <= 0x024F:
+            counts["latin"] += 1
+        elif 0x3040 <= o <= 0x30FF or 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF:
+            counts["cjk"] += 1
+        elif 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+            counts["hangul"] += 1
+        elif 0x0400 <= o <= 0x04FF:
+            counts["cyrillic"] += 1
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else "other"

@@ -72,6 +72,7 @@ class Party:
     all: np.ndarray | None = None
     offers: np.ndarray | None = None
     needs: np.ndarray | None = None
+    script: str | None = None  # dominant writing system of its text (models.lexical.script)
 
 
 @dataclass

@@ -79,7 +79,11 @@ HAND_WEIGHTS: dict[str, float] = {
 
 
 def hand_score(x: np.ndarray) -> np.ndarray:
-    """Weighted sum of bounded features (NaN counts as 0)."""
+    """Weighted sum of bounded features (NaN counts as 0, except that a lexical similarity
+    that cannot be measured, across writing systems, borrows the dense one)."""
+    x = x.copy()
+    lex = x[:, INDEX["lexical"]]
+    x[:, INDEX["lexical"]] = np.where(np.isnan(lex), x[:, INDEX["dense"]], lex)
     z = np.nan_to_num(x, nan=0.0)
     out = np.zeros(len(z), dtype=np.float64)
     bounded = {
@@ -163,13 +167,13 @@ class Reranker:
         return cls(model, meta)
 
 
-def train(x: np.ndarray, y: np.ndarray, *, seed: int = 0, max_iter: int = 300) -> Reranker:
+def train(x: np.ndarray, y: np.ndarray, *, seed: int = 0, max_iter: int = 150) -> Reranker:
     """Fit a histogram gradient-boosted classifier. Deterministic for a seed."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     model = HistGradientBoostingClassifier(
         max_iter=max_iter,
-        learning_rate=0.06,
+        learning_rate=0.1,
         max_leaf_nodes=31,
         min_samples_leaf=40,
         l2_regularization=1.0,
@@ -217,6 +221,9 @@ def feature_matrix(
         return x
     keys = np.asarray([c.key for c in cands], dtype=np.int64)
     x[:, INDEX["lexical"]] = lexical
+    if q.script:
+        other_script = [bool(c.script) and c.script != q.script for c in cands]
+        x[np.asarray(other_script, dtype=bool), INDEX["lexical"]] = np.nan
     x[:, INDEX["dense_rr"]] = [dense_rr.get(int(k), 0.0) for k in keys]
     x[:, INDEX["lexical_rr"]] = [lexical_rr.get(int(k), 0.0) for k in keys]
     for i, c in enumerate(cands):

@@ -31,7 +31,7 @@ from indexing.embedding import EmbeddingCache, embed_texts
 from indexing.vector_index import IndexMismatchError, VectorIndex
 from models.encoders import Encoder
 from models.graph import Edge, InteractionGraph
-from models.lexical import LexicalIndex
+from models.lexical import LexicalIndex, script
 from models.matching import (
     Lang,
     Party,
@@ -131,6 +131,11 @@ class Record:
     profile: Profile
     content_hash: str
     org: str | None
+    script: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.script:
+            self.script = script(overall_text(self.profile))
 
     def party(self, vectors: Mapping[Facet, np.ndarray | None]) -> Party:
         p = self.profile
@@ -145,6 +150,7 @@ class Record:
             all=vectors.get("all"),
             offers=vectors.get("offers"),
             needs=vectors.get("needs"),
+            script=self.script,
         )
 
 
@@ -875,6 +881,7 @@ class Engine:
             all=vec,
             needs=vec,
             offers=vec if purpose == "buyer" else None,
+            script=script(text),
         )
         items = ([text], [text]) if purpose == "buyer" else ((), [text])
         return self.rank(

@@ -106,3 +106,13 @@ def test_lexical_save_load(tmp_path) -> None:
     (tmp_path / "bad.pkl").write_bytes(b"\x80\x04N.")
     with pytest.raises(ValueError):
         LexicalIndex.load(tmp_path / "bad.pkl")
+
+
+def test_script_detection() -> None:
+    from models.lexical import script
+
+    assert script("株式会社テスト 精密歯車") == "cjk"
+    assert script("바이오 의약품 위탁생산") == "hangul"
+    assert script("Ingranaggi di precisione, città") == "latin"
+    assert script("Точная механика") == "cyrillic"
+    assert script("1234 — !!") == "other"
