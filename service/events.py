@@ -292,6 +292,75 @@ def replan(
     return _solve_job(request, row, doc, time_limit, caller, response, "replan")
 
 
+@router.post(
+    "/{event_id}/retime",
+    status_code=202,
+    summary="Keep the agreed meetings, re-time them for the fewest idle breaks (a job)",
+)
+def retime_schedule(
+    event_id: str,
+    request: Request,
+    caller: CallerDep,
+    response: Response,
+    fairness: Annotated[int, Query(ge=-1, le=100, description="max - min breaks; -1: none")] = 2,
+    morning_slots: Annotated[int, Query(ge=0, le=MAX_SLOTS)] = 0,
+    time_limit: Annotated[float, Query(gt=0, le=MAX_TIME_LIMIT)] = 60.0,
+) -> dict[str, Any]:
+    from models.events.retime import RetimeError, retime
+
+    row = _load(request, event_id, caller)
+    if row.schedule is None:
+        raise Conflict("the event has no schedule yet: the agreed meetings come from it")
+    event = parse_event(row.data)
+    meetings, _ = parse_previous(row.schedule)
+    if morning_slots > event.slots:
+        raise ValidationFailed(
+            "morning_slots is larger than the event",
+            errors=[{"field": "morning_slots", "reason": f"at most {event.slots}"}],
+        )
+    sessions = request.app.state.sessions
+
+    def work(progress: Callable[[str, int, int], None]) -> dict[str, Any]:
+        progress("solving", 0, 1)
+        try:
+            placed, result = retime(
+                event,
+                meetings,
+                fairness=fairness,
+                time_limit=time_limit,
+                morning_slots=morning_slots,
+            )
+        except RetimeError as exc:
+            raise BadRequest(str(exc)) from exc
+        summary = {
+            "status": result.status,
+            "breaks": result.breaks,
+            "bound": result.bound,
+            "fairness": fairness,
+            "time_s": round(result.time_s, 3),
+        }
+        if result.status in ("optimal", "feasible"):
+            with transaction(sessions) as session:
+                stored = session.get(EventRow, row.id)
+                if stored is None:
+                    raise NotFound("the event was deleted while it was being re-timed")
+                stored.schedule = {
+                    **(stored.schedule or {}),
+                    "meetings": [
+                        {"a": m.a, "b": m.b, "slot": m.slot, "table": m.table} for m in placed
+                    ],
+                    "idle_gaps": result.breaks,
+                    "retime": summary,
+                }
+                stored.updated_at = utcnow()
+        progress("solving", 1, 1)
+        return {"event": row.id, **summary}
+
+    job_id = request.app.state.jobs.submit("retime", work, total=1, created_by=caller.key_pk)
+    response.headers["Location"] = f"/v1/jobs/{job_id}"
+    return {"status": "queued", "job": f"/v1/jobs/{job_id}", "id": job_id}
+
+
 @router.get("/{event_id}/schedule", summary="The current schedule (JSON)")
 def get_schedule(event_id: str, request: Request, caller: CallerDep) -> dict[str, Any]:
     row = _load(request, event_id, caller)

@@ -139,3 +139,59 @@ def test_event_errors_and_ownership(event_api: tuple[Api, str]) -> None:
     assert [e["id"] for e in listed] == [eid]
     assert api.delete(f"/v1/events/{eid}", headers=h).status_code == 204
     assert api.get(f"/v1/events/{eid}", headers=h).status_code == 404
+
+
+def test_retime_agreed_meetings_for_fewest_breaks(api: Api) -> None:
+    """Agreed meetings a-b, a-c, a-d placed with gaps; re-timing packs a's day (0 breaks)
+    without adding, dropping or double-booking anyone."""
+
+    h = api.h("organizer")
+    doc = {
+        "name": "retime",
+        "slots": 6,
+        "tables": [{"id": "T1"}, {"id": "T2"}],
+        "participants": [{"id": x} for x in "abcd"],
+        "wishes": [{"from": "a", "to": x, "level": "must"} for x in "bcd"],
+    }
+    eid = api.post("/v1/events", json=doc, headers=h).json()["id"]
+    assert api.post(f"/v1/events/{eid}/retime", headers=h).status_code == 409
+    job = _wait(
+        api,
+        api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h).headers[
+            "location"
+        ],
+    )
+    assert job["status"] == "succeeded"
+    r = api.post(f"/v1/events/{eid}/retime", params={"fairness": 2, "time_limit": 10}, headers=h)
+    assert r.status_code == 202
+    job = _wait(api, r.headers["location"])
+    assert job["status"] == "succeeded" and job["report"]["status"] == "optimal", job
+    assert job["report"]["breaks"] == 0
+    sched = api.get(f"/v1/events/{eid}/schedule", headers=h).json()
+    pairs = sorted("".join(sorted((m["a"], m["b"]))) for m in sched["meetings"])
+    assert pairs == ["ab", "ac", "ad"]
+    a_slots = sorted(m["slot"] for m in sched["meetings"])
+    assert a_slots == list(range(a_slots[0], a_slots[0] + 3))  # consecutive: no idle gap
+    assert sched["retime"]["breaks"] == 0
+    r = api.post(f"/v1/events/{eid}/retime", params={"morning_slots": 99}, headers=h)
+    assert r.status_code == 422
+
+
+def test_retime_refuses_events_outside_the_model(api: Api) -> None:
+    h = api.h("organizer")
+    doc = {
+        "name": "parallel",
+        "slots": 3,
+        "tables": [{"id": "T1", "capacity": 4}],
+        "participants": [{"id": "a"}, {"id": "b"}],
+        "wishes": [{"from": "a", "to": "b", "level": "must"}],
+    }
+    eid = api.post("/v1/events", json=doc, headers=h).json()["id"]
+    _wait(
+        api,
+        api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h).headers[
+            "location"
+        ],
+    )
+    job = _wait(api, api.post(f"/v1/events/{eid}/retime", headers=h).headers["location"])
+    assert job["status"] == "failed" and "interchangeable tables" in job["error"]
