@@ -104,6 +104,31 @@ def _open(settings: Settings, *, with_engine: bool = True) -> tuple[Any, Any]:
     return sessions, engine
 
 
+def _read(parser: Any, file: Path, format: str, encoding: str | None, **kwargs: Any) -> Any:
+    """Parse an import file, or exit 2 with the reason the file cannot be read."""
+    from service.import_formats import ImportFormatError
+
+    if format not in ("auto", "jsonl", "csv"):
+        raise typer.BadParameter("format must be auto, jsonl or csv")
+    try:
+        return parser(
+            file.read_bytes(), format=format, encoding=encoding, filename=file.name, **kwargs
+        )
+    except ImportFormatError as exc:
+        err.print(f"[red]cannot read {file}:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _rejected(exc: Any, as_json: bool) -> typer.Exit:
+    """Print a file's invalid rows (nothing was imported) and return the exit to raise."""
+    for e in exc.extra["errors"][:50]:
+        err.print(f"row {e['row']}: {e['field'] or '(row)'}: {e['reason']}")
+    err.print(f"[red]{exc.detail}[/red]")
+    if as_json:
+        print(json.dumps(exc.problem(), ensure_ascii=False))
+    return typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
@@ -141,23 +166,11 @@ def import_(
 ) -> None:
     """Import profiles from a JSONL or CSV file (UTF-8 / BOM / cp932)."""
     from service.errors import ValidationFailed
-    from service.import_formats import ImportFormatError, parse_profiles
+    from service.import_formats import parse_profiles
     from service.profiles import import_parsed
 
     settings = _settings(data_dir)
-    if format not in ("auto", "jsonl", "csv"):
-        raise typer.BadParameter("format must be auto, jsonl or csv")
-    try:
-        parsed = parse_profiles(
-            file.read_bytes(),
-            format=format,  # type: ignore[arg-type]
-            encoding=encoding,
-            filename=file.name,
-            max_rows=settings.max_import_rows,
-        )
-    except ImportFormatError as exc:
-        err.print(f"[red]cannot read {file}:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    parsed = _read(parse_profiles, file, format, encoding, max_rows=settings.max_import_rows)
     sessions, engine = _open(settings)
     try:
         with _progress() as progress:
@@ -165,12 +178,7 @@ def import_(
                 engine, sessions, parsed, allow_partial=allow_partial, progress=progress
             )
     except ValidationFailed as exc:
-        for e in exc.extra["errors"][:50]:
-            err.print(f"row {e['row']}: {e['field'] or '(row)'}: {e['reason']}")
-        err.print(f"[red]{exc.detail}[/red]")
-        if as_json:
-            print(json.dumps(exc.problem(), ensure_ascii=False))
-        raise typer.Exit(1) from exc
+        raise _rejected(exc, as_json) from exc
     out = report.to_dict()
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
@@ -193,29 +201,15 @@ def import_interactions(
 ) -> None:
     """Import past interactions (collaborations, meetings, follow-ups, deals, declines)."""
     from service.errors import ValidationFailed
-    from service.import_formats import ImportFormatError, parse_interactions
+    from service.import_formats import parse_interactions
     from service.interactions import save_interactions
 
-    if format not in ("auto", "jsonl", "csv"):
-        raise typer.BadParameter("format must be auto, jsonl or csv")
-    try:
-        parsed = parse_interactions(
-            file.read_bytes(),
-            format=format,  # type: ignore[arg-type]
-            encoding=encoding,
-            filename=file.name,
-        )
-    except ImportFormatError as exc:
-        err.print(f"[red]cannot read {file}:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    parsed = _read(parse_interactions, file, format, encoding)
     sessions, engine = _open(_settings(data_dir))
     try:
         report = save_interactions(engine, sessions, parsed, allow_partial=allow_partial)
     except ValidationFailed as exc:
-        for e in exc.extra["errors"][:50]:
-            err.print(f"row {e['row']}: {e['field'] or '(row)'}: {e['reason']}")
-        err.print(f"[red]{exc.detail}[/red]")
-        raise typer.Exit(1) from exc
+        raise _rejected(exc, as_json) from exc
     out = report.to_dict()
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
