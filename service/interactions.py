@@ -20,12 +20,11 @@ from service.db import transaction
 from service.engine import Engine
 from service.errors import NotFound, ValidationFailed, field_path
 from service.import_formats import (
-    ImportFormatError,
     Interaction,
     ParsedFile,
     parse_interactions,
 )
-from service.profiles import read_upload, row_error
+from service.profiles import parse_upload, row_error
 from service.tables import InteractionRow, ProfileRow
 
 router = APIRouter(prefix="/v1", tags=["interactions"])
@@ -164,19 +163,7 @@ async def import_interactions(
     allow_partial: bool = False,
 ) -> dict[str, Any]:
     caller.require("admin", "organizer")
-    data, filename = await read_upload(request)
-    if not data:
-        raise ValidationFailed(
-            "the import file is empty", errors=[{"field": "file", "reason": "is empty"}]
-        )
-    try:
-        parsed = await run_in_threadpool(
-            parse_interactions, data, format=format, encoding=encoding, filename=filename
-        )
-    except ImportFormatError as exc:
-        raise ValidationFailed(
-            f"the file cannot be read: {exc}", errors=[{"field": "file", "reason": str(exc)}]
-        ) from exc
+    parsed = await parse_upload(request, parse_interactions, format, encoding)
     state = request.app.state
     report = await run_in_threadpool(
         save_interactions, state.engine, state.sessions, parsed, allow_partial=allow_partial

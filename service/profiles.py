@@ -334,6 +334,39 @@ async def read_upload(request: Request) -> tuple[bytes, str | None]:
     return await request.body(), None
 
 
+async def parse_upload(
+    request: Request,
+    parser: Callable[..., Any],
+    format: str,
+    encoding: str | None,
+    *,
+    filename: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Read an uploaded import file and parse it off the event loop; an empty or unreadable
+    file is a 422 naming the field `file`."""
+    from starlette.concurrency import run_in_threadpool
+
+    data, upload_name = await read_upload(request)
+    if not data:
+        raise ValidationFailed(
+            "the import file is empty", errors=[{"field": "file", "reason": "is empty"}]
+        )
+    try:
+        return await run_in_threadpool(
+            parser,
+            data,
+            format=format,
+            encoding=encoding,
+            filename=filename or upload_name,
+            **kwargs,
+        )
+    except ImportFormatError as exc:
+        raise ValidationFailed(
+            f"the file cannot be read: {exc}", errors=[{"field": "file", "reason": str(exc)}]
+        ) from exc
+
+
 @router.post(
     "/profiles/import",
     summary="Bulk import a JSONL or CSV file (UTF-8, UTF-8 with BOM, or cp932/Shift_JIS)",
@@ -351,25 +384,15 @@ async def import_profiles(
     caller.require("admin", "organizer")
     from starlette.concurrency import run_in_threadpool
 
-    data, upload_name = await read_upload(request)
-    if not data:
-        raise ValidationFailed(
-            "the import file is empty", errors=[{"field": "file", "reason": "is empty"}]
-        )
     state = request.app.state
-    try:
-        parsed = await run_in_threadpool(
-            parse_profiles,
-            data,
-            format=format,
-            encoding=encoding,
-            filename=filename or upload_name,
-            max_rows=state.settings.max_import_rows,
-        )
-    except ImportFormatError as exc:
-        raise ValidationFailed(
-            f"the file cannot be read: {exc}", errors=[{"field": "file", "reason": str(exc)}]
-        ) from exc
+    parsed = await parse_upload(
+        request,
+        parse_profiles,
+        format,
+        encoding,
+        filename=filename,
+        max_rows=state.settings.max_import_rows,
+    )
     if parsed.errors and not allow_partial:
         import_parsed(state.engine, state.sessions, parsed, allow_partial=False)
     if len(parsed.items) <= state.settings.sync_import_rows:
