@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexing.embedding import EmbeddingCache, embed_texts
@@ -103,24 +103,29 @@ class DbEmbeddingCache:
         if not vectors:
             return
         with self._sessions() as session, session.begin():
-            present = set(
-                session.scalars(
-                    select(EmbeddingRow.text_hash).where(
-                        EmbeddingRow.model_id == model_id,
-                        EmbeddingRow.text_hash.in_(list(vectors)),
+            present: set[str] = set()
+            hashes = list(vectors)
+            for start in range(0, len(hashes), 500):
+                present.update(
+                    session.scalars(
+                        select(EmbeddingRow.text_hash).where(
+                            EmbeddingRow.model_id == model_id,
+                            EmbeddingRow.text_hash.in_(hashes[start : start + 500]),
+                        )
                     )
                 )
-            )
-            session.add_all(
-                EmbeddingRow(
-                    model_id=model_id,
-                    text_hash=h,
-                    dim=int(v.shape[0]),
-                    vector=np.asarray(v, dtype=np.float32).tobytes(),
-                )
+            rows = [
+                {
+                    "model_id": model_id,
+                    "text_hash": h,
+                    "dim": int(v.shape[0]),
+                    "vector": np.asarray(v, dtype=np.float32).tobytes(),
+                }
                 for h, v in vectors.items()
                 if h not in present
-            )
+            ]
+            if rows:
+                session.execute(insert(EmbeddingRow.metadata.tables["embeddings"]), rows)
 
 
 @dataclass
@@ -236,6 +241,8 @@ class Engine:
         # on the CORDIS benchmark: pool recall grows with it), few enough for p99 latency.
         self.pool_factor = 5
         self.pool_min = 60
+        self._by_org: dict[str, set[int]] = {}
+        self._lexical_fitted_on = 0
         self._version = 0
         self._filter_cache: dict[tuple[object, ...], np.ndarray] = {}
 
@@ -297,16 +304,32 @@ class Engine:
                 if progress is not None:
                     progress("indexing", FACETS.index(facet) + 1, len(FACETS))
             for pk, p, h in rows:
-                old = self.records.get(pk)
-                if old is not None and old.profile.id != p.id:
-                    self.pk_by_id.pop(old.profile.id, None)
-                self.records[pk] = Record(pk, p, h, org_key(p.website))
-                self.pk_by_id[p.id] = pk
+                self._drop_record(pk)
+                self._put_record(Record(pk, p, h, org_key(p.website)))
             for text in {t for _, p, _ in rows for t in item_texts(p)}:
                 self._items.put(text_hash(text), vectors[text_hash(text)])
-            self.lexical.upsert([pk for pk, _, _ in rows], [overall_text(p) for _, p, _ in rows])
+            if self.lexical.fitted and len(self.records) <= 2 * self._lexical_fitted_on:
+                self.lexical.upsert(
+                    [pk for pk, _, _ in rows], [overall_text(p) for _, p, _ in rows]
+                )
+            else:  # first profiles, or the corpus doubled: a vocabulary for what is there now
+                self.refit_lexical()
             self._changed()
         return encoded
+
+    def _put_record(self, rec: Record) -> None:
+        self.records[rec.pk] = rec
+        self.pk_by_id[rec.profile.id] = rec.pk
+        if rec.org:
+            self._by_org.setdefault(rec.org, set()).add(rec.pk)
+
+    def _drop_record(self, pk: int) -> None:
+        rec = self.records.pop(pk, None)
+        if rec is None:
+            return
+        self.pk_by_id.pop(rec.profile.id, None)
+        if rec.org and rec.org in self._by_org:
+            self._by_org[rec.org].discard(pk)
 
     def remove(self, pks: Iterable[int]) -> None:
         with self.write_lock:
@@ -315,9 +338,7 @@ class Engine:
                 self.indexes[facet].remove(pks)
             self.lexical.remove(pks)
             for pk in pks:
-                rec = self.records.pop(pk, None)
-                if rec is not None:
-                    self.pk_by_id.pop(rec.profile.id, None)
+                self._drop_record(pk)
             self._changed()
 
     def _changed(self) -> None:
@@ -388,6 +409,7 @@ class Engine:
         self.indexes = indexes
         try:
             self.lexical = LexicalIndex.load(gen / LEXICAL_FILE)
+            self._lexical_fitted_on = len(self.lexical)
         except (OSError, ValueError) as exc:
             log.warning("saved lexical index not usable, refitting: %s", exc)
             self.lexical = LexicalIndex()
@@ -412,6 +434,7 @@ class Engine:
                 self.indexes = self._empty_indexes()
             self.records.clear()
             self.pk_by_id.clear()
+            self._by_org.clear()
             stale: list[tuple[int, Profile, str]] = []
             with self.sessions() as session:
                 in_db: set[int] = set()
@@ -419,10 +442,9 @@ class Engine:
                     in_db.add(row.pk)
                     profile = Profile.model_validate(row.data)
                     if saved.get(row.pk) == row.content_hash and row.pk in self.indexes["all"]:
-                        self.records[row.pk] = Record(
-                            row.pk, profile, row.content_hash, org_key(profile.website)
+                        self._put_record(
+                            Record(row.pk, profile, row.content_hash, org_key(profile.website))
                         )
-                        self.pk_by_id[profile.id] = row.pk
                     else:
                         stale.append((row.pk, profile, row.content_hash))
             gone = [pk for pk in saved if pk not in in_db]
@@ -432,7 +454,7 @@ class Engine:
                 self.lexical.remove(gone)
             refit = not self.lexical.fitted or rebuild or len(stale) > 0.2 * max(1, len(in_db))
             encoded = self.ingest(stale, progress) if stale else 0
-            if refit:
+            if refit and self._lexical_fitted_on != len(self.records):
                 self.refit_lexical()
             self.load_history()
             if stale or gone or rebuild or not saved or refit:
@@ -454,6 +476,7 @@ class Engine:
         with self.write_lock:
             keys = list(self.records)
             self.lexical.fit(keys, [overall_text(self.records[pk].profile) for pk in keys])
+            self._lexical_fitted_on = len(keys)
             self._changed()
 
     def load_history(self) -> None:
@@ -540,10 +563,7 @@ class Engine:
     def _exclusions(self, query: Record | None) -> set[int]:
         if query is None:
             return set()
-        out = {query.pk}
-        if query.org:
-            out |= {pk for pk, r in self.records.items() if r.org == query.org}
-        return out
+        return {query.pk, *self._by_org.get(query.org or "", ())}
 
     def _item_vectors(self, items: Sequence[str]) -> np.ndarray | None:
         if not items:

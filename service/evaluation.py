@@ -226,7 +226,6 @@ def evaluate(
         engine.reconcile()
         parsed = parse_profiles(profiles.read_bytes(), filename=profiles.name, max_rows=1_000_000)
         loaded = import_parsed(engine, sessions, parsed, allow_partial=True, progress=progress)
-        engine.refit_lexical()
         parsed_i = parse_interactions(interactions.read_bytes(), filename=interactions.name)
         saved_i = save_interactions(engine, sessions, parsed_i, allow_partial=True)
         trained = train_reranker(engine, seed=seed, progress=progress)

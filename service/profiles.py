@@ -68,6 +68,19 @@ def _row_values(p: Profile, h: str) -> dict[str, Any]:
     }
 
 
+def _keys_of(session: Session, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """id -> (key, content hash) of the stored profiles among `ids`."""
+    out: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(ProfileRow.id, ProfileRow.pk, ProfileRow.content_hash).where(
+                ProfileRow.id.in_(ids[start : start + 500])
+            )
+        )
+        out.update({i: (pk, h) for i, pk, h in rows})
+    return out
+
+
 def save_profiles(
     engine: Engine,
     session_factory: Any,
@@ -81,16 +94,7 @@ def save_profiles(
     with engine.write_lock:
         changed: list[tuple[int, Profile, str]] = []
         with transaction(session_factory) as session:
-            existing: dict[str, tuple[int, str]] = {}
-            ids = [p.id for p in profiles]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = session.execute(
-                    select(ProfileRow.id, ProfileRow.pk, ProfileRow.content_hash).where(
-                        ProfileRow.id.in_(chunk)
-                    )
-                )
-                existing.update({i: (pk, h) for i, pk, h in rows})
+            existing = _keys_of(session, [p.id for p in profiles])
             inserts: list[tuple[Profile, str]] = []
             updates: list[tuple[int, Profile, str]] = []
             now = utcnow()
@@ -103,15 +107,17 @@ def save_profiles(
                 else:
                     report.unchanged += 1
             if inserts:
-                result = session.execute(
-                    insert(ProfileRow).returning(ProfileRow.pk, ProfileRow.id),
+                # A plain executemany, then the new keys by id: INSERT .. RETURNING over many
+                # rows grew quadratically on SQLite (4.3 s for 10k rows, 27 s for 30k).
+                session.execute(
+                    insert(ProfileRow.metadata.tables["profiles"]),
                     [
                         {**_row_values(p, h), "created_at": now, "updated_at": now}
                         for p, h in inserts
                     ],
                 )
-                pk_of = {i: pk for pk, i in result}
-                changed += [(pk_of[p.id], p, h) for p, h in inserts]
+                pk_of = _keys_of(session, [p.id for p, _ in inserts])
+                changed += [(pk_of[p.id][0], p, h) for p, h in inserts]
             if updates:
                 session.execute(
                     update(ProfileRow),
