@@ -242,6 +242,12 @@ class Engine:
         self.pool_factor = 5
         self.pool_min = 60
         self._by_org: dict[str, set[int]] = {}
+        # kind / country code per key (-1: no live record) so filters are array operations
+        self._columns: tuple[np.ndarray, np.ndarray] = (
+            np.zeros(0, dtype=np.int16),
+            np.zeros(0, dtype=np.int16),
+        )
+        self._country_codes: dict[str, int] = {}
         self._lexical_fitted_on = 0
         self._version = 0
         self._filter_cache: dict[tuple[object, ...], np.ndarray] = {}
@@ -322,6 +328,16 @@ class Engine:
         self.pk_by_id[rec.profile.id] = rec.pk
         if rec.org:
             self._by_org.setdefault(rec.org, set()).add(rec.pk)
+        kind_arr, country_arr = self._columns
+        if rec.pk >= len(kind_arr):
+            size = max(rec.pk + 1, 2 * len(kind_arr), 1024)
+            kind_arr = np.concatenate([kind_arr, np.full(size - len(kind_arr), -1, np.int16)])
+            country_arr = np.concatenate(
+                [country_arr, np.full(size - len(country_arr), -1, np.int16)]
+            )
+            self._columns = (kind_arr, country_arr)
+        kind_arr[rec.pk] = KIND_CODE[rec.profile.kind]
+        country_arr[rec.pk] = self._country_code(rec.profile.country)
 
     def _drop_record(self, pk: int) -> None:
         rec = self.records.pop(pk, None)
@@ -330,6 +346,13 @@ class Engine:
         self.pk_by_id.pop(rec.profile.id, None)
         if rec.org and rec.org in self._by_org:
             self._by_org[rec.org].discard(pk)
+        self._columns[0][pk] = -1
+        self._columns[1][pk] = -1
+
+    def _country_code(self, country: str | None) -> int:
+        if country is None:
+            return -2  # no country: never equal to a filter's code
+        return self._country_codes.setdefault(country, len(self._country_codes))
 
     def remove(self, pks: Iterable[int]) -> None:
         with self.write_lock:
@@ -435,6 +458,8 @@ class Engine:
             self.records.clear()
             self.pk_by_id.clear()
             self._by_org.clear()
+            self._columns[0][:] = -1
+            self._columns[1][:] = -1
             stale: list[tuple[int, Profile, str]] = []
             with self.sessions() as session:
                 in_db: set[int] = set()
@@ -547,14 +572,15 @@ class Engine:
         hit = self._filter_cache.get(key)
         if hit is not None:
             return hit
-        ids = [
-            pk
-            for pk, r in self.records.items()
-            if (kinds is None or r.profile.kind in kinds)
-            and (countries is None or r.profile.country in countries)
-            and (not_country is None or r.profile.country != not_country)
-        ]
-        out = np.asarray(ids, dtype=np.int64)
+        kind_arr, country_arr = self._columns
+        mask = kind_arr >= 0  # live records
+        if kinds is not None:
+            mask &= np.isin(kind_arr, [KIND_CODE[k] for k in kinds if k in KIND_CODE])
+        if countries is not None:
+            mask &= np.isin(country_arr, [self._country_code(c) for c in countries])
+        if not_country is not None:
+            mask &= country_arr != self._country_code(not_country)
+        out = np.flatnonzero(mask).astype(np.int64)
         if len(self._filter_cache) > 256:
             self._filter_cache.clear()
         self._filter_cache[key] = out
