@@ -707,6 +707,18 @@ class VectorIndex:
                 return None
             return self._store.rows()[label].copy()
 
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> list[FloatArray | None]:
+        """Copies of the stored vectors of many ids under one read lock (None where absent):
+        ranking reads the vectors of hundreds of candidates per query."""
+        with self._lock.read:
+            rows = self._store.rows()
+            pos = self._store.pos
+            out: list[FloatArray | None] = []
+            for i in ids:
+                label = pos.get(int(i))
+                out.append(None if label is None else rows[label].copy())
+            return out
+
     # -- mutations
 
     def upsert(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:

@@ -708,7 +708,11 @@ class Engine:
         exclude = self._exclusions(query_record)
         graph = graph if graph is not None else self.graph
         pool = self.pool(query, query_record, query_text, allowed, exclude, k, graph)
-        candidates = [self.records[int(pk)].party(self.vectors(int(pk))) for pk in pool.keys]
+        facet_vectors = {f: self.indexes[f].vectors(pool.keys) for f in FACETS}
+        candidates = [
+            self.records[int(pk)].party({f: facet_vectors[f][i] for f in FACETS})
+            for i, pk in enumerate(pool.keys)
+        ]
         x = feature_matrix(
             query,
             candidates,

@@ -596,3 +596,15 @@ def test_failed_automatic_rebuild_keeps_the_write_and_the_index(
     monkeypatch.undo()
     index.upsert(ids[150:151], x[150:151])  # the next write retries the upgrade
     assert index.layout == "hnsw"
+
+
+def test_vectors_batch_matches_single_lookups() -> None:
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(20, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    index = VectorIndex(8, "m")
+    index.upsert(np.arange(20), vecs)
+    index.remove([5])
+    got = index.vectors([0, 5, 19, 99])
+    assert got[1] is None and got[3] is None
+    assert np.array_equal(got[0], index.vector(0)) and np.array_equal(got[2], vecs[19])
