@@ -16,12 +16,14 @@ Usage::
 
     python scripts/bench_b2b.py [BENCH_DIR] [--time-limit 60] [--only PATTERN]
                                 [--engine maxsat|cpsat] [--workers 2] [--json-out FILE]
+                                [--d D] [--ablate busy_count,windows,...]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import fnmatch
 import json
 import os
@@ -37,6 +39,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from models.b2b import read_dzn, solve, validate_schedule  # noqa: E402
+from models.b2b.encoding import EncodingOptions  # noqa: E402
 
 DEFAULT_DIR = ROOT.parent / "shared" / "benchmarks" / "b2b-meetings"
 CP_SOLVERS = ("chuffed", "gecode", "cplexcp")
@@ -133,7 +136,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=("maxsat", "cpsat"), default="maxsat")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json-out", type=Path, default=None)
+    ap.add_argument(
+        "--ablate",
+        default="",
+        help="comma-separated parts of the MaxSAT encoding to switch off: "
+        + ", ".join(f.name for f in dataclasses.fields(EncodingOptions)),
+    )
     args = ap.parse_args(argv)
+    known = {f.name for f in dataclasses.fields(EncodingOptions)}
+    off = [part for part in args.ablate.split(",") if part]
+    if set(off) - known:
+        ap.error(f"unknown --ablate parts: {sorted(set(off) - known)}")
+    options = EncodingOptions(**{part: False for part in off})
 
     inst_dir = args.bench_dir / "instances"
     csv_path = args.bench_dir / "published_results.csv"
@@ -156,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     runs.sort(key=lambda r: (r[2] != 2, r[2], variant_of(r[0].name) != "original", r[0].name))
 
     print(
-        f"# B2B benchmark, engine={args.engine}, workers={args.workers}, limit={args.time_limit:g}s"
+        f"# B2B benchmark, engine={args.engine}, workers={args.workers}, "
+        f"limit={args.time_limit:g}s" + (f", switched off: {args.ablate}" if off else "")
     )
     print(f"# machine: {machine_line()}")
     print(
@@ -175,7 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     for path, pub, d in runs:
         inst = read_dzn(path)
         res = solve(
-            inst, fairness=d, time_limit=args.time_limit, workers=args.workers, engine=args.engine
+            inst,
+            fairness=d,
+            time_limit=args.time_limit,
+            workers=args.workers,
+            engine=args.engine,
+            encoding_options=options,
         )
         if res.meetings:
             rep = validate_schedule(inst, res.meetings, d, expected_breaks=res.breaks)
@@ -250,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         "time_limit_s": args.time_limit,
         "engine": args.engine,
         "workers": args.workers,
+        "switched_off": off,
         "machine": machine_line(),
     }
     print()

@@ -9,7 +9,9 @@ propagated domains) and symmetry breaking (twins, time reversal); capacity stays
 linear constraint over meetings. The search is hinted with a complete schedule from one
 CaDiCaL call on the hard clauses, and with two workers runs CP-SAT's ``core``
 (OLL-style lower bounds, like MaxSAT) and ``default_lp`` subsolvers, which beat the
-default two-worker portfolio (``default_lp`` + LNS) on every hard original we tried.
+default two-worker portfolio (``default_lp`` + first-solution and LNS helpers) in the
+prototype: tic-14crafa.original 1-5 s instead of 16-18 s.
+``encoding_options`` of :func:`models.b2b.solve` do not apply here.
 """
 
 from __future__ import annotations

@@ -6,17 +6,24 @@ slot t; ``u[p,t]`` participant p is busy at t; ``h[p,t]`` a break of p ends at t
 at t, idle at t-1 and was busy before). Each true ``h`` is one break, so the soft clauses
 are the unit clauses ``¬h`` of weight 1 and the MaxSAT cost is the total number of breaks.
 
-Implied constraints (they do not change the solutions, they make the SAT search prune):
+Implied constraints (they do not change the solutions, they make the SAT search prune).
+The paper's body was not reachable from here (only its abstract: "MaxSAT ... showing best
+performance when considering some implied constraints"), so these were chosen and then
+measured with RC2 + CaDiCaL on six hard instances (seconds, one run each; the machine is
+shared, so ±30 % is noise):
 
-* busy count: ``Σ_t u[p,t] = n_p`` for every participant (the paper's key implied
-  constraint — once n_p slots are busy the rest are idle);
-* capacity on busy participants: ``Σ_p u[p,t] ≤ 2·L`` instead of counting meetings — each
-  meeting makes exactly two participants busy, and this cardinality is ~4x smaller than
-  ``Σ_m x[m,t] ≤ L`` (a totalizer over 60-80 participants instead of 240-300 meetings);
-  measured on ticf-14crafa.original: 2 s instead of 16 s for the first SAT call;
-* a per-slot lower bound ``Σ_p u[p,t] ≥ 2·(M - (T-1)·L)`` when tables are scarce;
+* busy count ``Σ_t u[p,t] = n_p`` for every participant — once n_p slots are busy the
+  others are idle. Without it: forum-14 60 s instead of 7 s, ticf-14crafa > 90 s instead
+  of 10 s, forum-14.fixed020 30 s instead of 10 s;
+* capacity on busy participants ``Σ_p u[p,t] ≤ 2·L`` instead of ``Σ_m x[m,t] ≤ L`` — each
+  meeting makes exactly two participants busy, and the totalizer over 60-80 participants
+  is ~4x smaller and propagates through the busy count. Counting meetings instead:
+  forum-14 48 s instead of 16 s, three of six instances > 90 s;
 * no-break windows: ``z_p`` ⇔ p has no break; then its busy slots are n_p consecutive
-  ones, so "started by t" excludes "still busy at t + n_p" (``z ∧ a[t] → ¬e[t+n_p]``);
+  ones, so "busy by t" excludes "busy at t + n_p or later". Mixed: 10-50 % slower on five
+  instances but the hardest variant, ticf-14crafa.prec15 (paper: 170 s), takes 12 s with
+  them and 63 s without, so they stay on;
+* a per-slot lower bound ``Σ_p u[p,t] ≥ 2·(M - (T-1)·L)`` when tables are scarce;
 * precedences both ways (``x[m,t]`` needs every predecessor earlier and every predecessor
   at t needs m later) on domains already narrowed by longest-path propagation.
 
@@ -27,6 +34,10 @@ Symmetry breaking (valid together; see :func:`symmetry_breaks`):
   breaks, so their meetings with a common partner are ordered in time;
 * time reversal ``t → T + 1 - t`` when every meeting's allowed slots are symmetric and
   there are no precedences: one meeting (not a twin's) is kept in the first half.
+
+Both are cheap and measured neutral on the benchmark (±15 %, within noise): the real
+instances have few twins and the reversal-symmetric ones are already easy. They are kept
+for events with many one-meeting participants (visitors who see a single exhibitor).
 
 Tables are not encoded: with at most L meetings in a slot any bijection onto 1..L works,
 so tables are assigned after solving.
@@ -45,6 +56,7 @@ from models.b2b.instance import B2BInstance
 __all__ = [
     "BoolEncoding",
     "Domains",
+    "EncodingOptions",
     "compute_domains",
     "encode",
     "reversal_meeting",
@@ -279,8 +291,27 @@ class BoolEncoding:
         return prev[1:]
 
 
-def encode(inst: B2BInstance, domains: Domains, fairness: int) -> BoolEncoding:
+@dataclass(frozen=True)
+class EncodingOptions:
+    """Switches for the optional parts of the encoding (all on by default); they exist to
+    measure what each part is worth (``scripts/bench_b2b.py --ablate``)."""
+
+    busy_count: bool = True
+    participant_capacity: bool = True
+    """Count busy participants (2·L) per slot; off: count meetings (L)."""
+    windows: bool = True
+    symmetry: bool = True
+    slot_lower_bound: bool = True
+
+
+def encode(
+    inst: B2BInstance,
+    domains: Domains,
+    fairness: int,
+    options: EncodingOptions | None = None,
+) -> BoolEncoding:
     """The MaxSAT encoding (see module docstring). ``domains`` must be feasible."""
+    opts = options or EncodingOptions()
     enc = BoolEncoding()
     n_slots = inst.n_slots
     x = enc.x
@@ -291,7 +322,7 @@ def encode(inst: B2BInstance, domains: Domains, fairness: int) -> BoolEncoding:
             lits.append(x[m, t])
         enc.add(lits)
         enc.amo(lits)
-    rev = reversal_meeting(inst, domains)
+    rev = reversal_meeting(inst, domains) if opts.symmetry else None
     if rev is not None:
         for t in domains.slots[rev - 1]:
             if 2 * t > n_slots + 1:
@@ -307,7 +338,7 @@ def encode(inst: B2BInstance, domains: Domains, fairness: int) -> BoolEncoding:
     for m, preds in enumerate(inst.precedences, start=1):
         for b in sorted(preds):
             before(b, m)
-    for m1, m2 in symmetry_breaks(inst):
+    for m1, m2 in symmetry_breaks(inst) if opts.symmetry else []:
         before(m1, m2)
 
     busy_by_slot: dict[int, list[int]] = defaultdict(list)
@@ -329,28 +360,32 @@ def encode(inst: B2BInstance, domains: Domains, fairness: int) -> BoolEncoding:
             u.append(v)
             busy_by_slot[t].append(v)
         used = [v for v in u if v is not None]
-        if n and len(used) > n:
-            enc.card(used, n, "equals", EncType.seqcounter)
-        elif n:
-            for v in used:
+        if n and len(used) == n:
+            for v in used:  # busy in every slot it can use
                 enc.add([v])
+        elif n and opts.busy_count:
+            enc.card(used, n, "equals", EncType.seqcounter)
         if n <= 1:
             continue
-        holes = _encode_breaks(enc, u, n)
+        holes = _encode_breaks(enc, u, n, opts.windows)
         enc.holes.extend(holes)
         enc.holes_of[p] = holes
         per_participant_holes.append(holes)
 
+    low = inst.n_meetings - (n_slots - 1) * inst.n_tables
     for t in range(1, n_slots + 1):
-        lits = busy_by_slot[t]
-        if len(lits) > 2 * inst.n_tables:
-            enc.card(lits, 2 * inst.n_tables, "atmost", EncType.kmtotalizer)
-        low = inst.n_meetings - (n_slots - 1) * inst.n_tables
-        if low > 0:
-            if 2 * low > len(lits):
+        if opts.participant_capacity:
+            lits, per_meeting = busy_by_slot[t], 2
+        else:
+            lits = [v for (_, slot), v in x.items() if slot == t]
+            per_meeting = 1
+        if len(lits) > per_meeting * inst.n_tables:
+            enc.card(lits, per_meeting * inst.n_tables, "atmost", EncType.kmtotalizer)
+        if low > 0 and opts.slot_lower_bound:
+            if per_meeting * low > len(lits):
                 enc.add_false()
             else:
-                enc.card(lits, 2 * low, "atleast", EncType.seqcounter)
+                enc.card(lits, per_meeting * low, "atleast", EncType.seqcounter)
 
     if fairness >= 0:
         # a participant who can never have a break pins the minimum at 0
@@ -359,7 +394,7 @@ def encode(inst: B2BInstance, domains: Domains, fairness: int) -> BoolEncoding:
     return enc
 
 
-def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int) -> list[int]:
+def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int, windows: bool) -> list[int]:
     """Hole-end variables for one participant plus the no-break window clauses."""
     n_slots = len(u)
     holes: list[int] = []
@@ -382,7 +417,7 @@ def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int) -> list[int]:
         if ut is not None:
             acc = ut if acc is None else enc.or_var([acc, ut])
         a[t] = acc
-    if not holes:
+    if not holes or not windows:
         return holes
     e: list[int | None] = [None] * n_slots  # busy at some slot >= t
     acc = None

@@ -1,21 +1,23 @@
 """Optimal B2B meeting schedules: minimize the total breaks subject to fairness d.
 
-Engine choice (measured on the 2-core dev machine, 60 s limit, instances of Bofill et
-al., JAIR 74, 2022; see ``scripts/bench_b2b.py``):
+Engine choice — measured with ``scripts/bench_b2b.py`` on the 2-core dev machine (shared,
+load average 4-5), 60 s limit, on the instances of Bofill et al., JAIR 74 (2022):
 
-* **MaxSAT, kept** — the encoding of :mod:`models.b2b.encoding` solved by a core-guided
-  MaxSAT algorithm (python-sat's RC2, OLL with core trimming/minimization/exhaustion and
-  at-most-one detection) over CaDiCaL 1.9.5. Every benchmark instance at the paper's d
-  finishes with a proven optimum or proven infeasibility; originals at d = 2 take 0.2-20 s
-  (the hardest, forum-14 and ticf-14crafa, 12-20 s).
-* **CP-SAT, not kept as default** — the same viewpoint, implied constraints and symmetry
-  breaking in OR-Tools 9.15 (``engine="cpsat"``), 2 workers (``core`` + ``default_lp``,
-  which beat the default 2-worker portfolio), hinted with the first SAT schedule. It proves
-  the lower bounds fast (the LP and core workers find forum-14's 2 at once) but its search
-  is far weaker at finding low-break schedules: after 30 s it still had 45-86 breaks on
-  forum-14 / ticf-14crafa (optimum 2 / 0) and 5 of 11 originals unfinished. Breaks make a
-  pure feasibility core (each participant's meetings in one block); a modern CDCL SAT
-  solver with assumptions, as in the paper's MaxSAT, is what cracks it.
+* **MaxSAT, kept as the default.** The encoding of :mod:`models.b2b.encoding` solved by
+  core-guided MaxSAT (python-sat's RC2: OLL with core trimming, minimization, exhaustion
+  and at-most-one detection) over CaDiCaL 1.9.5. All 110 (instance, d) rows of the
+  paper's Tables 5-11 end with the published optimum proven (or infeasibility proven),
+  the slowest in 42 s; the 11 originals at d = 2 take 0.2-17 s (forum-14 15 s,
+  ticf-14crafa 17 s).
+* **CP-SAT, kept as ``engine="cpsat"`` for comparison.** Same viewpoint, domains, implied
+  constraints and symmetry breaking in OR-Tools 9.15, ``num_workers=2`` with the ``core``
+  and ``default_lp`` subsolvers (they beat the default two-worker portfolio), hinted with
+  the first SAT schedule. Originals at d = 2: 8/11 proven within 60 s (forum-14 in 50 s
+  vs 15 s); tic-14crafc,
+  forumt-14crafe and ticf-14crafa stay open at 5, 8 and 36 breaks (optima 0, 5, 0). Its
+  lower bounds come fast; what it lacks is the CDCL search of a modern SAT solver to find
+  the low-break schedules, whose core is a pure feasibility problem (every participant's
+  meetings in one block). The paper reports the same ordering (MaxSAT ≫ Chuffed, MIP).
 
 Pipeline of :func:`solve`:
 
@@ -26,8 +28,10 @@ Pipeline of :func:`solve`:
 3. RC2 raises the lower bound core by core until the optimum is reached; it is run in
    conflict-budgeted slices so the time limit is honoured (CaDiCaL cannot be interrupted);
 4. with ``workers >= 2`` a second thread runs a SAT-UNSAT linear search (CaDiCaL + a
-   totalizer over all breaks) that lowers the upper bound meanwhile; whichever proves
-   optimality first stops the other;
+   totalizer over all breaks) that lowers the upper bound; whichever proves optimality
+   first stops the other. It starts after 60 % of the time limit, as insurance for big
+   events: side by side from the start it slowed RC2 down 2-4x on this shared machine
+   (python-sat releases the GIL while CaDiCaL runs, so the threads do run in parallel);
 5. tables are assigned per slot afterwards: with at most L meetings in a slot any
    bijection onto 1..L is valid, so they are not part of the model.
 """
@@ -46,7 +50,7 @@ from pysat.formula import WCNF
 from pysat.solvers import Solver
 
 from models.b2b.dzn import read_dzn
-from models.b2b.encoding import BoolEncoding, compute_domains, encode
+from models.b2b.encoding import BoolEncoding, EncodingOptions, compute_domains, encode
 from models.b2b.instance import B2BInstance
 from models.b2b.result import B2BResult, Status, assign_tables, breaks_per_participant
 
@@ -235,7 +239,12 @@ def _model_cost(enc: BoolEncoding, model: list[int]) -> int:
 
 
 def _solve_maxsat(
-    inst: B2BInstance, fairness: int, time_limit: float, workers: int, progress: Progress | None
+    inst: B2BInstance,
+    fairness: int,
+    time_limit: float,
+    workers: int,
+    progress: Progress | None,
+    options: EncodingOptions | None,
 ) -> B2BResult:
     t0 = time.monotonic()
     shared = _Shared(t0 + time_limit, progress)
@@ -260,7 +269,7 @@ def _solve_maxsat(
     domains = compute_domains(inst)
     if domains.infeasible:
         return result("infeasible", domains.infeasible)
-    enc = encode(inst, domains, fairness)
+    enc = encode(inst, domains, fairness, options)
     shared.say(
         f"encoded: {enc.n_vars} variables, {len(enc.hard)} clauses, "
         f"{len(enc.holes)} break variables"
@@ -307,11 +316,14 @@ def solve(
     progress: Callable[[str], None] | None = None,
     *,
     engine: Engine = "maxsat",
+    encoding_options: EncodingOptions | None = None,
 ) -> B2BResult:
     """Minimize the total breaks of ``instance`` subject to fairness ``d`` (max − min
     breaks ≤ d over all participants; ``d < 0`` disables it), within ``time_limit``
     seconds. ``workers`` ≥ 2 adds an upper-bound thread (MaxSAT) or CP-SAT workers.
-    ``progress`` receives short human-readable lines as the search advances."""
+    ``progress`` receives short human-readable lines as the search advances (possibly
+    from a worker thread).
+    ``encoding_options`` switches off parts of the MaxSAT encoding (for measurements)."""
     if time_limit <= 0:
         raise ValueError("time_limit must be positive")
     if engine == "cpsat":
@@ -320,7 +332,7 @@ def solve(
         return solve_cpsat(instance, fairness, time_limit, workers, progress)
     if engine != "maxsat":
         raise ValueError(f"unknown engine {engine!r}")
-    return _solve_maxsat(instance, fairness, time_limit, workers, progress)
+    return _solve_maxsat(instance, fairness, time_limit, workers, progress, encoding_options)
 
 
 def solve_file(path: Path, fairness: int = 2, time_limit: float = 60.0) -> B2BResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from pathlib import Path
@@ -9,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from models.b2b import B2BInstance, read_dzn, solve, solve_file, validate_schedule
-from models.b2b.encoding import compute_domains, reversal_meeting, symmetry_breaks
+from models.b2b.encoding import (
+    EncodingOptions,
+    compute_domains,
+    reversal_meeting,
+    symmetry_breaks,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "b2b"
 
@@ -241,3 +247,18 @@ def test_matches_brute_force(seed: int) -> None:
     check(inst, d, expected)
     if seed % 8 == 0:
         check(inst, d, expected, engine="cpsat")
+
+
+@pytest.mark.parametrize("part", [f.name for f in dataclasses.fields(EncodingOptions)])
+def test_optional_encoding_parts_do_not_change_the_optimum(part: str) -> None:
+    options = EncodingOptions(**{part: False})
+    for seed in range(100, 112):
+        rng = random.Random(seed)
+        inst = random_instance(rng)
+        d = rng.choice((-1, 0, 1, 2))
+        expected = brute_force(inst, d)
+        res = solve(inst, fairness=d, time_limit=20, encoding_options=options)
+        if expected is None:
+            assert res.status == "infeasible", (seed, res)
+        else:
+            assert (res.status, res.breaks) == ("optimal", expected), (seed, res)
