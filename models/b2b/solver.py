@@ -7,8 +7,8 @@ load average 4-5), 60 s limit, on the instances of Bofill et al., JAIR 74 (2022)
   core-guided MaxSAT (python-sat's RC2: OLL with core trimming, minimization, exhaustion
   and at-most-one detection) over CaDiCaL 1.9.5. All 110 (instance, d) rows of the
   paper's Tables 5-11 end with the published optimum proven (or infeasibility proven),
-  the slowest in 42 s; the 11 originals at d = 2 take 0.2-17 s (forum-14 15 s,
-  ticf-14crafa 17 s).
+  in two full runs: slowest row 42 s / 23 s (machine load 4-5 / 2-3), total 440 s /
+  276 s; the 11 originals at d = 2 take at most 17 s / 12 s (forum-14, ticf-14crafa).
 * **CP-SAT, kept as ``engine="cpsat"`` for comparison.** Same viewpoint, domains, implied
   constraints and symmetry breaking in OR-Tools 9.15, ``num_workers=2`` with the ``core``
   and ``default_lp`` subsolvers (they beat the default two-worker portfolio), hinted with

@@ -262,3 +262,27 @@ def test_optional_encoding_parts_do_not_change_the_optimum(part: str) -> None:
             assert res.status == "infeasible", (seed, res)
         else:
             assert (res.status, res.breaks) == ("optimal", expected), (seed, res)
+
+
+def test_time_limit_before_any_schedule_gives_unknown() -> None:
+    res = solve(read_dzn(DATA / "k4.dzn"), time_limit=1e-9)
+    assert res.status == "unknown"
+    assert res.breaks is None and res.meetings == ()
+    assert res.to_json()["status"] == "unknown"
+
+
+def test_time_limit_during_optimization_keeps_the_first_schedule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import models.b2b.solver as solver_module
+
+    def out_of_time(self: object, *args: object, **kwargs: object) -> None:
+        raise solver_module._OutOfTime
+
+    monkeypatch.setattr(solver_module._TimedRC2, "compute", out_of_time)
+    inst = triangle(5)
+    res = solve(inst, fairness=0, time_limit=5, workers=1)
+    assert res.status == "feasible" and res.message == "time limit reached"
+    assert res.breaks is not None and res.bound == 0
+    report = validate_schedule(inst, res.meetings, 0, expected_breaks=res.breaks)
+    assert report.ok, report.violations
