@@ -7,6 +7,7 @@ re-importing a file changes nothing and encodes nothing.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from models.profile import ID_PATTERN, KINDS, MAX_ID, Kind, Profile, profile_hash
+from models.profile import ID_PATTERN, MAX_ID, Kind, Profile, profile_hash
 from service.auth import CallerDep, Principal
 from service.db import transaction
 from service.engine import Engine, Progress, org_key
@@ -199,8 +200,6 @@ def delete_profile(engine: Engine, session_factory: Any, profile_id: str) -> boo
 
 # ---------------------------------------------------------------------------- HTTP
 
-ProfileIdPath = Annotated[str, ID_PATTERN]
-
 
 def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
@@ -217,8 +216,6 @@ def _out(row: ProfileRow, caller: Principal) -> dict[str, Any]:
 
 
 def _check_id(profile_id: str) -> None:
-    import re
-
     if len(profile_id) > MAX_ID or not re.match(ID_PATTERN, profile_id):
         raise NotFound(f"no profile with id '{profile_id[:MAX_ID]}'")
 
@@ -416,6 +413,3 @@ async def import_profiles(
     response.status_code = 202
     response.headers["Location"] = f"/v1/jobs/{job_id}"
     return {"status": "queued", "job": f"/v1/jobs/{job_id}", "id": job_id}
-
-
-__all__ = ["KINDS", "router"]
