@@ -330,17 +330,28 @@ def schedule(
 
 @app.command()
 def demo(data_dir: DataDir = None) -> None:
-    """Load the bundled demo corpus (fictional organizations in ja/en/it/ko)."""
+    """Load the bundled demo corpus (fictional organizations in ja/en/it/ko) and their
+    past interactions."""
+    from service.import_formats import parse_interactions
+    from service.interactions import save_interactions
     from service.profiles import import_file
 
     settings = _settings(data_dir)
-    path = Path(__file__).parent / "demo" / "profiles.jsonl"
+    demo_dir = Path(__file__).parent / "demo"
     sessions, engine = _open(settings)
     with _progress() as progress:
-        report = import_file(engine, sessions, path.read_bytes(), format="jsonl", progress=progress)
+        report = import_file(
+            engine,
+            sessions,
+            (demo_dir / "organizations.jsonl").read_bytes(),
+            format="jsonl",
+            progress=progress,
+        )
+    history = parse_interactions((demo_dir / "history.jsonl").read_bytes(), format="jsonl")
+    saved = save_interactions(engine, sessions, history)
     err.print(
         f"demo corpus: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged"
+        f"{report.unchanged} unchanged; {saved.created} interactions added"
     )
 
 

@@ -32,7 +32,7 @@ from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CLUSTERMATCH_SHARED_DIR", ROOT.parent / "shared"))
-DEMO = ROOT / "service" / "demo" / "profiles.jsonl"
+DEMO = ROOT / "service" / "demo" / "organizations.jsonl"
 PG_URL = os.environ.get(
     "CLUSTERMATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -101,3 +101,13 @@ def test_schedule_event_and_dzn_files(tmp_path: Path) -> None:
     assert sorted(m["meeting"] for m in out["meetings"]) == list(range(1, len(out["meetings"]) + 1))
     r = runner.invoke(cli.app, ["schedule", str(data / "bad_session.dzn"), "--json"])
     assert r.exit_code == 2 and "session" in r.output
+
+
+def test_demo_loads_corpus_and_history(tmp_path: Path) -> None:
+    runner = CliRunner()
+    d = ["--data-dir", str(tmp_path / "d")]
+    r = runner.invoke(cli.app, ["demo", *d])
+    assert r.exit_code == 0, r.output
+    assert "184 created" in r.output and "154 interactions added" in r.output
+    r = runner.invoke(cli.app, ["demo", *d])
+    assert "184 unchanged" in r.output and "0 interactions added" in r.output

@@ -23,8 +23,8 @@ def _dcg(ranks: list[int]) -> float:
 
 def test_evaluate_on_known_fixture() -> None:
     result = evaluate(
-        DATA / "profiles.jsonl",
-        DATA / "interactions.jsonl",
+        DATA / "eval_profiles.jsonl",
+        DATA / "eval_interactions.jsonl",
         DATA / "queries.jsonl",
         k=10,
         encoder=HashingEncoder(),
@@ -73,15 +73,15 @@ def test_relevant_lists_do_not_change_rankings(tmp_path: Path) -> None:
         r["relevant"] = ["u2"]
     altered.write_text("\n".join(json.dumps(r) for r in rows))
     a = evaluate(
-        DATA / "profiles.jsonl",
-        DATA / "interactions.jsonl",
+        DATA / "eval_profiles.jsonl",
+        DATA / "eval_interactions.jsonl",
         DATA / "queries.jsonl",
         encoder=HashingEncoder(),
         methods=("system",),
     )
     b = evaluate(
-        DATA / "profiles.jsonl",
-        DATA / "interactions.jsonl",
+        DATA / "eval_profiles.jsonl",
+        DATA / "eval_interactions.jsonl",
         altered,
         encoder=HashingEncoder(),
         methods=("system",),
@@ -110,9 +110,9 @@ def test_evaluate_command_prints_json_last(monkeypatch: pytest.MonkeyPatch) -> N
         [
             "evaluate",
             "--profiles",
-            str(DATA / "profiles.jsonl"),
+            str(DATA / "eval_profiles.jsonl"),
             "--interactions",
-            str(DATA / "interactions.jsonl"),
+            str(DATA / "eval_interactions.jsonl"),
             "--queries",
             str(DATA / "queries.jsonl"),
             "--json",
