@@ -195,6 +195,21 @@ def train(x: np.ndarray, y: np.ndarray, *, seed: int = 0, max_iter: int = 150) -
     return Reranker(model, meta)
 
 
+def diversify(scores: np.ndarray, log_activity: np.ndarray, strength: float) -> np.ndarray:
+    """Scores discounted by how established each candidate already is, so the same few big
+    organizations do not fill every list: the discount is `strength` times the candidate's
+    activity relative to the most active one in the pool, in units of the score spread.
+    0 leaves the ranking as it is."""
+    if strength <= 0 or scores.size == 0:
+        return scores
+    act = np.nan_to_num(log_activity, nan=0.0)
+    top = float(act.max())
+    if top <= 0:
+        return scores
+    spread = float(np.ptp(scores)) or 1.0
+    return scores - strength * spread * act / top
+
+
 def reciprocal_ranks(ranked: Sequence[int]) -> dict[int, float]:
     return {k: 1.0 / (i + 1) for i, k in enumerate(ranked)}
 

@@ -49,6 +49,7 @@ from models.profile import FACETS, KINDS, Facet, Profile, facet_texts, overall_t
 from models.ranking import (
     FEATURES,
     Reranker,
+    diversify,
     feature_matrix,
     hand_score,
     reciprocal_ranks,
@@ -620,6 +621,7 @@ class Engine:
         graph: InteractionGraph | None = None,
         explain_results: bool = True,
         within: np.ndarray | None = None,
+        diversity: float = 0.0,
     ) -> list[Match]:
         """The ranking the API and the evaluation share: candidates from every source,
         features, the learned (or hand-weighted) score, then reasons for the top k.
@@ -649,6 +651,8 @@ class Engine:
             scores = np.asarray(
                 [score(features(query, c, purpose), purpose) for c in candidates]
             ) + 0.25 * hand_score(x)
+        if diversity > 0:
+            scores = diversify(scores, x[:, FEATURES.index("log_activity")], diversity)
         order = np.lexsort((pool.keys, -scores))[:k]
         out: list[Match] = []
         contrib = (
@@ -893,6 +897,7 @@ class Engine:
         lang: Lang = "en",
         explain_results: bool = True,
         within: np.ndarray | None = None,
+        diversity: float = 0.0,
     ) -> list[Match]:
         query = record.party(self.vectors(record.pk))
         return self.rank(
@@ -906,6 +911,7 @@ class Engine:
             query_items=(record.profile.offers, record.profile.needs),
             explain_results=explain_results,
             within=within,
+            diversity=diversity,
         )
 
     def search_text(
@@ -919,6 +925,7 @@ class Engine:
         k: int = 10,
         lang: Lang = "en",
         explain_results: bool = True,
+        diversity: float = 0.0,
     ) -> list[Match]:
         """Free text in any language, read as what the searcher looks for (and, for buyer
         searches, what they offer)."""
@@ -945,4 +952,5 @@ class Engine:
             query_items=items,
             query_text=text,
             explain_results=explain_results,
+            diversity=diversity,
         )

@@ -16,7 +16,7 @@ import json
 import random
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,8 @@ from service.learning import train_reranker
 from service.profiles import import_parsed
 
 Progress = Callable[[str, int, int], None]
-METHODS = ("system", "random", "popularity", "tfidf", "dense")
+METHODS = ("system", "system_diverse", "random", "popularity", "tfidf", "dense")
+DIVERSITY = 0.5  # strength of the diversity option measured as `system_diverse`
 
 
 class QueryFilters(BaseModel):
@@ -115,20 +116,34 @@ class Rankers:
         allowed = engine.allowed(kinds, None, not_country)
         return allowed, engine._exclusions(record), record
 
-    def system(self, spec: QuerySpec) -> list[str]:
+    def system(self, spec: QuerySpec, diversity: float = 0.0) -> list[str]:
         purpose: Purpose = spec.purpose or "partner"
         if spec.profile_id is not None:
             record = self.engine.record(spec.profile_id)
             if record is None:
                 return []
             found = self.engine.matches_for(
-                record, purpose, kinds=spec.filters.kind, k=self.k, explain_results=False
+                record,
+                purpose,
+                kinds=spec.filters.kind,
+                k=self.k,
+                explain_results=False,
+                diversity=diversity,
             )
         else:
             found = self.engine.search_text(
-                spec.text or "", purpose, kinds=spec.filters.kind, k=self.k, explain_results=False
+                spec.text or "",
+                purpose,
+                kinds=spec.filters.kind,
+                k=self.k,
+                explain_results=False,
+                diversity=diversity,
             )
         return [m.record.profile.id for m in found]
+
+    def system_diverse(self, spec: QuerySpec) -> list[str]:
+        """The system with the diversity option on (its nDCG cost, its coverage gain)."""
+        return self.system(spec, diversity=DIVERSITY)
 
     def random(self, spec: QuerySpec) -> list[str]:
         allowed, exclude, _ = self._scope(spec)
@@ -163,9 +178,14 @@ class Rankers:
 
 
 def score_runs(
-    queries: Sequence[EvalQuery], runs: dict[str, list[list[str]]], k: int
+    queries: Sequence[EvalQuery],
+    runs: dict[str, list[list[str]]],
+    k: int,
+    catalog: int | None = None,
 ) -> dict[str, Any]:
-    """Metrics per task, per id-prefix slice (e.g. `academia:`), and overall."""
+    """Metrics per task, per id-prefix slice (e.g. `academia:`), and overall; with the
+    catalog size, also catalog coverage (share of all organizations that appear in at least
+    one top-k list) and the share of all slots taken by the 10 most recommended."""
     groups: dict[str, list[int]] = defaultdict(list)
     slices: dict[str, list[int]] = defaultdict(list)
     for i, q in enumerate(queries):
@@ -185,6 +205,11 @@ def score_runs(
                 for i in indices
             ]
             out[method] = summarize(rows)
+            if catalog:
+                shown = [x for i in indices for x in ranked[i][:k]]
+                counts = sorted(Counter(shown).values(), reverse=True)
+                out[method]["coverage"] = round(len(counts) / catalog, 4)
+                out[method]["top10_share"] = round(sum(counts[:10]) / max(1, len(shown)), 4)
         return out
 
     return {
@@ -236,7 +261,7 @@ def evaluate(
                 runs[method].append(getattr(rankers, method)(q.spec))
             if progress is not None and (i % 25 == 0 or i == len(spec_list) - 1):
                 progress("queries", i + 1, len(spec_list))
-        result = score_runs(spec_list, runs, k)
+        result = score_runs(spec_list, runs, k, catalog=len(engine))
         result["setup"] = {
             "profiles": loaded.created,
             "profiles_rejected": loaded.rejected,
@@ -255,8 +280,8 @@ def evaluate(
 def format_table(result: dict[str, Any]) -> str:
     k = result["k"]
     lines = [
-        f"{'task':<24}{'method':<12}{'Recall@' + str(k):>10}{'nDCG@' + str(k):>10}"
-        f"{'MRR':>8}{'n':>7}"
+        f"{'task':<24}{'method':<16}{'Recall@' + str(k):>10}{'nDCG@' + str(k):>10}"
+        f"{'MRR':>8}{'n':>7}{'coverage':>10}{'top10':>8}"
     ]
     blocks = [
         *result["tasks"].items(),
@@ -265,9 +290,10 @@ def format_table(result: dict[str, Any]) -> str:
     ]
     for name, block in blocks:
         for method, m in block.items():
+            extra = f"{m['coverage']:>10.4f}{m['top10_share']:>8.4f}" if "coverage" in m else ""
             lines.append(
-                f"{name:<24}{method:<12}{m['recall']:>10.4f}{m['ndcg']:>10.4f}"
-                f"{m['mrr']:>8.4f}{m['n']:>7}"
+                f"{name:<24}{method:<16}{m['recall']:>10.4f}{m['ndcg']:>10.4f}"
+                f"{m['mrr']:>8.4f}{m['n']:>7}{extra}"
             )
         lines.append("")
     return "\n".join(lines)

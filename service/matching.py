@@ -96,6 +96,7 @@ async def matches(
     country: Annotated[list[str] | None, Query(max_length=20)] = None,
     k: Annotated[int, Query(ge=1)] = 10,
     lang: Lang = "en",
+    diversity: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
 ) -> dict[str, Any]:
     if caller.role == "member" and not caller.owns(profile_id):
         from service.errors import Forbidden
@@ -110,7 +111,14 @@ async def matches(
     if purpose == "overseas" and not record.profile.country:
         raise BadRequest("overseas matches need the profile's country; set it first")
     results = await run_in_threadpool(
-        engine.matches_for, record, purpose, kinds=kind, countries=countries, k=k, lang=lang
+        engine.matches_for,
+        record,
+        purpose,
+        kinds=kind,
+        countries=countries,
+        k=k,
+        lang=lang,
+        diversity=diversity,
     )
     return {
         "query": {
@@ -120,6 +128,7 @@ async def matches(
             "country": countries,
             "k": k,
             "lang": lang,
+            "diversity": diversity,
         },
         "model": engine.encoder.model_id,
         "count": len(results),
@@ -141,6 +150,12 @@ class SearchBody(BaseModel):
     )
     k: int = Field(default=10, ge=1)
     lang: Lang = "en"
+    diversity: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="0: pure relevance; up to 1: discount already very active organizations",
+    )
 
 
 @router.post("/search", summary="Free-text search in any language, with the same filters")
@@ -160,6 +175,7 @@ async def search(body: SearchBody, request: Request, caller: CallerDep) -> dict[
         country=from_country,
         k=k,
         lang=body.lang,
+        diversity=body.diversity,
     )
     return {
         "query": {

@@ -97,6 +97,7 @@ def test_matching_errors(loaded: Api) -> None:
         ({"purpose": "x"}, "purpose"),
         ({"country": "Japan"}, "country"),
         ({"kind": "alien"}, "kind"),
+        ({"diversity": 2}, "diversity"),
     ]:
         r = loaded.get("/v1/profiles/jp-1/matches", params=params, headers=h)
         assert r.status_code == 422, (params, r.text)

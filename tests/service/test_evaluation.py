@@ -51,7 +51,7 @@ def test_evaluate_on_known_fixture() -> None:
     assert result["slices"]["academia"]["system"]["recall"] == 1.0
     assert tasks["partner"]["system"]["mrr"] >= 0.5
     assert result["all"]["system"]["ndcg"] > result["all"]["random"]["ndcg"] - 1e-9
-    for method in ("system", "random", "popularity", "tfidf", "dense"):
+    for method in ("system", "system_diverse", "random", "popularity", "tfidf", "dense"):
         assert result["all"][method]["n"] == 4
 
 
@@ -122,3 +122,29 @@ def test_evaluate_command_prints_json_last(monkeypatch: pytest.MonkeyPatch) -> N
     last = json.loads(r.stdout.strip().splitlines()[-1])
     assert last["k"] == 10 and "system" in last["tasks"]["partner"]
     assert "popularity" in r.stdout.splitlines()[1] or "popularity" in r.stdout
+
+
+def test_coverage_and_diversity_are_reported() -> None:
+    result = evaluate(
+        DATA / "eval_profiles.jsonl",
+        DATA / "eval_interactions.jsonl",
+        DATA / "queries.jsonl",
+        encoder=HashingEncoder(),
+    )
+    allm = result["all"]
+    for method in ("system", "system_diverse", "popularity"):
+        assert 0 < allm[method]["coverage"] <= 1 and 0 < allm[method]["top10_share"] <= 1
+    # popularity shows the same few organizations to everyone
+    assert allm["popularity"]["coverage"] <= allm["random"]["coverage"]
+
+
+def test_diversity_discounts_the_most_active() -> None:
+    import numpy as np
+
+    from models.ranking import diversify
+
+    scores = np.asarray([0.9, 0.8, 0.5])
+    activity = np.log1p(np.asarray([1000.0, 2.0, 0.0]))
+    assert np.array_equal(diversify(scores, activity, 0.0), scores)
+    out = diversify(scores, activity, 0.5)
+    assert out[0] < out[1] and out[2] == scores[2]
