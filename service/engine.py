@@ -293,12 +293,13 @@ class Engine:
         )
         self.encoded_total += encoded
         with self.write_lock:
+            texts_of = {pk: facet_texts(p) for pk, p, _ in rows}
             for facet in FACETS:
                 ids: list[int] = []
                 mats: list[np.ndarray] = []
                 drop: list[int] = []
-                for pk, p, _ in rows:
-                    text = facet_texts(p).get(facet)
+                for pk, _, _ in rows:
+                    text = texts_of[pk].get(facet)
                     if text is None:
                         drop.append(pk)
                     else:
@@ -648,9 +649,10 @@ class Engine:
             assert self.reranker is not None
             scores = self.reranker.score(x)
         else:
-            scores = np.asarray(
-                [score(features(query, c, purpose), purpose) for c in candidates]
-            ) + 0.25 * hand_score(x)
+            purpose_features = [features(query, c, purpose) for c in candidates]
+            scores = np.asarray([score(f, purpose) for f in purpose_features]) + 0.25 * hand_score(
+                x
+            )
         if diversity > 0:
             scores = diversify(scores, x[:, FEATURES.index("log_activity")], diversity)
         order = np.lexsort((pool.keys, -scores))[:k]
@@ -662,7 +664,7 @@ class Engine:
         )
         for rank_i, i in enumerate(order):
             c = candidates[i]
-            f = features(query, c, purpose)
+            f = purpose_features[i] if not learned else features(query, c, purpose)
             f.update(
                 {name: float(v) for name, v in zip(FEATURES, x[i], strict=True) if not np.isnan(v)}
             )

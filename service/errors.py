@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from pydantic import ValidationError as PydanticValidationError
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://clustermatch.example/problems/"
 
@@ -79,6 +81,26 @@ class ValidationFailed(ClusterMatchError):
 
     def __init__(self, detail: str, errors: list[dict[str, Any]], **extra: Any) -> None:
         super().__init__(detail, errors=errors, **extra)
+
+    @classmethod
+    def from_pydantic(cls, detail: str, exc: PydanticValidationError) -> ValidationFailed:
+        """One {"field", "reason"} per pydantic error, with field paths like `offers[2]`."""
+        return cls(
+            detail,
+            errors=[{"field": field_path(e["loc"]), "reason": e["msg"]} for e in exc.errors()],
+        )
+
+    @classmethod
+    def rows(
+        cls, rejected: int, total: int, errors: list[dict[str, Any]], report: dict[str, Any]
+    ) -> ValidationFailed:
+        """An import file with invalid rows: nothing was stored."""
+        return cls(
+            f"{rejected} of {total} rows are invalid; nothing was imported "
+            "(fix them, or import the valid rows with allow_partial=true)",
+            errors=errors,
+            report=report,
+        )
 
 
 class ServiceUnavailable(ClusterMatchError):

@@ -23,6 +23,7 @@ from service.auth import CallerDep, Principal
 from service.db import transaction
 from service.engine import Engine
 from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from service.matching import ready_engine
 from service.tables import EventRow, utcnow
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -189,11 +190,7 @@ def suggestions(
     per_participant: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> dict[str, Any]:
     row = _load(request, event_id, caller)
-    engine: Engine = request.app.state.engine
-    if not engine.ready:
-        from service.errors import ServiceUnavailable
-
-        raise ServiceUnavailable("the index is still loading; retry shortly")
+    engine = ready_engine(request)
     found = suggest_pairs(engine, row.data, per_participant)
     with transaction(request.app.state.sessions) as session:
         stored = session.get(EventRow, row.id)

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from service.auth import CallerDep
 from service.db import transaction
 from service.engine import Engine
-from service.errors import NotFound, ValidationFailed, field_path
+from service.errors import NotFound, ValidationFailed
 from service.import_formats import (
     Interaction,
     ParsedFile,
@@ -89,11 +89,8 @@ def save_interactions(
             report.rejected = len({e["row"] for e in errors})
             report.errors = errors[:1000]
             if errors and not allow_partial:
-                raise ValidationFailed(
-                    f"{report.rejected} of {report.rows} rows are invalid; nothing was imported "
-                    "(fix them, or import the valid rows with allow_partial=true)",
-                    errors=report.errors,
-                    report=report.to_dict(),
+                raise ValidationFailed.rows(
+                    report.rejected, report.rows, report.errors, report.to_dict()
                 )
             present: set[str] = set()
             keys = [k for k, _ in good]
@@ -140,10 +137,7 @@ def create_interaction(
     try:
         item = Interaction.model_validate(body)
     except ValidationError as exc:
-        raise ValidationFailed(
-            "the interaction is invalid",
-            errors=[{"field": field_path(e["loc"]), "reason": e["msg"]} for e in exc.errors()],
-        ) from exc
+        raise ValidationFailed.from_pydantic("the interaction is invalid", exc) from exc
     parsed = ParsedFile(
         items=[(1, item)], errors=[], format="jsonl", encoding="utf-8", total_rows=1
     )

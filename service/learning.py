@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from models.profile import overall_text
+from indexing.embedding import embed_texts
+from models.profile import overall_text, text_hash
 from models.ranking import Reranker, train
 from models.training import group_lines, sample_holdout, strip_lines
 from service.engine import Engine
@@ -73,14 +74,15 @@ def training_set(
             update={"description": strip_lines(rec.profile.description, drop)}
         )
         texts.append(overall_text(stripped))
-    vectors = engine.encoder.encode(texts, batch_size=engine.batch_size) if texts else None
+    # Through the embedding cache: unchanged descriptions are not encoded again, and a
+    # retrain with the same seed encodes nothing.
+    vectors, _ = embed_texts(engine.encoder, texts, engine.cache, batch_size=engine.batch_size)
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
     for i, q in enumerate(queries):
         rec = engine.records[q.node]
         party = rec.party(engine.vectors(rec.pk))
-        assert vectors is not None
-        party.all = vectors[i]
+        party.all = vectors[text_hash(texts[i])]
         found = engine.candidate_features(
             party, rec, "partner", k=10, query_text=texts[i], graph=graph
         )

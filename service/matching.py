@@ -39,7 +39,7 @@ SUMMARY_FIELDS = (
 )
 
 
-def _ready_engine(request: Request) -> Engine:
+def ready_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     if not engine.ready:
         raise ServiceUnavailable("the index is still loading; retry shortly (see /readyz)")
@@ -102,7 +102,7 @@ async def matches(
         from service.errors import Forbidden
 
         raise Forbidden("a member key may ask for its own profile's matches only")
-    engine = _ready_engine(request)
+    engine = ready_engine(request)
     k = _k(request, k)
     countries = _countries(country)
     record = engine.record(profile_id[:200])
@@ -160,7 +160,7 @@ class SearchBody(BaseModel):
 
 @router.post("/search", summary="Free-text search in any language, with the same filters")
 async def search(body: SearchBody, request: Request, caller: CallerDep) -> dict[str, Any]:
-    engine = _ready_engine(request)
+    engine = ready_engine(request)
     k = _k(request, body.k)
     countries = _countries(body.country)
     from_country = _countries([body.from_country])[0] if body.from_country else None  # type: ignore[index]

@@ -22,7 +22,7 @@ from models.profile import ID_PATTERN, MAX_ID, Kind, Profile, profile_hash
 from service.auth import CallerDep, Principal
 from service.db import transaction
 from service.engine import Engine, Progress, org_key
-from service.errors import BadRequest, Conflict, NotFound, ValidationFailed, field_path
+from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.import_formats import (
     FileFormat,
     ImportFormatError,
@@ -156,14 +156,9 @@ def import_file(
     )
 
 
-def import_parsed(
-    engine: Engine,
-    session_factory: Any,
-    parsed: ParsedFile[Profile],
-    *,
-    allow_partial: bool,
-    progress: Progress | None = None,
-) -> ImportReport:
+def checked_report(parsed: ParsedFile[Profile], *, allow_partial: bool) -> ImportReport:
+    """The report of a parsed file; raises ValidationFailed when it has invalid rows and
+    the caller did not ask for the valid ones alone."""
     report = ImportReport(
         format=parsed.format,
         encoding=parsed.encoding,
@@ -173,12 +168,19 @@ def import_parsed(
         errors=[row_error(e) for e in parsed.errors[:1000]],
     )
     if parsed.errors and not allow_partial:
-        raise ValidationFailed(
-            f"{report.rejected} of {report.rows} rows are invalid; nothing was imported "
-            "(fix them, or import the valid rows with allow_partial=true)",
-            errors=report.errors,
-            report=report.to_dict(),
-        )
+        raise ValidationFailed.rows(report.rejected, report.rows, report.errors, report.to_dict())
+    return report
+
+
+def import_parsed(
+    engine: Engine,
+    session_factory: Any,
+    parsed: ParsedFile[Profile],
+    *,
+    allow_partial: bool,
+    progress: Progress | None = None,
+) -> ImportReport:
+    report = checked_report(parsed, allow_partial=allow_partial)
     return save_profiles(engine, session_factory, [p for _, p in parsed.items], report, progress)
 
 
@@ -232,10 +234,7 @@ def _validate(data: Any) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed(
-            "the profile is invalid",
-            errors=[{"field": field_path(e["loc"]), "reason": e["msg"]} for e in exc.errors()],
-        ) from exc
+        raise ValidationFailed.from_pydantic("the profile is invalid", exc) from exc
 
 
 @router.post("/profiles", status_code=201, summary="Create a profile")
@@ -396,8 +395,7 @@ async def import_profiles(
         filename=filename,
         max_rows=state.settings.max_import_rows,
     )
-    if parsed.errors and not allow_partial:
-        import_parsed(state.engine, state.sessions, parsed, allow_partial=False)
+    checked_report(parsed, allow_partial=allow_partial)  # refuse bad rows before any job
     if len(parsed.items) <= state.settings.sync_import_rows:
         report = await run_in_threadpool(
             import_parsed, state.engine, state.sessions, parsed, allow_partial=allow_partial

@@ -34,8 +34,10 @@ def retime(
     if any(p.attendees > 1 for p in event.participants):
         raise RetimeError("fewest-breaks re-timing needs one meeting at a time per participant")
     if any(t.capacity is not None or t.available is not None for t in event.tables):
-        raise RetimeError("fewest-breaks re-timing needs interchangeable tables "
-                          "(no capacities or table availability)")
+        raise RetimeError(
+            "fewest-breaks re-timing needs interchangeable tables "
+            "(no capacities or table availability)"
+        )
     if not meetings:
         raise RetimeError("there are no agreed meetings to re-time")
     number = {p.id: i for i, p in enumerate(event.participants, 1)}
@@ -50,7 +52,8 @@ def retime(
         n_slots=event.slots,
         n_morning_slots=morning_slots,
         forbidden=[
-            [] if p.available is None
+            []
+            if p.available is None
             else [t + 1 for t in range(event.slots) if t not in p.available]
             for p in event.participants
         ],
