@@ -349,6 +349,7 @@ class _Store:
         self.live: npt.NDArray[np.bool_] = np.empty(0, dtype=bool)
         self.pos: dict[int, int] = {}
         self._sorted: tuple[IdArray, IdArray] | None = None
+        self._allowed_memo: tuple[IdArray, npt.NDArray[np.bool_]] | None = None
 
     @classmethod
     def from_parts(
@@ -364,6 +365,7 @@ class _Store:
         labels = np.flatnonzero(store.live)
         store.pos = dict(zip(ext[labels].tolist(), labels.tolist(), strict=True))
         store._sorted = None
+        store._allowed_memo = None
         return store
 
     @property
@@ -419,6 +421,18 @@ class _Store:
         at[at == keys.size] = 0
         return labels[at[keys[at] == ids]]
 
+    def allowed_bits(self, allowed: IdArray) -> npt.NDArray[np.bool_]:
+        """Label bitmap of an allowed-id array. The last one is remembered (by identity:
+        callers cache their filter arrays, so the same filter comes back as the same
+        object), which saves translating tens of thousands of ids on every search."""
+        memo = self._allowed_memo
+        if memo is not None and memo[0] is allowed:
+            return memo[1]
+        bits = np.zeros(self.ntotal, dtype=bool)
+        bits[self.labels_of(allowed)] = True
+        self._allowed_memo = (allowed, bits)  # holds the array, so its id is not reused
+        return bits
+
     # -- mutations (callers validate: unique int64 ids, finite float32 (n, dim) rows)
 
     def upsert(self, ids: IdArray, vectors: FloatArray) -> None:
@@ -440,12 +454,14 @@ class _Store:
             else:
                 self.live[old[present]] = False  # the re-added copy is live above
         self._sorted = None
+        self._allowed_memo = None
 
     def remove(self, ids: IdArray) -> int:
         dead = [lab for lab in (self.pos.pop(i, None) for i in ids.tolist()) if lab is not None]
         if dead:
             self.live[dead] = False
             self._sorted = None
+            self._allowed_memo = None
         return len(dead)
 
     def live_items(self) -> tuple[IdArray, FloatArray]:
@@ -471,8 +487,7 @@ class _Store:
                 bits[excluded] = False
                 m = int(np.count_nonzero(bits))
         else:
-            bits = np.zeros(self.ntotal, dtype=bool)
-            bits[self.labels_of(allowed)] = True
+            bits = self.allowed_bits(allowed).copy()
             bits[excluded] = False
             m = int(np.count_nonzero(bits))
         if m == 0:
@@ -525,9 +540,13 @@ class _Store:
     ) -> tuple[FloatArray, IdArray]:
         ntotal = self.ntotal
         dist, labels = self.index.search(queries, k, params=_hnsw_params(ef, sel))
-        # k <= m, so any -1 means the walk ran out of candidates before finding k.
+        # k <= m, so any -1 means the walk ran out of candidates before finding k. One
+        # wider walk, then the exact scan: a walk that came up short twice is stuck in a
+        # region the filter rejects (or among duplicate vectors), and widening it further
+        # costs far more than scanning (measured: 100-150 ms of repeated walks vs 2.5 ms
+        # for the exact scan at 100k x 512 with a 15 % allowed set).
         short = np.flatnonzero((labels < 0).any(axis=1))
-        while short.size and ef < ntotal:
+        if short.size and ef < ntotal:
             ef = min(ef * 4, ntotal)
             d2, l2 = self.index.search(queries[short], k, params=_hnsw_params(ef, sel))
             dist[short], labels[short] = d2, l2

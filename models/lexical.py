@@ -5,6 +5,13 @@ Japanese and Korean as well as for European languages (no word segmenter needed)
 for a text, `similarity` scores given rows only (cheap: used for candidates from other
 sources). New rows are transformed with the fitted vocabulary; `fit` again when the corpus
 has changed a lot (the service refits at reconciliation).
+
+`search` reads an inverted index (the rows stacked column-major: one posting list per
+n-gram). A query's n-grams are taken by weight, heaviest (rarest) first, until their
+posting lists hold `posting_budget` entries: below that size the scores are exact; above
+it they are the dot product over the query's most telling n-grams, which keeps a search at
+100k profiles to a few milliseconds instead of a full sparse product (the candidates'
+exact similarity is then computed by `similarity`).
 """
 
 from __future__ import annotations
@@ -20,14 +27,19 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 class LexicalIndex:
     def __init__(
-        self, ngram_range: tuple[int, int] = (2, 4), max_features: int = 200_000, min_df: int = 2
+        self,
+        ngram_range: tuple[int, int] = (2, 4),
+        max_features: int = 200_000,
+        min_df: int = 2,
+        posting_budget: int = 200_000,
     ) -> None:
         self._params = {"ngram_range": ngram_range, "max_features": max_features, "min_df": min_df}
+        self.posting_budget = posting_budget
         self._vec: TfidfVectorizer | None = None
         self._rows: dict[int, sparse.csr_matrix] = {}
-        self._matrix: sparse.csr_matrix | None = None
+        self._matrix: sparse.csc_matrix | None = None
         self._keys: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._pos: dict[int, int] = {}
+        self._slot: np.ndarray = np.zeros(0, dtype=np.int64)  # key -> row of _matrix, or -1
 
     @property
     def fitted(self) -> bool:
@@ -98,15 +110,34 @@ class LexicalIndex:
             self._rows.pop(int(k), None)
         self._matrix = None
 
-    def _stacked(self) -> tuple[sparse.csr_matrix, np.ndarray]:
-        """All rows as one matrix (rebuilt lazily after changes) and the key of each row."""
+    def _stacked(self) -> tuple[sparse.csc_matrix, np.ndarray]:
+        """All rows as one column-major matrix, i.e. an inverted index (rebuilt lazily after
+        changes), and the key of each row."""
         if self._matrix is None:
             keys = np.fromiter(self._rows, dtype=np.int64, count=len(self._rows))
             rows = [self._rows[int(k)] for k in keys]
-            self._matrix = sparse.vstack(rows).tocsr() if rows else sparse.csr_matrix((0, 1))
-            self._keys = keys
-            self._pos = {int(k): i for i, k in enumerate(keys)}
+            matrix = sparse.vstack(rows).tocsc() if rows else sparse.csc_matrix((0, 1))
+            slot = np.full(int(keys.max()) + 1 if keys.size else 0, -1, dtype=np.int64)
+            slot[keys] = np.arange(keys.size)
+            self._matrix, self._keys, self._slot = matrix, keys, slot
         return self._matrix, self._keys
+
+    def _rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """Row positions of the given keys in the stacked matrix (unknown keys dropped)."""
+        keys = keys[(keys >= 0) & (keys < self._slot.size)]
+        at = self._slot[keys]
+        return at[at >= 0]
+
+    def _query_terms(self, query: sparse.csr_matrix, postings: np.ndarray) -> np.ndarray:
+        """Positions (in the query row) of the n-grams a search reads: all of them when
+        their posting lists are short enough, else the heaviest within the budget."""
+        cost = postings[query.indices]
+        if int(cost.sum()) <= self.posting_budget:
+            return np.arange(query.indices.size)
+        order = np.argsort(-query.data, kind="stable")
+        within = np.cumsum(cost[order]) <= self.posting_budget
+        within[0] = True  # at least the heaviest n-gram
+        return order[within]
 
     def search(
         self,
@@ -119,14 +150,19 @@ class LexicalIndex:
         if self._vec is None or not self._rows:
             return []
         matrix, keys = self._stacked()
-        # sparse matrix times a dense vector: 3x faster than sparse x sparse at 100k rows
-        scores = matrix @ query.toarray().ravel()
+        query = query.tocsr()
+        postings = np.diff(matrix.indptr)
+        picked = self._query_terms(query, postings)
+        terms = query.indices[picked]
+        scores = np.asarray(matrix[:, terms] @ query.data[picked]).ravel()
         mask = scores > 0
         if allowed is not None:
-            mask &= np.isin(keys, allowed)
+            keep = np.zeros(keys.size, dtype=bool)
+            keep[self._rows_of(np.asarray(allowed, dtype=np.int64))] = True
+            mask &= keep
         excluded = np.fromiter(exclude, dtype=np.int64)
         if excluded.size:
-            mask &= ~np.isin(keys, excluded)
+            mask[self._rows_of(excluded)] = False
         idx = np.flatnonzero(mask)
         if idx.size > n:
             idx = idx[np.argpartition(-scores[idx], n - 1)[:n]]
@@ -138,12 +174,11 @@ class LexicalIndex:
         out = np.zeros(len(keys), dtype=np.float32)
         if self._vec is None or not self._rows:
             return out
-        matrix, _ = self._stacked()
-        found = [(i, self._pos[int(k)]) for i, k in enumerate(keys) if int(k) in self._pos]
-        if found:
-            where, rows = zip(*found, strict=True)
-            scores = (matrix[list(rows)] @ query.T).toarray().ravel()
-            out[list(where)] = scores
+        dense = query.toarray().ravel()
+        for i, k in enumerate(np.asarray(keys, dtype=np.int64).tolist()):
+            row = self._rows.get(k)
+            if row is not None:
+                out[i] = float(dense[row.indices] @ row.data)
         return out
 
 

@@ -95,7 +95,8 @@ def candidate_kinds(purpose: Purpose, requested: Sequence[str] | None) -> frozen
 def cosine(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
     if a is None or b is None:
         return None
-    return float(np.clip(np.dot(a, b), -1.0, 1.0))
+    v = float(a @ b)
+    return -1.0 if v < -1.0 else 1.0 if v > 1.0 else v  # np.clip costs 3 us per call here
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

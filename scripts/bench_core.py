@@ -1,7 +1,7 @@
 """Core benchmark of issue 2: embedding pipeline, re-import, vector index, matching, API.
 
     .venv/bin/python scripts/bench_core.py [--sizes 10000,100000] [--encode-n 10000]
-        [--skip-encode] [--skip-api] [--requests 2000] [--concurrency 8]
+        [--skip-encode] [--skip-api] [--requests 2000] [--concurrency 8] [--sweep 2,4]
         [--ingest-chunk 10000] [--match-budget-s 30] [--api-budget-s 180]
         [--json-out FILE] [--workdir DIR]
 
@@ -1297,6 +1297,10 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
             seq = drive(n_seq, 1, min(60.0, args.api_budget_s), "sequential")
             log(f"api: {args.requests} requests at concurrency {args.concurrency}")
             got = drive(args.requests, args.concurrency, args.api_budget_s, "concurrent")
+            sweep: dict[int, Any] = {}
+            for level in args.sweep_list:
+                log(f"api: {args.requests} requests at concurrency {level} (sweep)")
+                sweep[level] = drive(args.requests, level, args.api_budget_s, f"sweep-{level}")
             server_hwm = _proc_mib(server.pid, "VmHWM")
             with httpx.Client(timeout=10) as c:
                 metrics_ok = c.get(url + "/healthz").status_code == 200
@@ -1335,6 +1339,17 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
         "",
         f"wall {secs(got['wall_s'])}; client in its own process on the same 2 cores",
     )
+    for level, run in sweep.items():
+        l50, l99 = pct(run["latencies_s"]) if run["latencies_s"] else (float("nan"),) * 2
+        res.add(
+            sec,
+            f"  concurrency {level} p50/p99",
+            f"{ms(l50)} / {ms(l99)}",
+            "",
+            "",
+            "p99 <= 50 ms",
+            f"{run['rps']:.1f} req/s, {len(run['latencies_s'])} requests, errors {run['errors']}",
+        )
     s50, s99 = pct(seq["latencies_s"]) if seq["latencies_s"] else (float("nan"),) * 2
     eng = res.data.get("engine", {}).get("sizes", {}).get(str(n), {})
     inproc = eng.get("all_p50_ms")
@@ -1384,6 +1399,15 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
         },
         "requests": len(lat),
         "concurrency": args.concurrency,
+        "sweep": {
+            str(level): {
+                "p50_ms": pct(run["latencies_s"])[0] if run["latencies_s"] else None,
+                "p99_ms": pct(run["latencies_s"])[1] if run["latencies_s"] else None,
+                "rps": run["rps"],
+                "errors": run["errors"],
+            }
+            for level, run in sweep.items()
+        },
         "server_peak_rss_mib": server_hwm,
         "server_rss_ready_mib": rss_ready,
         "server_peak_rss_ready_mib": hwm_ready,
@@ -1448,6 +1472,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-api", action="store_true", help="skip step 5 (HTTP)")
     p.add_argument("--requests", type=int, default=2000, help="HTTP requests (step 5)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP requests")
+    p.add_argument(
+        "--sweep",
+        default="2,4",
+        help="further concurrency levels measured after the main run (comma-separated; '' "
+        "for none): latency under load depends on how many requests share the 2 cores",
+    )
     p.add_argument("--queries", type=int, default=300, help="search queries per case (step 3)")
     p.add_argument(
         "--match-queries",
@@ -1488,6 +1518,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error("--sizes takes comma-separated integers")
     if not args.size_list or min(args.size_list) < 100:
         p.error("--sizes needs sizes of at least 100")
+    try:
+        args.sweep_list = [int(v) for v in args.sweep.split(",") if v.strip()]
+    except ValueError:
+        p.error("--sweep takes comma-separated integers")
+    if any(not 1 <= v <= 256 for v in args.sweep_list):
+        p.error("--sweep levels must be within 1..256")
     if args.requests < 1 or not 1 <= args.concurrency <= 256:
         p.error("--requests must be >= 1 and --concurrency within 1..256")
     if args.encode_n < 10:

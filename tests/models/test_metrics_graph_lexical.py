@@ -96,6 +96,29 @@ def test_lexical_works_for_japanese_and_korean() -> None:
     assert lex.search(lex.transform(["精密歯車"]), 1)[0][0] == 7
 
 
+def test_lexical_search_reads_the_heaviest_ngrams_within_a_posting_budget() -> None:
+    """Exact below the budget; above it only the query's rarest n-grams are read, and
+    the row that shares them still comes first (the exact similarity is unchanged)."""
+    rng = np.random.default_rng(0)
+    words = ["gear", "motor", "sensor", "valve", "pump", "laser", "steel", "resin"]
+    texts = [" ".join(rng.choice(words, 6)) for _ in range(300)]
+    texts.append("gear motor cryogenic zirconia bearings")  # key 300: the rare words
+    exact = LexicalIndex()
+    exact.fit(list(range(len(texts))), texts)
+    pruned = LexicalIndex(posting_budget=50)
+    pruned.fit(list(range(len(texts))), texts)
+    q = exact.transform(["cryogenic zirconia bearings for a gear motor"])
+    full = exact.search(q, 5)
+    cut = pruned.search(q, 5)
+    assert full[0][0] == cut[0][0] == 300
+    assert cut[0][1] < full[0][1]  # a partial dot product: fewer n-grams were read
+    assert pruned.similarity(q, [300])[0] == pytest.approx(full[0][1], rel=1e-5)
+    # filters still apply on the pruned path
+    assert 300 not in [k for k, _ in pruned.search(q, 5, exclude=[300])]
+    only = pruned.search(q, 5, allowed=np.asarray([3, 4, 300, 10_000]))
+    assert {k for k, _ in only} <= {3, 4, 300}
+
+
 def test_lexical_save_load(tmp_path) -> None:
     lex = LexicalIndex()
     lex.fit([1, 2], ["alpha beta", "gamma delta"])
