@@ -349,7 +349,7 @@ class _Store:
         self.live: npt.NDArray[np.bool_] = np.empty(0, dtype=bool)
         self.pos: dict[int, int] = {}
         self._sorted: tuple[IdArray, IdArray] | None = None
-        self._allowed_memo: tuple[IdArray, npt.NDArray[np.bool_]] | None = None
+        self._allowed_memo: list[tuple[IdArray, npt.NDArray[np.bool_]]] = []
 
     @classmethod
     def from_parts(
@@ -365,7 +365,7 @@ class _Store:
         labels = np.flatnonzero(store.live)
         store.pos = dict(zip(ext[labels].tolist(), labels.tolist(), strict=True))
         store._sorted = None
-        store._allowed_memo = None
+        store._allowed_memo = []
         return store
 
     @property
@@ -422,15 +422,18 @@ class _Store:
         return labels[at[keys[at] == ids]]
 
     def allowed_bits(self, allowed: IdArray) -> npt.NDArray[np.bool_]:
-        """Label bitmap of an allowed-id array. The last one is remembered (by identity:
+        """Label bitmap of an allowed-id array. The last few are remembered (by identity:
         callers cache their filter arrays, so the same filter comes back as the same
         object), which saves translating tens of thousands of ids on every search."""
         memo = self._allowed_memo
-        if memo is not None and memo[0] is allowed:
-            return memo[1]
+        for arr, bits in memo:
+            if arr is allowed:
+                return bits
         bits = np.zeros(self.ntotal, dtype=bool)
         bits[self.labels_of(allowed)] = True
-        self._allowed_memo = (allowed, bits)  # holds the array, so its id is not reused
+        # Entries hold their arrays, so an id is never reused for another array; a new
+        # list is swapped in whole, so a concurrent reader never sees it half-updated.
+        self._allowed_memo = [(allowed, bits), *memo[: ALLOWED_MEMO - 1]]
         return bits
 
     # -- mutations (callers validate: unique int64 ids, finite float32 (n, dim) rows)
@@ -454,14 +457,14 @@ class _Store:
             else:
                 self.live[old[present]] = False  # the re-added copy is live above
         self._sorted = None
-        self._allowed_memo = None
+        self._allowed_memo = []
 
     def remove(self, ids: IdArray) -> int:
         dead = [lab for lab in (self.pos.pop(i, None) for i in ids.tolist()) if lab is not None]
         if dead:
             self.live[dead] = False
             self._sorted = None
-            self._allowed_memo = None
+            self._allowed_memo = []
         return len(dead)
 
     def live_items(self) -> tuple[IdArray, FloatArray]:
@@ -564,6 +567,10 @@ def _build_store(
     if ids.size:
         store.upsert(ids, vectors)
     return store
+
+
+#: Allowed-id bitmaps remembered per store (one per filter in use: purposes, kinds...).
+ALLOWED_MEMO = 8
 
 
 # --------------------------------------------------------------------------- files

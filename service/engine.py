@@ -662,6 +662,17 @@ class Engine:
             if learned and explain_results and self.reranker is not None
             else None
         )
+        if explain_results:
+            # one cache read for every item the reasons will compare, not one per result
+            q_offers, q_needs = query_items
+            self._item_vectors(
+                [
+                    *q_offers,
+                    *q_needs,
+                    *(t for i in order for t in self.records[candidates[i].key].profile.offers),
+                    *(t for i in order for t in self.records[candidates[i].key].profile.needs),
+                ]
+            )
         for rank_i, i in enumerate(order):
             c = candidates[i]
             f = purpose_features[i] if not learned else features(query, c, purpose)
