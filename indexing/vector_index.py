@@ -737,13 +737,20 @@ class VectorIndex:
         """Copies of the stored vectors of many ids under one read lock (None where absent):
         ranking reads the vectors of hundreds of candidates per query."""
         with self._lock.read:
-            rows = self._store.rows()
             pos = self._store.pos
-            out: list[FloatArray | None] = []
-            for i in ids:
-                label = pos.get(int(i))
-                out.append(None if label is None else rows[label].copy())
-            return out
+            labels = [pos.get(i, -1) for i in np.asarray(ids, dtype=np.int64).tolist()]
+            found = [lab for lab in labels if lab >= 0]
+            block = self._store.rows()[found] if found else None  # one gather (a copy)
+        out: list[FloatArray | None] = []
+        j = 0
+        for lab in labels:
+            if lab < 0:
+                out.append(None)
+            else:
+                assert block is not None
+                out.append(block[j])
+                j += 1
+        return out
 
     # -- mutations
 

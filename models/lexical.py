@@ -14,17 +14,51 @@ it they are the dot product over the query's most telling n-grams, which keeps a
 similarity is then computed by `similarity`). The default budget keeps every query of the
 5k-profile CORDIS benchmark exact (at most 1.5M postings); a 100k-profile catalogue of
 synthetic profiles needs ~14M per query.
+
+Writes do not rebuild the inverted index: a changed or new row goes to a small delta that
+searches score directly, and its old stacked row is masked out; the index is rebuilt (by
+the writer, never by a search) when the delta passes `delta_limit` rows. Searches read one
+immutable snapshot (index, delta, masked rows), so they never see half a write and never
+wait for one.
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a search reads: the stacked rows (column-major: an inverted index), the key
+    of each stacked row, key -> stacked row (-1: none), the posting-list lengths, rows
+    written since the stack was built, and stacked keys whose stacked row is stale."""
+
+    matrix: sparse.csc_matrix
+    keys: np.ndarray
+    slot: np.ndarray
+    postings: np.ndarray
+    delta: Mapping[int, sparse.csr_matrix] = field(default_factory=dict)
+    stale: frozenset[int] = frozenset()
+
+
+def _stack(rows: Mapping[int, sparse.csr_matrix], width: int) -> _Snapshot:
+    keys = np.fromiter(rows, dtype=np.int64, count=len(rows))
+    parts = [rows[int(k)] for k in keys]
+    nnz = np.fromiter((r.nnz for r in parts), dtype=np.int64, count=len(parts))
+    indptr = np.concatenate([[0], np.cumsum(nnz)])
+    indices = np.concatenate([r.indices for r in parts]) if parts else np.zeros(0, np.int32)
+    data = np.concatenate([r.data for r in parts]) if parts else np.zeros(0, np.float32)
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(parts), width)).tocsc()
+    slot = np.full(int(keys.max()) + 1 if keys.size else 0, -1, dtype=np.int64)
+    slot[keys] = np.arange(keys.size)
+    return _Snapshot(matrix, keys, slot, np.diff(matrix.indptr))
 
 
 class LexicalIndex:
@@ -34,14 +68,14 @@ class LexicalIndex:
         max_features: int = 200_000,
         min_df: int = 2,
         posting_budget: int = 2_000_000,
+        delta_limit: int = 2_000,
     ) -> None:
         self._params = {"ngram_range": ngram_range, "max_features": max_features, "min_df": min_df}
         self.posting_budget = posting_budget
+        self.delta_limit = delta_limit
         self._vec: TfidfVectorizer | None = None
         self._rows: dict[int, sparse.csr_matrix] = {}
-        self._matrix: sparse.csc_matrix | None = None
-        self._keys: np.ndarray = np.zeros(0, dtype=np.int64)
-        self._slot: np.ndarray = np.zeros(0, dtype=np.int64)  # key -> row of _matrix, or -1
+        self._snap: _Snapshot | None = None
 
     @property
     def fitted(self) -> bool:
@@ -65,11 +99,11 @@ class LexicalIndex:
         if not texts:
             self._vec = None
             self._rows.clear()
-            self._matrix = None
+            self._snap = None
             return
         matrix = self._vec.fit_transform(texts).tocsr()
         self._rows = {int(k): matrix[i] for i, k in enumerate(keys)}
-        self._matrix = None
+        self._restack()
 
     def row(self, key: int) -> sparse.csr_matrix | None:
         return self._rows.get(int(key))
@@ -92,6 +126,7 @@ class LexicalIndex:
         out._params = data["params"]
         out._vec = data["vec"]
         out._rows = data["rows"]
+        out._restack()
         return out
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
@@ -100,34 +135,46 @@ class LexicalIndex:
         return self._vec.transform(texts).tocsr()
 
     def upsert(self, keys: Sequence[int], texts: Sequence[str]) -> None:
+        """Writers only (the caller serialises writes)."""
         if self._vec is None:
             return
         rows = self.transform(texts)
-        for i, k in enumerate(keys):
-            self._rows[int(k)] = rows[i]
-        self._matrix = None
+        new = {int(k): rows[i] for i, k in enumerate(keys)}
+        self._rows.update(new)
+        self._apply(new, ())
 
     def remove(self, keys: Iterable[int]) -> None:
-        for k in keys:
-            self._rows.pop(int(k), None)
-        self._matrix = None
+        """Writers only (the caller serialises writes)."""
+        gone = [int(k) for k in keys]
+        for k in gone:
+            self._rows.pop(k, None)
+        self._apply({}, gone)
 
-    def _stacked(self) -> tuple[sparse.csc_matrix, np.ndarray]:
-        """All rows as one column-major matrix, i.e. an inverted index (rebuilt lazily after
-        changes), and the key of each row."""
-        if self._matrix is None:
-            keys = np.fromiter(self._rows, dtype=np.int64, count=len(self._rows))
-            rows = [self._rows[int(k)] for k in keys]
-            matrix = sparse.vstack(rows).tocsc() if rows else sparse.csc_matrix((0, 1))
-            slot = np.full(int(keys.max()) + 1 if keys.size else 0, -1, dtype=np.int64)
-            slot[keys] = np.arange(keys.size)
-            self._matrix, self._keys, self._slot = matrix, keys, slot
-        return self._matrix, self._keys
+    def _apply(self, new: Mapping[int, sparse.csr_matrix], gone: Sequence[int]) -> None:
+        snap = self._snap
+        if snap is None:
+            self._restack()
+            return
+        delta = {k: v for k, v in snap.delta.items() if k not in gone}
+        delta.update(new)
+        stacked = [k for k in (*new, *gone) if 0 <= k < snap.slot.size and snap.slot[k] >= 0]
+        stale = snap.stale.union(stacked)
+        if len(delta) + len(stale) > self.delta_limit:
+            self._restack()
+        else:  # one assignment: a search sees the old snapshot or the new one, whole
+            self._snap = _Snapshot(snap.matrix, snap.keys, snap.slot, snap.postings, delta, stale)
 
-    def _rows_of(self, keys: np.ndarray) -> np.ndarray:
-        """Row positions of the given keys in the stacked matrix (unknown keys dropped)."""
-        keys = keys[(keys >= 0) & (keys < self._slot.size)]
-        at = self._slot[keys]
+    def _restack(self) -> None:
+        if self._vec is None:
+            self._snap = None
+            return
+        self._snap = _stack(self._rows.copy(), len(self._vec.vocabulary_))
+
+    @staticmethod
+    def _rows_of(snap: _Snapshot, keys: np.ndarray) -> np.ndarray:
+        """Stacked row positions of the given keys (unknown keys dropped)."""
+        keys = keys[(keys >= 0) & (keys < snap.slot.size)]
+        at = snap.slot[keys]
         return at[at >= 0]
 
     def _query_terms(self, query: sparse.csr_matrix, postings: np.ndarray) -> np.ndarray:
@@ -149,38 +196,69 @@ class LexicalIndex:
         allowed: np.ndarray | None = None,
         exclude: Iterable[int] = (),
     ) -> list[tuple[int, float]]:
-        if self._vec is None or not self._rows:
+        snap = self._snap
+        if self._vec is None or snap is None:
             return []
-        matrix, keys = self._stacked()
         query = query.tocsr()
-        postings = np.diff(matrix.indptr)
-        picked = self._query_terms(query, postings)
+        picked = self._query_terms(query, snap.postings)
         terms = query.indices[picked]
-        scores = np.asarray(matrix[:, terms] @ query.data[picked]).ravel()
+        scores = np.asarray(snap.matrix[:, terms] @ query.data[picked]).ravel()
         mask = scores > 0
         if allowed is not None:
-            keep = np.zeros(keys.size, dtype=bool)
-            keep[self._rows_of(np.asarray(allowed, dtype=np.int64))] = True
+            allowed = np.asarray(allowed, dtype=np.int64)
+            keep = np.zeros(snap.keys.size, dtype=bool)
+            keep[self._rows_of(snap, allowed)] = True
             mask &= keep
         excluded = np.fromiter(exclude, dtype=np.int64)
-        if excluded.size:
-            mask[self._rows_of(excluded)] = False
+        dropped = np.fromiter(snap.stale, dtype=np.int64, count=len(snap.stale))
+        mask[self._rows_of(snap, np.concatenate([excluded, dropped]))] = False
         idx = np.flatnonzero(mask)
         if idx.size > n:
             idx = idx[np.argpartition(-scores[idx], n - 1)[:n]]
-        idx = idx[np.argsort(-scores[idx], kind="stable")]
-        return [(int(keys[i]), float(scores[i])) for i in idx]
+        found = [(int(snap.keys[i]), float(scores[i])) for i in idx]
+        if snap.delta:
+            found += self._search_delta(snap, query, picked, allowed, set(excluded.tolist()))
+        found.sort(key=lambda hit: (-hit[1], hit[0]))
+        return found[:n]
+
+    @staticmethod
+    def _search_delta(
+        snap: _Snapshot,
+        query: sparse.csr_matrix,
+        picked: np.ndarray,
+        allowed: np.ndarray | None,
+        excluded: set[int],
+    ) -> list[tuple[int, float]]:
+        """The rows written since the stack was built, scored on the same n-grams."""
+        weights = np.zeros(query.shape[1], dtype=np.float32)
+        weights[query.indices[picked]] = query.data[picked]
+        ok = None if allowed is None else set(allowed.tolist())
+        out = []
+        for k, row in snap.delta.items():
+            if k in excluded or (ok is not None and k not in ok):
+                continue
+            score = float(weights[row.indices] @ row.data)
+            if score > 0:
+                out.append((k, score))
+        return out
 
     def similarity(self, query: sparse.csr_matrix, keys: Sequence[int] | np.ndarray) -> np.ndarray:
         """Cosine of the query with each given key's row (0 for unknown keys)."""
         out = np.zeros(len(keys), dtype=np.float32)
-        if self._vec is None or not self._rows:
+        if self._vec is None:
             return out
-        dense = query.toarray().ravel()
-        for i, k in enumerate(np.asarray(keys, dtype=np.int64).tolist()):
-            row = self._rows.get(k)
-            if row is not None:
-                out[i] = float(dense[row.indices] @ row.data)
+        rows = [self._rows.get(k) for k in np.asarray(keys, dtype=np.int64).tolist()]
+        where = [i for i, r in enumerate(rows) if r is not None and r.nnz]
+        if not where:
+            return out
+        query = query.tocsr()
+        weights = np.zeros(query.shape[1], dtype=np.float32)
+        weights[query.indices] = query.data
+        parts = [rows[i] for i in where]
+        indices = np.concatenate([r.indices for r in parts])  # type: ignore[union-attr]
+        data = np.concatenate([r.data for r in parts])  # type: ignore[union-attr]
+        starts = np.cumsum([0, *(r.nnz for r in parts[:-1])])  # type: ignore[union-attr]
+        out[where] = np.add.reduceat(weights[indices] * data, starts)
         return out
 
 

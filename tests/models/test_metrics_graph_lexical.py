@@ -119,6 +119,27 @@ def test_lexical_search_reads_the_heaviest_ngrams_within_a_posting_budget() -> N
     assert {k for k, _ in only} <= {3, 4, 300}
 
 
+@pytest.mark.parametrize("delta_limit", [0, 1_000])
+def test_lexical_writes_are_searchable_with_or_without_a_restack(delta_limit: int) -> None:
+    """A write lands in the delta (or restacks the index past the limit); either way a
+    search sees the new text, never the replaced one, and never a removed row."""
+    lex = LexicalIndex(delta_limit=delta_limit)
+    lex.fit([1, 2, 3], ["precision gear maker", "medical device research", "steel forging"])
+    lex.upsert([2], ["cryogenic pump design"])  # replaces a stacked row
+    lex.upsert([4], ["medical device startup"])  # a new row
+    hits = dict(lex.search(lex.transform(["medical device"]), 5))
+    assert hits[4] > 0.8 and hits.get(2, 0.0) < 0.5  # 2 is scored on its new text only
+    assert lex.search(lex.transform(["cryogenic pump"]), 1)[0][0] == 2
+    assert 4 not in dict(lex.search(lex.transform(["medical device"]), 5, exclude=[4]))
+    assert 4 not in dict(
+        lex.search(lex.transform(["medical device"]), 5, allowed=np.asarray([1, 2]))
+    )
+    lex.remove([4, 1])
+    assert not {1, 4} & set(dict(lex.search(lex.transform(["medical device startup"]), 5)))
+    assert not {1, 4} & set(dict(lex.search(lex.transform(["precision gear"]), 5)))
+    assert lex.similarity(lex.transform(["cryogenic pump"]), [2, 4])[1] == 0
+
+
 def test_lexical_save_load(tmp_path) -> None:
     lex = LexicalIndex()
     lex.fit([1, 2], ["alpha beta", "gamma delta"])
