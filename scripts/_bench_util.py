@@ -1,6 +1,6 @@
 """The two helper processes of `scripts/bench_core.py`, step 5 (started by it, not by hand):
 
-    python scripts/_bench_util.py serve --data-dir DIR --port PORT
+    python scripts/_bench_util.py serve --data-dir DIR --port PORT [--workers N]
     python scripts/_bench_util.py client --url http://127.0.0.1:PORT --profiles N
         --requests R --concurrency C --budget-s S --out FILE      (API key in $KEY_ENV)
 
@@ -43,21 +43,30 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def serve(data_dir: Path, port: int) -> None:
-    import uvicorn
+DATA_ENV = "CLUSTERMATCH_BENCH_DATA_DIR"
 
+
+def bench_app() -> Any:
+    """The app factory each uvicorn worker calls (data directory from $DATA_ENV)."""
     from models.encoders import HashingEncoder
     from service.app import create_app
     from service.settings import Settings
 
     settings = Settings(
-        data_dir=data_dir,
+        data_dir=Path(os.environ[DATA_ENV]),
         index_save_interval_s=0,
         log_level="WARNING",
         _env_file=None,  # type: ignore[call-arg]
     )
-    app = create_app(settings, encoder=HashingEncoder(dim=512))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    return create_app(settings, encoder=HashingEncoder(dim=512))
+
+
+def serve(data_dir: Path, port: int, workers: int = 1) -> None:
+    from service.cli import run_server
+
+    os.environ[DATA_ENV] = str(data_dir)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # workers import this module
+    run_server("_bench_util:bench_app", host="127.0.0.1", port=port, workers=workers)
 
 
 async def _drive(args: argparse.Namespace, key: str) -> dict[str, Any]:
@@ -136,6 +145,7 @@ def main(argv: list[str]) -> int:
     s = sub.add_parser("serve")
     s.add_argument("--data-dir", type=Path, required=True)
     s.add_argument("--port", type=int, required=True)
+    s.add_argument("--workers", type=int, default=1)
     c = sub.add_parser("client")
     c.add_argument("--url", required=True)
     c.add_argument("--profiles", type=int, required=True)
@@ -145,7 +155,7 @@ def main(argv: list[str]) -> int:
     c.add_argument("--out", required=True)
     args = p.parse_args(argv)
     if args.mode == "serve":
-        serve(args.data_dir, args.port)
+        serve(args.data_dir, args.port, args.workers)
     else:
         client(args)
     return 0

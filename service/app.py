@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.encoders import Encoder, SentenceTransformerEncoder
-from service import events, interactions, jobs, matching, ops, profiles, ranker
+from service import events, interactions, jobs, matching, ops, profiles, ranker, sync
 from service.db import make_engine, make_sessionmaker, transaction, upgrade
 from service.engine import Engine
 from service.errors import PROBLEM_JSON, TYPE_BASE, ClusterMatchError, field_path
@@ -134,12 +134,16 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         loader.start()
         stop = asyncio.Event()
         saver = asyncio.create_task(_autosave(engine, settings.index_save_interval_s, stop))
+        follower = asyncio.create_task(sync.follow(engine, settings.sync_interval_s, stop))
         app.state.loader = loader
         try:
             yield
         finally:
             stop.set()
             saver.cancel()
+            follower.cancel()
+            with suppress(asyncio.CancelledError):
+                await follower
             with suppress(asyncio.CancelledError):
                 await saver
             app.state.jobs.shutdown()

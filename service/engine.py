@@ -11,6 +11,8 @@ write and the index write loses nothing (and needs no re-encoding: vectors are c
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import gc
 import json
 import logging
@@ -55,6 +57,7 @@ from models.ranking import (
     hand_score,
     reciprocal_ranks,
 )
+from service.sync import latest_seq
 from service.tables import EmbeddingRow, InteractionRow, ProfileRow
 
 log = logging.getLogger("clustermatch.engine")
@@ -66,6 +69,7 @@ STATE_FILE = "state.json"
 CURRENT_FILE = "CURRENT"
 LEXICAL_FILE = "lexical.pkl"
 RERANKER_FILE = "reranker.bin"
+SAVE_LOCK_FILE = ".save.lock"
 KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 
 
@@ -265,6 +269,10 @@ class Engine:
         self._lexical_fitted_on = 0
         self._version = 0
         self._filter_cache: dict[tuple[object, ...], np.ndarray] = {}
+        # Position in the change feed (service.sync): everything up to sync_seq is applied;
+        # the network and re-ranker reflect every history change up to history_seq.
+        self.sync_seq = 0
+        self.history_seq = 0
 
     # ------------------------------------------------------------------ state
 
@@ -340,6 +348,13 @@ class Engine:
             settle_heap()
         return encoded
 
+    def uncached(self, rows: Sequence[tuple[int, Profile, str]]) -> set[int]:
+        """Keys of the profiles some of whose texts have no vector in the cache yet."""
+        hashes = {pk: [text_hash(t) for t in profile_texts(p)] for pk, p, _ in rows}
+        wanted = {h for hs in hashes.values() for h in hs}
+        have = set(self.cache.get_many(self.encoder.model_id, wanted)) if wanted else set()
+        return {pk for pk, hs in hashes.items() if not have.issuperset(hs)}
+
     def _put_record(self, rec: Record) -> None:
         self.records[rec.pk] = rec
         self.pk_by_id[rec.profile.id] = rec.pk
@@ -391,8 +406,7 @@ class Engine:
     def save(self) -> Path:
         """Write all facet indexes and the state file as a new generation directory, then
         point CURRENT at it atomically; older generations are removed afterwards."""
-        with self.write_lock:
-            self.index_dir.mkdir(parents=True, exist_ok=True)
+        with self.write_lock, self._save_lock():
             gen = self.index_dir / f"gen-{time.time_ns()}"
             tmp = gen.with_name(gen.name + ".tmp")
             tmp.mkdir()
@@ -409,7 +423,7 @@ class Engine:
             with open(state_path, "rb") as fh:
                 os.fsync(fh.fileno())
             tmp.rename(gen)
-            pointer = self.index_dir / (CURRENT_FILE + ".tmp")
+            pointer = self.index_dir / f"{CURRENT_FILE}.{os.getpid()}.tmp"
             pointer.write_text(gen.name)
             with open(pointer, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -420,9 +434,26 @@ class Engine:
             self.dirty = False
             return gen
 
+    @contextlib.contextmanager
+    def _save_lock(self) -> Iterator[None]:
+        """Server processes sharing a data directory (`serve --workers N`) save one at a
+        time: none removes a generation another is writing or pointing CURRENT at."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / SAVE_LOCK_FILE, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def _load_saved(self) -> dict[int, str]:
         """Load the current generation; returns its pk -> content hash state. An absent,
-        corrupt or mismatched index yields {} (everything is rebuilt from the database)."""
+        corrupt or mismatched index yields {} (everything is rebuilt from the database).
+        Holds the save lock: another process must not replace the generation mid-read."""
+        with self._save_lock():
+            return self._read_generation()
+
+    def _read_generation(self) -> dict[int, str]:
         pointer = self.index_dir / CURRENT_FILE
         if not pointer.exists():
             return {}
@@ -469,6 +500,8 @@ class Engine:
         """Bring the indexes in step with the database (startup, and `index rebuild`)."""
         with self.write_lock:
             self.ready = False
+            with self.sessions() as session:
+                feed_at = latest_seq(session)  # changes after this are caught up later
             saved = {} if rebuild else self._load_saved()
             if not saved:
                 self.indexes = self._empty_indexes()
@@ -503,6 +536,7 @@ class Engine:
                 self.save()
             self._changed()
             self.dirty = False
+            self.sync_seq = feed_at
             settle_heap()
             self.ready = True
             summary = {
@@ -526,6 +560,7 @@ class Engine:
         """Build the interaction network from the database, and load the trained re-ranker
         if one was saved for this model."""
         with self.sessions() as session:
+            feed_at = latest_seq(session)  # what this read reflects, at least
             rows = session.execute(
                 select(
                     InteractionRow.a,
@@ -541,6 +576,7 @@ class Engine:
             if a in self.pk_by_id and b in self.pk_by_id
         ]
         self.edges = edges
+        self.history_seq = max(self.history_seq, feed_at)
         self.set_graph(self.graph_from(edges))
         path = self.index_dir / RERANKER_FILE
         self.reranker = None

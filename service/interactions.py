@@ -25,6 +25,7 @@ from service.import_formats import (
     parse_interactions,
 )
 from service.profiles import parse_upload, row_error
+from service.sync import HISTORY, record_changes
 from service.tables import InteractionRow, ProfileRow
 
 router = APIRouter(prefix="/v1", tags=["interactions"])
@@ -113,6 +114,8 @@ def save_interactions(
                 for k, i in fresh.items()
             )
             report.created = len(fresh)
+            if fresh:
+                record_changes(session, HISTORY)
         if report.created:
             engine.load_history()
     report.took_s = round(time.perf_counter() - started, 3)

@@ -22,7 +22,9 @@ from indexing.embedding import embed_texts
 from models.profile import overall_text, text_hash
 from models.ranking import Reranker, train
 from models.training import group_lines, sample_holdout, strip_lines
+from service.db import transaction
 from service.engine import Engine
+from service.sync import HISTORY, record_changes
 
 MIN_QUERIES = 30
 HOLDOUT_FRACTION = 0.3
@@ -129,5 +131,7 @@ def train_reranker(
     else:
         model = None
     engine.set_reranker(model)
+    with transaction(engine.sessions) as session:  # other server processes reload it
+        record_changes(session, HISTORY)
     report.took_s = round(time.perf_counter() - started, 2)
     return report

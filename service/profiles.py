@@ -30,6 +30,7 @@ from service.import_formats import (
     RowError,
     parse_profiles,
 )
+from service.sync import PROFILE, record_changes
 from service.tables import ProfileRow, utcnow
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
@@ -127,6 +128,7 @@ def save_profiles(
                 changed += updates
             report.created += len(inserts)
             report.updated += len(updates)
+            record_changes(session, PROFILE, [pk for pk, _, _ in changed])
         report.encoded_texts += engine.ingest(changed, progress)
         if changed:
             engine.save()
@@ -195,6 +197,7 @@ def delete_profile(engine: Engine, session_factory: Any, profile_id: str) -> boo
             if pk is None:
                 return False
             session.execute(delete(ProfileRow).where(ProfileRow.pk == pk))
+            record_changes(session, PROFILE, [pk])
         engine.remove([pk])
         engine.dirty = True
     return True

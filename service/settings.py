@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     index_save_interval_s: float = Field(default=30.0, ge=0.0)
     """How often a changed index is written to disk (it is also written at shutdown and
     after each import; the database stays the source of truth either way)."""
+    sync_interval_s: float = Field(default=1.0, ge=0.0)
+    """How often a server process applies what other processes (workers, machines, the
+    CLI) wrote, from the change feed (service.sync); 0 turns following off."""
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     """Largest request body (import files included)."""
     max_import_rows: int = Field(default=100_000, ge=1)

@@ -121,3 +121,17 @@ class EventRow(Base):
     schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ChangeRow(Base):
+    """The change feed: one row per profile written or deleted, and per change of the
+    interaction history or of the trained re-ranker, in the transaction that made it.
+    Every server process tails it (service.sync), so profiles written through another
+    worker, another machine or the CLI are matched without a restart."""
+
+    __tablename__ = "changes"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # profile|history
+    pk: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

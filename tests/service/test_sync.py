@@ -1,0 +1,148 @@
+"""The change feed: several server processes (or the CLI and a server) on one database and
+data directory stay in step without a restart - on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+
+from models.encoders import HashingEncoder
+from models.profile import Profile
+from service.engine import Engine
+from service.import_formats import parse_interactions
+from service.interactions import save_interactions
+from service.learning import train_reranker
+from service.profiles import delete_profile, save_profiles
+from service.sync import catch_up
+from service.tables import ChangeRow, EmbeddingRow
+from tests.conftest import SAMPLE, make_settings, sessions_for, start_api
+
+
+class CountingEncoder(HashingEncoder):
+    def __init__(self) -> None:
+        super().__init__(dim=64)
+        self.calls = 0
+
+    def encode(self, texts, batch_size=64, progress=None):  # type: ignore[no-untyped-def]
+        self.calls += len(texts)
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+
+def _profiles() -> list[Profile]:
+    return [Profile.model_validate(p) for p in SAMPLE]
+
+
+def _pair(db_url: str, tmp_path: Path) -> tuple[object, Engine, Engine, CountingEncoder]:
+    """Two engines on one database and one index directory, as two workers are."""
+    sessions = sessions_for(db_url)
+    a = Engine(HashingEncoder(dim=64), sessions, tmp_path / "index")
+    b_encoder = CountingEncoder()
+    b = Engine(b_encoder, sessions, tmp_path / "index")
+    a.reconcile()
+    b.reconcile()
+    return sessions, a, b, b_encoder
+
+
+def test_writes_through_one_engine_reach_the_other(db_url: str, tmp_path: Path) -> None:
+    sessions, a, b, b_encoder = _pair(db_url, tmp_path)
+    save_profiles(a, sessions, _profiles())
+    assert len(b) == 0
+    done = catch_up(b)
+    assert done["indexed"] == len(SAMPLE) and len(b) == len(SAMPLE)
+    assert b_encoder.calls == 0  # vectors came from the cache the writer filled
+    assert [m.record.profile.id for m in b.matches_for(b.record("jp-1"), "partner")]  # type: ignore[arg-type]
+
+    changed = _profiles()[1].model_copy(update={"description": "cryogenic valves"})
+    save_profiles(a, sessions, [changed])
+    assert delete_profile(a, sessions, "jp-2")
+    done = catch_up(b)
+    assert (done["indexed"], done["removed"]) == (1, 1)
+    assert b.record("jp-2") is None
+    assert b.record(changed.id).profile.description == "cryogenic valves"  # type: ignore[union-attr]
+    assert b.records.keys() == a.records.keys()
+    # nothing new: nothing done; the writer finds its own changes already applied
+    assert catch_up(b)["changes"] == 0
+    assert catch_up(a)["indexed"] == 0
+
+
+def test_history_and_the_reranker_follow(db_url: str, tmp_path: Path) -> None:
+    sessions, a, b, _ = _pair(db_url, tmp_path)
+    save_profiles(a, sessions, _profiles())
+    catch_up(b)
+    body = b'{"a": "jp-1", "b": "it-1", "kind": "collaboration", "context": "p:1"}\n'
+    parsed = parse_interactions(body, filename="x.jsonl")
+    save_interactions(a, sessions, parsed)
+    assert len(a.edges) == 1 and len(b.edges) == 0
+    assert catch_up(b)["history"] == 1 and len(b.edges) == 1
+    assert catch_up(a)["history"] == 0  # its own load already covered the change
+    train_reranker(a)  # too little history: the hand weights stay, and it is recorded
+    assert catch_up(b)["history"] == 1
+
+
+def test_a_profile_waits_for_its_writers_vectors(db_url: str, tmp_path: Path) -> None:
+    """Another process commits rows before it encodes them; a follower does not encode
+    the same texts again meanwhile (unless the vectors never come)."""
+    sessions, a, b, b_encoder = _pair(db_url, tmp_path)
+    save_profiles(a, sessions, _profiles()[:1])
+    with sessions() as s, s.begin():  # as if the writer had not stored its vectors yet
+        s.execute(delete(EmbeddingRow))
+    done = catch_up(b)
+    assert (done["indexed"], done["deferred"]) == (0, 1) and len(b) == 0
+    assert catch_up(b)["deferred"] == 1  # read again next time
+    a.ingest([(pk, r.profile, r.content_hash) for pk, r in a.records.items()])
+    # a's cache was emptied: it encodes again, which stores the vectors
+    done = catch_up(b)
+    assert (done["indexed"], done["deferred"]) == (1, 0) and b_encoder.calls == 0
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ChangeRow)) == 1
+
+
+def test_two_apps_on_one_data_directory(tmp_path: Path, encoder: HashingEncoder) -> None:
+    """`serve --workers 2`: a profile written through one worker is matched by the other
+    within the sync interval, over HTTP."""
+    settings = make_settings(tmp_path, sync_interval_s=0.05)
+    first = start_api(settings, encoder)
+    api_a = next(first)
+    second = start_api(settings, encoder)
+    api_b = next(second)
+    try:
+        for p in SAMPLE:
+            r = api_a.client.put(f"/v1/profiles/{p['id']}", json=p, headers=api_a.h())
+            assert r.status_code in (200, 201), r.text
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # /readyz: the index holds what the DB holds
+            ready = api_b.client.get("/readyz")
+            if ready.status_code == 200:
+                break
+            time.sleep(0.05)
+        assert ready.status_code == 200 and ready.json()["profiles"] == len(SAMPLE), ready.text
+        r = api_b.client.get("/v1/profiles/jp-1/matches", headers=api_b.h())
+        assert r.status_code == 200 and r.json()["count"] >= 3, r.text
+        assert api_a.client.delete("/v1/profiles/it-1", headers=api_a.h()).status_code == 204
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            got = api_b.client.get("/v1/profiles/jp-1/matches", headers=api_b.h()).json()
+            if "it-1" not in [m["profile"]["id"] for m in got["results"]]:
+                break
+            time.sleep(0.05)
+        assert "it-1" not in [m["profile"]["id"] for m in got["results"]]
+    finally:
+        for gen in (second, first):
+            for _ in gen:
+                pass
+
+
+def test_vectors_that_never_come_are_encoded_after_the_grace_period(
+    db_url: str, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import service.sync
+
+    sessions, a, b, b_encoder = _pair(db_url, tmp_path)
+    save_profiles(a, sessions, _profiles()[:1])
+    with sessions() as s, s.begin():  # the writer died before storing its vectors
+        s.execute(delete(EmbeddingRow))
+    monkeypatch.setattr(service.sync, "ENCODE_GRACE_S", 0.0)
+    done = catch_up(b)
+    assert (done["indexed"], done["deferred"]) == (1, 0) and b_encoder.calls > 0
