@@ -139,7 +139,6 @@ def serve(
     """Start the HTTP API."""
     import os
 
-
     if data_dir:
         os.environ["CLUSTERMATCH_DATA_DIR"] = str(data_dir)
     run_server("service.app:create_app", host=host, port=port, workers=workers)
