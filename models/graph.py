@@ -37,6 +37,7 @@ class InteractionGraph:
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
+        groups: dict[str, set[int]] = {}
         self.activity = np.zeros(n, dtype=np.float32)
         last = np.full(n, -1, dtype=np.int64)
         self.declined: set[tuple[int, int]] = set()
@@ -53,6 +54,9 @@ class InteractionGraph:
             vals += [w, w]
             self.activity[e.a] += 1
             self.activity[e.b] += 1
+            # a shared context (one project, one event) is one group; a pair without one
+            # is a group of two
+            groups.setdefault(e.context or f"\0{self.edges}", set()).update((e.a, e.b))
             if e.at is not None:
                 ordinal = e.at.toordinal()
                 last[e.a] = max(last[e.a], ordinal)
@@ -74,6 +78,7 @@ class InteractionGraph:
         with np.errstate(divide="ignore"):
             inv = np.where(rowsum > 0, 1.0 / rowsum, 0.0).astype(np.float32)
         self._walk = (sparse.diags(inv) @ self.adj).tocsr()  # row-stochastic
+        self._group_walk = _group_walk(n, groups.values())
         today_ord = self.today.toordinal()
         self.days_since = np.where(last >= 0, today_ord - last, np.nan).astype(np.float32)
 
@@ -117,6 +122,24 @@ class InteractionGraph:
         vec = sparse.csr_matrix((w, (np.zeros(idx.size, dtype=np.int64), idx)), shape=(1, self.n))
         return np.asarray((vec @ self._walk).todense()).ravel()
 
+    def ppr(self, seeds: dict[int, float], *, steps: int = 2, restart: float = 0.5) -> np.ndarray:
+        """Personalised PageRank over shared groups, truncated after `steps` steps: from
+        the seeds through each group they took part in (a group of m members passes 1/m
+        to each), and on, restarting with probability `restart`. Unlike one step over
+        pairwise ties, a partner met in a small consortium counts more than one of fifty,
+        and partners of partners are reached. Dense vector of length n."""
+        valid = {k: w for k, w in seeds.items() if 0 <= k < self.n}
+        if not valid:
+            return np.zeros(self.n, dtype=np.float32)
+        idx = np.fromiter(valid, dtype=np.int64)
+        w = np.fromiter(valid.values(), dtype=np.float32)
+        vec = sparse.csr_matrix((w, (np.zeros(idx.size, dtype=np.int64), idx)), shape=(1, self.n))
+        first = vec @ self._group_walk
+        out = first
+        for _ in range(steps):
+            out = restart * first + (1.0 - restart) * (out @ self._group_walk)
+        return np.asarray(out.todense(), dtype=np.float32).ravel()
+
     def popular(self, n: int) -> np.ndarray:
         """The n most active nodes."""
         if n >= self.n:
@@ -138,3 +161,23 @@ class InteractionGraph:
         share = counts.sum(axis=1) / counts.sum()
         expected = np.outer(share, share) * counts.sum()
         return np.log(counts / expected).astype(np.float32)
+
+
+def _group_walk(n: int, groups: Iterable[set[int]]) -> sparse.csr_matrix:
+    """Node-to-node transfer through groups: the sum, over the groups both took part in,
+    of 1 / group size (no self-loops)."""
+    rows: list[int] = []
+    cols: list[int] = []
+    for g, members in enumerate(groups):
+        rows += list(members)
+        cols += [g] * len(members)
+    n_groups = cols[-1] + 1 if cols else 0
+    incidence = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n_groups)
+    )
+    size = np.asarray(incidence.sum(axis=0)).ravel()
+    inv = (1.0 / np.maximum(size, 1.0)).astype(np.float32)
+    walk = (incidence @ sparse.diags(inv) @ incidence.T).tocsr()
+    walk.setdiag(0)
+    walk.eliminate_zeros()
+    return walk

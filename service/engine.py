@@ -850,7 +850,7 @@ class Engine:
             sources = [pseudo]
             if query_record is not None and graph.has(query_record.pk):
                 nbrs, weights = graph.neighbors(query_record.pk)
-                walk = graph.spread(dict(zip(nbrs.tolist(), weights.tolist(), strict=True)))
+                walk = graph.ppr({query_record.pk: 1.0})
                 direct = np.zeros(graph.n, dtype=np.float32)
                 direct[nbrs] = weights
                 sources += [walk, direct]

@@ -71,6 +71,21 @@ def test_kind_lift_prefers_observed_pairs() -> None:
     assert lift[0, 1] == pytest.approx(lift[1, 0])
 
 
+def test_ppr_weighs_small_groups_and_reaches_partners_of_partners() -> None:
+    # node 0 was in a pair project with 1 and in a five-member project with 2..5;
+    # 1 also worked with 6 (a partner of a partner); 7 is unconnected
+    edges = [Edge(0, 1, "collaboration", "p:small")]
+    big = [0, 2, 3, 4, 5]
+    edges += [Edge(a, b, "collaboration", "p:big") for a in big for b in big if a < b]
+    edges.append(Edge(1, 6, "collaboration", "p:other"))
+    g = InteractionGraph(8, edges)
+    v = g.ppr({0: 1.0})
+    assert v[1] > v[2] > 0  # met in a pair beats one of five
+    assert v[2] == pytest.approx(v[5])
+    assert v[6] > 0 and v[7] == 0  # partners of partners are reached
+    assert g.ppr({}).sum() == 0 and g.ppr({99: 1.0}).sum() == 0
+
+
 def test_lexical_works_for_japanese_and_korean() -> None:
     lex = LexicalIndex()
     texts = [

@@ -7,7 +7,15 @@ import pytest
 
 from models.graph import Edge, InteractionGraph
 from models.matching import Party
-from models.ranking import FEATURES, INDEX, Reranker, feature_matrix, hand_score, train
+from models.ranking import (
+    FEATURES,
+    INDEX,
+    MONOTONE,
+    Reranker,
+    feature_matrix,
+    hand_score,
+    train,
+)
 from models.training import group_lines, sample_holdout, strip_lines
 
 
@@ -110,6 +118,25 @@ def test_training_is_deterministic_and_learns(tmp_path) -> None:
     path.write_bytes(b"\x01")
     with pytest.raises(ValueError):
         Reranker.load(path)
+
+
+def test_learned_score_never_falls_as_a_constrained_feature_rises() -> None:
+    """Training data where mid-range activity looks best (a bump that replayed history
+    can show by chance): the model may not learn that a more active partner scores
+    lower, whatever the other features say."""
+    rng = np.random.default_rng(0)
+    n = 4000
+    x = np.full((n, len(FEATURES)), np.nan)
+    act = rng.uniform(0, 6, n)
+    x[:, INDEX["log_activity"]] = act
+    x[:, INDEX["dense"]] = rng.uniform(0, 1, n)
+    y = ((np.abs(act - 3) < 1) | (rng.uniform(size=n) < 0.05)).astype(np.int8)
+    model = train(x, y, seed=0, max_iter=50)
+    grid = np.repeat(x[:50], 7, axis=0)
+    grid[:, INDEX["log_activity"]] = np.tile(np.arange(7.0), 50)
+    scores = model.score(grid).reshape(50, 7)
+    assert (np.diff(scores, axis=1) >= -1e-12).all()
+    assert MONOTONE["log_activity"] == 1 and MONOTONE.get("same_country", 0) == 0
 
 
 def test_holdout_sampling() -> None:
