@@ -81,8 +81,12 @@ async def _drive(args: argparse.Namespace, key: str) -> dict[str, Any]:
     warm, plan = plan[:warm_n], plan[warm_n:]
     latencies: list[float] = []
     statuses: dict[str, int] = {}
+    # Kept-alive connections stay with the worker process that accepted them: with a few
+    # of them, several workers may end up serving one client unevenly. --fresh opens a
+    # connection per request (many clients, or a proxy, spread over the workers).
     limits = httpx.Limits(
-        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+        max_connections=args.concurrency,
+        max_keepalive_connections=0 if args.fresh else args.concurrency,
     )
     async with httpx.AsyncClient(
         base_url=args.url,
@@ -153,6 +157,7 @@ def main(argv: list[str]) -> int:
     c.add_argument("--concurrency", type=int, default=8)
     c.add_argument("--budget-s", type=float, default=300)
     c.add_argument("--out", required=True)
+    c.add_argument("--fresh", action="store_true", help="a new connection per request")
     args = p.parse_args(argv)
     if args.mode == "serve":
         serve(args.data_dir, args.port, args.workers)

@@ -1,7 +1,8 @@
 """Core benchmark of issue 2: embedding pipeline, re-import, vector index, matching, API.
 
     .venv/bin/python scripts/bench_core.py [--sizes 10000,100000] [--encode-n 10000]
-        [--skip-encode] [--skip-api] [--requests 2000] [--concurrency 8] [--sweep 2,4] [--workers 1]
+        [--skip-encode] [--skip-api] [--requests 2000] [--concurrency 8] [--sweep 2,4]
+        [--workers 1] [--fresh-connections]
         [--ingest-chunk 10000] [--match-budget-s 30] [--api-budget-s 180]
         [--json-out FILE] [--workdir DIR]
 
@@ -1318,6 +1319,7 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
                     str(budget_s),
                     "--out",
                     str(out_file),
+                    *(["--fresh"] if args.fresh_connections else []),
                 ]
                 done = subprocess.run(cmd, env=env, timeout=args.client_timeout, check=False)
                 if done.returncode != 0:
@@ -1361,7 +1363,9 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
         "p99 <= 50 ms",
         f"{len(lat)} of {got['planned']} requests"
         + (f" (time cap {args.api_budget_s:.0f} s hit)" if got["capped"] else "")
-        + f", concurrency {args.concurrency}, random profiles x purposes",
+        + f", concurrency {args.concurrency}, {args.workers} worker(s)"
+        + (", a connection per request" if args.fresh_connections else "")
+        + ", random profiles x purposes",
     )
     res.add(
         sec,
@@ -1432,6 +1436,8 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
         },
         "requests": len(lat),
         "concurrency": args.concurrency,
+        "workers": args.workers,
+        "fresh_connections": args.fresh_connections,
         "sweep": {
             str(level): {
                 "p50_ms": pct(run["latencies_s"])[0] if run["latencies_s"] else None,
@@ -1512,6 +1518,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-api", action="store_true", help="skip step 5 (HTTP)")
     p.add_argument("--requests", type=int, default=2000, help="HTTP requests (step 5)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP requests")
+    p.add_argument(
+        "--fresh-connections",
+        action="store_true",
+        help="the client opens a connection per request (spreads load over --workers)",
+    )
     p.add_argument(
         "--workers",
         type=int,
