@@ -14,7 +14,7 @@ Features (missing values are NaN, which the model handles natively):
 | days_since | days since the candidate's last interaction (recency) |
 | tie | past interactions between query and candidate |
 | common / adamic_adar | shared partners (network proximity) |
-| walk | personalised PageRank from the query over shared groups (projects, events): its partners, weighted by how small the group was, and their partners |
+| walk | personalised PageRank from the query over shared groups (projects, events) |
 | pseudo_walk | partners of the organizations most similar in text to the query |
 | same_country | 1 / 0, NaN when a side has no country |
 | kind_lift | how much more often the two kinds interact than chance (learned from history) |
