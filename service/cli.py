@@ -200,6 +200,8 @@ def import_(
             )
     except ValidationFailed as exc:
         raise _rejected(exc, as_json) from exc
+    if engine.dirty:
+        engine.save()
     out = report.to_dict()
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
@@ -370,6 +372,8 @@ def demo(data_dir: DataDir = None) -> None:
         )
     history = parse_interactions((demo_dir / "history.jsonl").read_bytes(), format="jsonl")
     saved = save_interactions(engine, sessions, history)
+    if engine.dirty:
+        engine.save()
     err.print(
         f"demo corpus: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged; {saved.created} interactions added"

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     """Vectors per index at which the exact (flat) index gives way to HNSW."""
     index_save_interval_s: float = Field(default=30.0, ge=0.0)
     """How often a changed index is written to disk (it is also written at shutdown and
-    after each import; the database stays the source of truth either way)."""
+    after writes of 1,000 profiles or more; the database stays the source of truth either
+    way: startup re-indexes what the saved index missed, from cached vectors)."""
     sync_interval_s: float = Field(default=1.0, ge=0.0)
     """How often a server process applies what other processes (workers, machines, the
     CLI) wrote, from the change feed (service.sync); 0 turns following off."""
