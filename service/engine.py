@@ -58,6 +58,7 @@ from models.ranking import (
     reciprocal_ranks,
 )
 from service.sync import latest_seq
+from service.sync import prune as prune_changes
 from service.tables import EmbeddingRow, InteractionRow, ProfileRow
 
 log = logging.getLogger("clustermatch.engine")
@@ -500,7 +501,8 @@ class Engine:
         """Bring the indexes in step with the database (startup, and `index rebuild`)."""
         with self.write_lock:
             self.ready = False
-            with self.sessions() as session:
+            with self.sessions() as session, session.begin():
+                prune_changes(session)
                 feed_at = latest_seq(session)  # changes after this are caught up later
             saved = {} if rebuild else self._load_saved()
             if not saved:

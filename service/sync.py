@@ -24,7 +24,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from models.profile import Profile
@@ -39,6 +39,7 @@ PROFILE = "profile"
 HISTORY = "history"
 BATCH = 5_000
 ENCODE_GRACE_S = 300.0
+KEEP_S = 7 * 24 * 3600.0
 
 
 def record_changes(session: Session, kind: str, pks: Iterable[int | None] = (None,)) -> None:
@@ -47,6 +48,14 @@ def record_changes(session: Session, kind: str, pks: Iterable[int | None] = (Non
     rows = [{"kind": kind, "pk": pk, "at": now} for pk in pks]
     if rows:
         session.execute(insert(ChangeRow.metadata.tables["changes"]), rows)
+
+
+def prune(session: Session, keep_s: float = KEEP_S) -> int:
+    """Drop changes older than `keep_s` (run at startup: a process that was away longer
+    reconciles from the whole database anyway). Returns how many went."""
+    cutoff = utcnow() - dt.timedelta(seconds=keep_s)
+    gone = session.execute(delete(ChangeRow).where(ChangeRow.at < cutoff))
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def latest_seq(session: Session) -> int:

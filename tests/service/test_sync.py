@@ -146,3 +146,24 @@ def test_vectors_that_never_come_are_encoded_after_the_grace_period(
     monkeypatch.setattr(service.sync, "ENCODE_GRACE_S", 0.0)
     done = catch_up(b)
     assert (done["indexed"], done["deferred"]) == (1, 0) and b_encoder.calls > 0
+
+
+def test_old_changes_are_pruned_at_startup(db_url: str, tmp_path: Path) -> None:
+    import datetime as dt
+
+    from service.db import transaction
+    from service.sync import KEEP_S, record_changes
+
+    sessions, a, _, _ = _pair(db_url, tmp_path)
+    save_profiles(a, sessions, _profiles()[:2])
+    with transaction(sessions) as s:
+        record_changes(s, "history")
+        s.execute(
+            ChangeRow.__table__.update()  # type: ignore[attr-defined]
+            .where(ChangeRow.kind == "history")
+            .values(at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=KEEP_S + 60))
+        )
+    Engine(HashingEncoder(dim=64), sessions, tmp_path / "index").reconcile()
+    with sessions() as s:
+        kinds = s.scalars(select(ChangeRow.kind)).all()
+    assert kinds == ["profile", "profile"]
