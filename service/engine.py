@@ -274,6 +274,7 @@ class Engine:
         # the network and re-ranker reflect every history change up to history_seq.
         self.sync_seq = 0
         self.history_seq = 0
+        self.sync_pause_until = 0.0  # time.monotonic() before which the feed is not read
 
     # ------------------------------------------------------------------ state
 

@@ -12,7 +12,8 @@ CLI's writing commands all reach a running server within about a second.
 A process applies its own writes at once; when the feed brings them back, the content
 hashes already match and nothing is done. A profile written by another process is
 indexed once that process has stored its vectors (it commits the rows first, then
-encodes); one whose vectors are still missing after `ENCODE_GRACE_S` is encoded here.
+encodes; the feed is read again every `RETRY_WAITING_S` meanwhile); one whose vectors are
+still missing after `ENCODE_GRACE_S` is encoded here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -40,6 +42,7 @@ HISTORY = "history"
 BATCH = 5_000
 ENCODE_GRACE_S = 300.0
 KEEP_S = 7 * 24 * 3600.0
+RETRY_WAITING_S = 10.0
 
 
 def record_changes(session: Session, kind: str, pks: Iterable[int | None] = (None,)) -> None:
@@ -69,7 +72,7 @@ def _aware(at: dt.datetime) -> dt.datetime:
 def catch_up(engine: Engine) -> dict[str, int]:
     """Apply the changes this process has not seen yet. Returns what was done."""
     done = {"changes": 0, "indexed": 0, "removed": 0, "deferred": 0, "history": 0}
-    if not engine.ready:
+    if not engine.ready or time.monotonic() < engine.sync_pause_until:
         return done
     with engine.write_lock:
         with engine.sessions() as session:
@@ -114,6 +117,8 @@ def catch_up(engine: Engine) -> dict[str, int]:
         if waiting:
             seq = min(s for s, kind, pk, _ in changes if kind == PROFILE and pk in waiting) - 1
         engine.sync_seq = max(engine.sync_seq, seq)
+        # A big import elsewhere encodes for minutes: do not re-read it every second.
+        engine.sync_pause_until = time.monotonic() + (RETRY_WAITING_S if waiting else 0.0)
         done.update(
             changes=len(changes),
             indexed=len(stale),
