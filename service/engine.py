@@ -199,22 +199,26 @@ class Pool:
 
 @dataclass
 class ItemCache:
-    """LRU of item vectors (single offers / needs) used by explanations."""
+    """LRU of item vectors (single offers / needs) used by explanations. Requests run in
+    threads: a lock keeps one request's eviction from racing another's lookup."""
 
     capacity: int = 50_000
     data: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, h: str) -> np.ndarray | None:
-        v = self.data.get(h)
-        if v is not None:
-            self.data.move_to_end(h)
-        return v
+        with self.lock:
+            v = self.data.get(h)
+            if v is not None:
+                self.data.move_to_end(h)
+            return v
 
     def put(self, h: str, v: np.ndarray) -> None:
-        self.data[h] = v
-        self.data.move_to_end(h)
-        while len(self.data) > self.capacity:
-            self.data.popitem(last=False)
+        with self.lock:
+            self.data[h] = v
+            self.data.move_to_end(h)
+            while len(self.data) > self.capacity:
+                self.data.popitem(last=False)
 
 
 def item_texts(p: Profile) -> list[str]:
