@@ -197,9 +197,9 @@ class LexicalIndex:
         exclude: Iterable[int] = (),
     ) -> list[tuple[int, float]]:
         snap = self._snap
-        if self._vec is None or snap is None:
-            return []
         query = query.tocsr()
+        if self._vec is None or snap is None or query.shape[1] != snap.matrix.shape[1]:
+            return []  # (a query transformed just before a refit: the next one matches)
         picked = self._query_terms(query, snap.postings)
         terms = query.indices[picked]
         scores = np.asarray(snap.matrix[:, terms] @ query.data[picked]).ravel()
@@ -247,11 +247,12 @@ class LexicalIndex:
         out = np.zeros(len(keys), dtype=np.float32)
         if self._vec is None:
             return out
+        query = query.tocsr()
         rows = [self._rows.get(k) for k in np.asarray(keys, dtype=np.int64).tolist()]
-        where = [i for i, r in enumerate(rows) if r is not None and r.nnz]
+        width = query.shape[1]  # rows of another vocabulary (a refit under way) are skipped
+        where = [i for i, r in enumerate(rows) if r is not None and r.nnz and r.shape[1] == width]
         if not where:
             return out
-        query = query.tocsr()
         weights = np.zeros(query.shape[1], dtype=np.float32)
         weights[query.indices] = query.data
         parts = [rows[i] for i in where]

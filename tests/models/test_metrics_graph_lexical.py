@@ -155,6 +155,18 @@ def test_lexical_writes_are_searchable_with_or_without_a_restack(delta_limit: in
     assert lex.similarity(lex.transform(["cryogenic pump"]), [2, 4])[1] == 0
 
 
+def test_lexical_query_from_before_a_refit_is_harmless() -> None:
+    """A request that transformed its text just before another thread refitted the
+    vocabulary gets no lexical hits, not an error."""
+    lex = LexicalIndex()
+    lex.fit([1, 2], ["alpha beta", "gamma delta"])
+    q = lex.transform(["alpha"])
+    lex.fit([1, 2, 3], ["alpha beta", "gamma delta", "epsilon zeta eta theta iota kappa"])
+    assert q.shape[1] != lex.transform(["alpha"]).shape[1]
+    assert lex.search(q, 5) == []
+    assert (lex.similarity(q, [1, 2, 3]) == 0).all()
+
+
 def test_lexical_save_load(tmp_path) -> None:
     lex = LexicalIndex()
     lex.fit([1, 2], ["alpha beta", "gamma delta"])
