@@ -885,10 +885,11 @@ class Engine:
         )
 
     def _mask(self, allowed: np.ndarray | None, n: int) -> np.ndarray:
-        if allowed is None:
+        if allowed is None:  # the live records (kind code -1: none), without a Python loop
+            kinds = self._columns[0]
             mask = np.zeros(n, dtype=bool)
-            live = np.fromiter((pk for pk in self.records if pk < n), dtype=np.int64)
-            mask[live] = True
+            m = min(n, kinds.size)
+            mask[:m] = kinds[:m] >= 0
             return mask
         mask = np.zeros(n, dtype=bool)
         mask[allowed[allowed < n]] = True
