@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_core.py [--sizes 10000,100000] [--encode-n 10000]
         [--skip-encode] [--skip-api] [--requests 2000] [--concurrency 8] [--sweep 2,4]
-        [--workers 1] [--fresh-connections]
+        [--workers 1] [--fresh-connections] [--history-per-1k 100]
         [--ingest-chunk 10000] [--match-budget-s 30] [--api-budget-s 180]
         [--json-out FILE] [--workdir DIR]
 
@@ -22,7 +22,9 @@ data). Every figure is printed next to a baseline measured in the same run:
 2. re-import of the same, unchanged profiles vs the first import;
 3. `VectorIndex` build and top-10 search (with and without filters) vs raw FAISS on the
    same vectors;
-4. `Engine.matches_for` latency per purpose, in process;
+4. `Engine.matches_for` latency per purpose, in process, with a synthetic collaboration
+   history and the re-ranker trained on it (`--history-per-1k`; 0 measures the
+   hand-weighted path without a network);
 5. `/v1/profiles/{id}/matches` over loopback HTTP (uvicorn in a subprocess, an httpx
    client in another process);
 6. peak memory of the benchmark, the server and the client.
@@ -1096,6 +1098,61 @@ def bench_index(
 # =========================================================================== 4 engine
 
 
+def add_history(
+    engine: Engine, sessions: Any, n: int, prev: int, per_1k: int, res: Results, sec: str
+) -> dict[str, Any]:
+    """Synthetic projects of 2-8 members among the first n profiles (Zipf-skewed, so some
+    organizations take part in many), stored through `save_interactions`; then the
+    re-ranker is trained on them, as `clustermatch train` does."""
+    from service.import_formats import Interaction, ParsedFile
+    from service.interactions import save_interactions
+    from service.learning import train_reranker
+
+    rng = random.Random(SEED + 7 + n)
+    groups = max(1, (n - prev) * per_1k // 1000)
+    weights = _zipf_weights(n, 0.8)
+    ids = [f"org-{i:06d}" for i in range(n)]
+    items: list[Interaction] = []
+    for g in range(groups):
+        members = sorted(set(rng.choices(range(n), weights=weights, k=rng.randint(2, 8))))
+        items += [
+            Interaction(a=ids[a], b=ids[b], kind="collaboration", context=f"project:{n}-{g}")
+            for i, a in enumerate(members)
+            for b in members[i + 1 :]
+        ]
+    parsed = ParsedFile(
+        items=list(enumerate(items, 1)),
+        errors=[],
+        format="jsonl",
+        encoding="utf-8",
+        total_rows=len(items),
+    )
+    log(f"engine: {groups} synthetic projects, {len(items)} interactions")
+    t0 = time.perf_counter()
+    saved = save_interactions(engine, sessions, parsed)
+    t_hist = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    report = train_reranker(engine, seed=0)
+    t_train = time.perf_counter() - t0
+    res.add(
+        sec,
+        "history: import + train re-ranker",
+        f"{secs(t_hist)} + {secs(t_train)}",
+        "",
+        "",
+        "",
+        f"{groups} projects, {saved.created} interactions; ranker {report.method}, "
+        f"{report.queries} training queries, {report.rows} rows",
+    )
+    return {
+        "projects": groups,
+        "interactions": saved.created,
+        "import_s": t_hist,
+        "train_s": t_train,
+        "ranker": report.method,
+    }
+
+
 def bench_engine(
     sizes: Sequence[int],
     data_dir: Path,
@@ -1103,9 +1160,12 @@ def bench_engine(
     per_purpose: int,
     budget_s: float,
     chunk_size: int,
+    history_per_1k: int = 0,
 ) -> dict[str, Any]:
     """Populate an engine (HashingEncoder(512), SQLite in `data_dir`) size by size through
-    `save_profiles` and time `matches_for` per purpose at each size."""
+    `save_profiles`, add a synthetic collaboration history and train the re-ranker on it
+    (`history_per_1k` projects per 1,000 new profiles; 0: none, the hand-weighted path),
+    and time `matches_for` per purpose at each size."""
     from service.settings import Settings
 
     settings = Settings(
@@ -1127,7 +1187,7 @@ def bench_engine(
         hnsw_threshold=settings.hnsw_threshold,
         batch_size=settings.encode_batch_size,
     )
-    done = 0
+    done = prev = 0
     rng = random.Random(SEED + 1)
     res.data["engine"] = {"encoder": "HashingEncoder(dim=512)", "sizes": {}}
     for n in sorted(sizes):
@@ -1180,8 +1240,11 @@ def bench_engine(
             "",
             ", ".join(f"{k}={v}" for k, v in summary.items()),
         )
-        records = list(engine.records.values())
         per: dict[str, Any] = {"ingest_s": t_ingest, "reconcile_s": t_rec, "layout": layout}
+        if history_per_1k > 0:
+            per["history"] = add_history(engine, sessions, n, prev, history_per_1k, res, sec)
+        prev = n
+        records = list(engine.records.values())
         all_t: list[float] = []
         for purpose in PURPOSES:
             sample = rng.sample(records, min(per_purpose, len(records)))
@@ -1519,6 +1582,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, default=2000, help="HTTP requests (step 5)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent HTTP requests")
     p.add_argument(
+        "--history-per-1k",
+        type=int,
+        default=100,
+        help="synthetic projects per 1,000 profiles in steps 4-5, with the re-ranker "
+        "trained on them (0: no history, the hand-weighted ranking)",
+    )
+    p.add_argument(
         "--fresh-connections",
         action="store_true",
         help="the client opens a connection per request (spreads load over --workers)",
@@ -1629,6 +1699,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.match_queries,
             args.match_budget_s,
             args.ingest_chunk,
+            args.history_per_1k,
         )
         memory.append(("after engine step", maxrss_mib()))
         if not args.skip_api:
