@@ -19,6 +19,8 @@ from models.profile import text_hash
 class EmbeddingCache(Protocol):
     def get_many(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]: ...
 
+    def has_many(self, model_id: str, hashes: Iterable[str]) -> set[str]: ...
+
     def put_many(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None: ...
 
 
@@ -30,6 +32,9 @@ class DictCache:
 
     def get_many(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         return {h: self.data[(model_id, h)] for h in hashes if (model_id, h) in self.data}
+
+    def has_many(self, model_id: str, hashes: Iterable[str]) -> set[str]:
+        return {h for h in hashes if (model_id, h) in self.data}
 
     def put_many(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
         for h, v in vectors.items():

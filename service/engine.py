@@ -118,21 +118,30 @@ class DbEmbeddingCache:
                     out[h] = np.frombuffer(blob, dtype=np.float32)
         return out
 
+    def has_many(self, model_id: str, hashes: Iterable[str]) -> set[str]:
+        """Which of these are cached (reads the keys only, not the vectors)."""
+        with self._sessions() as session:
+            return self._present(session, model_id, list(hashes))
+
+    @staticmethod
+    def _present(session: Session, model_id: str, hashes: list[str]) -> set[str]:
+        present: set[str] = set()
+        for start in range(0, len(hashes), 500):
+            present.update(
+                session.scalars(
+                    select(EmbeddingRow.text_hash).where(
+                        EmbeddingRow.model_id == model_id,
+                        EmbeddingRow.text_hash.in_(hashes[start : start + 500]),
+                    )
+                )
+            )
+        return present
+
     def put_many(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
         if not vectors:
             return
         with self._sessions() as session, session.begin():
-            present: set[str] = set()
-            hashes = list(vectors)
-            for start in range(0, len(hashes), 500):
-                present.update(
-                    session.scalars(
-                        select(EmbeddingRow.text_hash).where(
-                            EmbeddingRow.model_id == model_id,
-                            EmbeddingRow.text_hash.in_(hashes[start : start + 500]),
-                        )
-                    )
-                )
+            present = self._present(session, model_id, list(vectors))
             rows = [
                 {
                     "model_id": model_id,
@@ -358,7 +367,7 @@ class Engine:
         """Keys of the profiles some of whose texts have no vector in the cache yet."""
         hashes = {pk: [text_hash(t) for t in profile_texts(p)] for pk, p, _ in rows}
         wanted = {h for hs in hashes.values() for h in hs}
-        have = set(self.cache.get_many(self.encoder.model_id, wanted)) if wanted else set()
+        have = self.cache.has_many(self.encoder.model_id, wanted) if wanted else set()
         return {pk for pk, hs in hashes.items() if not have.issuperset(hs)}
 
     def _put_record(self, rec: Record) -> None:
