@@ -608,3 +608,88 @@ def test_vectors_batch_matches_single_lookups() -> None:
     got = index.vectors([0, 5, 19, 99])
     assert got[1] is None and got[3] is None
     assert np.array_equal(got[0], index.vector(0)) and np.array_equal(got[2], vecs[19])
+
+
+def away_from(x: np.ndarray, queries: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """A filter correlated with position: the ~5 % of vectors far out on -axis, and queries
+    pushed towards +axis, whose graph neighbourhoods hold none of them."""
+    pushed = queries.copy()
+    pushed[:, axis] += 3
+    return x[:, axis] < -0.3, pushed / np.linalg.norm(pushed, axis=1, keepdims=True)
+
+
+def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
+    data: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filter whose graph walks keep coming up short switches, after a few searches, to
+    an exact scan of a contiguous copy of its vectors; results stay exact, exclusions
+    hold, and a write drops the copy so that the next search sees the new vector."""
+    walk_the_graph(monkeypatch)
+    ids, x, queries = data
+    index = VectorIndex(DIM, MODEL, hnsw_threshold=THRESHOLD)
+    index.upsert(ids, x)
+    walks = 0
+    real_walk = vector_index._Store._search_hnsw
+
+    def counting_walk(self: object, *args: object) -> object:
+        nonlocal walks
+        walks += 1
+        return real_walk(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vector_index._Store, "_search_hnsw", counting_walk)
+    where, pushed = away_from(x, queries, 0)
+    allowed = ids[where]
+    for i in range(vector_index.SHORT_WALKS_SEEN):
+        assert len(index.search(pushed[i], 100, allowed=allowed)[0]) == 100
+    assert walks == vector_index.SHORT_WALKS_SEEN
+    (memo,) = index._store._allowed_memo
+    assert memo.short > memo.walks / 2  # the walks did come up short
+    exclude = {int(allowed[3]), int(ids[1])}
+    got = index.search(pushed[:10], 100, allowed=allowed, exclude=exclude)
+    assert walks == vector_index.SHORT_WALKS_SEEN  # the block answered, no walk
+    mask = where & ~np.isin(ids, list(exclude))
+    assert_exact(got, brute(ids, x, pushed[:10], 100, mask))
+    # a write clears what the store remembered: the new vector is found at once
+    index.upsert(np.asarray([allowed[5]]), pushed[:1])
+    top = index.search(pushed[0], 1, allowed=allowed)[0][0]
+    assert top[0] == int(allowed[5]) and top[1] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_filter_blocks_stay_within_their_memory_budget(
+    data: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of all filters together stay within BLOCK_BUDGET: the oldest filter's block
+    gives way to a newer one; a filter with no room keeps walking, and stays correct."""
+    walk_the_graph(monkeypatch)
+    ids, x, queries = data
+    index = VectorIndex(DIM, MODEL, hnsw_threshold=THRESHOLD)
+    index.upsert(ids, x)
+    first, pushed_first = away_from(x, queries, 0)
+    second, pushed_second = away_from(x, queries, 1)
+    assert max(first.sum(), second.sum()) < 250 < first.sum() + second.sum()
+    monkeypatch.setattr(vector_index, "BLOCK_BUDGET", 250 / ids.size)  # room for one
+    for where, pushed in ((first, pushed_first), (second, pushed_second)):
+        allowed = ids[where]  # (one array per filter: the store remembers filters by identity)
+        for i in range(vector_index.SHORT_WALKS_SEEN + 2):
+            got = index.search(pushed[i], 100, allowed=allowed)
+            assert_exact(got, brute(ids, x, pushed[i], 100, where))
+    newer, older = index._store._allowed_memo
+    assert newer.block is not None and older.block is None
+    monkeypatch.setattr(vector_index, "BLOCK_BUDGET", 100 / ids.size)  # room for none
+    index.upsert(ids[:1], x[:1])  # (clears the memo)
+    allowed = ids[first]
+    for i in range(vector_index.SHORT_WALKS_SEEN + 2):
+        got = index.search(pushed_first[i], 100, allowed=allowed)
+        assert_exact(got, brute(ids, x, pushed_first[i], 100, first))
+    (only,) = index._store._allowed_memo
+    assert only.walks_fail() and only.block is None
+
+
+def test_scan_block_orders_ties_by_label_and_drops_exclusions() -> None:
+    labels = np.asarray([2, 5, 9, 12], dtype=np.int64)
+    rows = np.asarray([[1, 0], [0.6, 0.8], [1, 0], [0, 1]], dtype=np.float32)
+    q = np.asarray([[1, 0]], dtype=np.float32)
+    dist, got = vector_index._scan_block((labels, rows), q, 3, np.asarray([99, 12]))
+    assert got.tolist() == [[2, 9, 5]] and dist[0].tolist() == pytest.approx([1, 1, 0.6])
+    dist, got = vector_index._scan_block((labels, rows), q, 2, np.asarray([2]))
+    assert got.tolist() == [[9, 5]]
