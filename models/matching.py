@@ -76,6 +76,93 @@ class Party:
 
 
 @dataclass
+class Candidates:
+    """The candidates of one query as columns: what feature computation reads, one array or
+    list per field instead of one `Party` per candidate (a query scores hundreds of them).
+    Facet matrices hold zero rows where a candidate has no such facet (`has_*` False)."""
+
+    keys: np.ndarray  # int64 (m,)
+    kinds: Sequence[str]
+    countries: Sequence[str | None]
+    clusters: Sequence[str | None]
+    industries: Sequence[Sequence[str]]
+    markets: Sequence[Sequence[str]]
+    languages: Sequence[Sequence[str]]
+    scripts: Sequence[str | None]
+    all: np.ndarray  # float32 (m, dim)
+    offers: np.ndarray
+    needs: np.ndarray
+    has_all: np.ndarray  # bool (m,)
+    has_offers: np.ndarray
+    has_needs: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.keys.size)
+
+    def party(self, i: int) -> Party:
+        """Candidate `i` as a `Party` (for per-candidate scoring and explanations)."""
+        return Party(
+            key=int(self.keys[i]),
+            kind=self.kinds[i],
+            country=self.countries[i],
+            cluster=self.clusters[i],
+            industries=self.industries[i],
+            markets=self.markets[i],
+            languages=self.languages[i],
+            all=self.all[i] if self.has_all[i] else None,
+            offers=self.offers[i] if self.has_offers[i] else None,
+            needs=self.needs[i] if self.has_needs[i] else None,
+            script=self.scripts[i],
+        )
+
+    @classmethod
+    def of(cls, parties: Sequence[Party], dim: int) -> Candidates:
+        """Columns from `Party` objects (tests, small callers)."""
+
+        def facet(name: str) -> tuple[np.ndarray, np.ndarray]:
+            rows = [getattr(p, name) for p in parties]
+            has = np.asarray([r is not None for r in rows], dtype=bool)
+            out = np.zeros((len(parties), dim), dtype=np.float32)
+            for i, r in enumerate(rows):
+                if r is not None:
+                    out[i] = r
+            return out, has
+
+        (all_, has_all), (offers, has_offers), (needs, has_needs) = (
+            facet("all"),
+            facet("offers"),
+            facet("needs"),
+        )
+        return cls(
+            keys=np.asarray([p.key for p in parties], dtype=np.int64),
+            kinds=[p.kind for p in parties],
+            countries=[p.country for p in parties],
+            clusters=[p.cluster for p in parties],
+            industries=[p.industries for p in parties],
+            markets=[p.markets for p in parties],
+            languages=[p.languages for p in parties],
+            scripts=[p.script for p in parties],
+            all=all_,
+            offers=offers,
+            needs=needs,
+            has_all=has_all,
+            has_offers=has_offers,
+            has_needs=has_needs,
+        )
+
+
+def cosines(q: np.ndarray | None, block: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Cosine of a query facet with each row of a block (NaN where the query or the
+    candidate lacks that facet), clipped to [-1, 1] like `cosine`."""
+    out = np.full(present.shape, np.nan, dtype=np.float64)
+    if q is None or not present.any():
+        return out
+    sims = np.clip(block @ q, -1.0, 1.0)
+    out[present] = sims[present]
+    return out
+
+
+@dataclass
 class Scored:
     key: int
     score: float

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from models.graph import InteractionGraph
-from models.matching import Party, cosine, overlap
+from models.matching import Candidates, Party, cosines, overlap
 
 FEATURES: tuple[str, ...] = (
     "dense",
@@ -135,10 +135,12 @@ class Reranker:
         with _one_thread():
             return np.asarray(self.model.predict_proba(x)[:, 1], dtype=np.float64)
 
-    def contributions(self, x: np.ndarray) -> np.ndarray:
+    def contributions(self, x: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
         """Per pair and feature, how much the score drops when that feature is replaced by
-        its typical (median) value: which features drove this candidate's score."""
-        base = self.score(x)
+        its typical (median) value: which features drove this candidate's score. `base`:
+        the scores of `x` when the caller has them (saves a pass over every tree)."""
+        if base is None:
+            base = self.score(x)
         medians = np.asarray(self.meta.get("medians", [np.nan] * len(FEATURES)))
         m, f = x.shape
         probe = np.repeat(x[None, :, :], f, axis=0)  # (f, m, F)
@@ -258,7 +260,7 @@ def reciprocal_ranks(ranked: Sequence[int]) -> dict[int, float]:
 
 def feature_matrix(
     q: Party,
-    cands: Sequence[Party],
+    cands: Candidates,
     *,
     lexical: np.ndarray,
     dense_rr: Mapping[int, float],
@@ -271,35 +273,49 @@ def feature_matrix(
     kind_code: Mapping[str, int] | None = None,
 ) -> np.ndarray:
     """One row of FEATURES per candidate. `q_node` is the query's node in the graph (None
-    for free text); `walk` / `pseudo` are graph.spread vectors (see models.graph)."""
+    for free text); `walk` / `pseudo` are graph.spread vectors (see models.graph).
+    Computed a column at a time (similarities as one matrix product per facet): a query
+    scores hundreds of candidates."""
     m = len(cands)
     x = np.full((m, len(FEATURES)), np.nan, dtype=np.float64)
     if m == 0:
         return x
-    keys = np.asarray([c.key for c in cands], dtype=np.int64)
+    keys = cands.keys
     x[:, INDEX["lexical"]] = lexical
     if q.script:
-        other_script = [bool(c.script) and c.script != q.script for c in cands]
+        other_script = [bool(s) and s != q.script for s in cands.scripts]
         x[np.asarray(other_script, dtype=bool), INDEX["lexical"]] = np.nan
-    x[:, INDEX["dense_rr"]] = [dense_rr.get(int(k), 0.0) for k in keys]
-    x[:, INDEX["lexical_rr"]] = [lexical_rr.get(int(k), 0.0) for k in keys]
-    for i, c in enumerate(cands):
-        x[i, INDEX["dense"]] = cosine(q.all, c.all) if q.all is not None else np.nan
-        no = cosine(q.needs, c.offers)
-        on = cosine(q.offers, c.needs)
-        x[i, INDEX["need_offer"]] = np.nan if no is None else no
-        x[i, INDEX["offer_need"]] = np.nan if on is None else on
-        if q.country and c.country:
-            x[i, INDEX["same_country"]] = float(q.country == c.country)
-        x[i, INDEX["same_cluster"]] = float(bool(q.cluster) and q.cluster == c.cluster)
-        served = {c.country, *c.markets} - {None}
-        x[i, INDEX["market"]] = (
-            len(set(q.markets) & served) / len(set(q.markets)) if q.markets else 0.0
-        )
-        x[i, INDEX["language"]] = float(bool(set(q.languages) & set(c.languages)))
-        x[i, INDEX["industry"]] = overlap(q.industries, c.industries)
-        if kind_lift is not None and kind_code is not None and q.kind in kind_code:
-            x[i, INDEX["kind_lift"]] = kind_lift[kind_code[q.kind], kind_code[c.kind]]
+    x[:, INDEX["dense_rr"]] = [dense_rr.get(k, 0.0) for k in keys.tolist()]
+    x[:, INDEX["lexical_rr"]] = [lexical_rr.get(k, 0.0) for k in keys.tolist()]
+    x[:, INDEX["dense"]] = cosines(q.all, cands.all, cands.has_all)
+    x[:, INDEX["need_offer"]] = cosines(q.needs, cands.offers, cands.has_offers)
+    x[:, INDEX["offer_need"]] = cosines(q.offers, cands.needs, cands.has_needs)
+    if q.country:
+        x[:, INDEX["same_country"]] = [
+            float(q.country == c) if c else math.nan for c in cands.countries
+        ]
+    x[:, INDEX["same_cluster"]] = (
+        [float(q.cluster == c) for c in cands.clusters] if q.cluster else 0.0
+    )
+    if q.markets:
+        wanted = set(q.markets)
+        x[:, INDEX["market"]] = [
+            len(wanted & ({c, *mk} - {None})) / len(wanted)
+            for c, mk in zip(cands.countries, cands.markets, strict=True)
+        ]
+    else:
+        x[:, INDEX["market"]] = 0.0
+    if q.languages:
+        spoken = set(q.languages)
+        x[:, INDEX["language"]] = [float(bool(spoken & set(ls))) for ls in cands.languages]
+    else:
+        x[:, INDEX["language"]] = 0.0
+    x[:, INDEX["industry"]] = (
+        [overlap(q.industries, ind) for ind in cands.industries] if q.industries else 0.0
+    )
+    if kind_lift is not None and kind_code is not None and q.kind in kind_code:
+        codes = np.asarray([kind_code[k] for k in cands.kinds], dtype=np.int64)
+        x[:, INDEX["kind_lift"]] = kind_lift[kind_code[q.kind], codes]
     if graph is not None:
         inside = keys < graph.n
         safe = np.where(inside, keys, 0)

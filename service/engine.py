@@ -36,6 +36,7 @@ from models.encoders import Encoder
 from models.graph import Edge, InteractionGraph
 from models.lexical import LexicalIndex, script
 from models.matching import (
+    Candidates,
     Lang,
     Party,
     Purpose,
@@ -718,26 +719,30 @@ class Engine:
         if found is None:
             return []
         candidates, x, pool, graph = found
-        if not candidates:
+        if not len(candidates):
             return []
         learned = self.reranker is not None and purpose != "buyer"
         if learned:
             assert self.reranker is not None
             scores = self.reranker.score(x)
         else:
-            purpose_features = [features(query, c, purpose) for c in candidates]
+            purpose_features = [
+                features(query, candidates.party(i), purpose) for i in range(len(candidates))
+            ]
             scores = np.asarray([score(f, purpose) for f in purpose_features]) + 0.25 * hand_score(
                 x
             )
+        model_scores = scores
         if diversity > 0:
             scores = diversify(scores, x[:, FEATURES.index("log_activity")], diversity)
         order = np.lexsort((pool.keys, -scores))[:k]
         out: list[Match] = []
         contrib = (
-            self.reranker.contributions(x[order])
+            self.reranker.contributions(x[order], model_scores[order])
             if learned and explain_results and self.reranker is not None
             else None
         )
+        keys = candidates.keys.tolist()
         if explain_results:
             # one cache read for every item the reasons will compare, not one per result
             q_offers, q_needs = query_items
@@ -745,12 +750,12 @@ class Engine:
                 [
                     *q_offers,
                     *q_needs,
-                    *(t for i in order for t in self.records[candidates[i].key].profile.offers),
-                    *(t for i in order for t in self.records[candidates[i].key].profile.needs),
+                    *(t for i in order for t in self.records[keys[i]].profile.offers),
+                    *(t for i in order for t in self.records[keys[i]].profile.needs),
                 ]
             )
         for rank_i, i in enumerate(order):
-            c = candidates[i]
+            c = candidates.party(int(i))
             f = purpose_features[i] if not learned else features(query, c, purpose)
             f.update(
                 {name: float(v) for name, v in zip(FEATURES, x[i], strict=True) if not np.isnan(v)}
@@ -784,7 +789,7 @@ class Engine:
         query_text: str | None = None,
         graph: InteractionGraph | None = None,
         within: np.ndarray | None = None,
-    ) -> tuple[list[Party], np.ndarray, Pool, InteractionGraph | None] | None:
+    ) -> tuple[Candidates, np.ndarray, Pool, InteractionGraph | None] | None:
         """The candidate pool of a query and its feature matrix (None: the filters leave
         no candidate). `within` restricts candidates to these keys (an event's attendees)."""
         allowed_kinds = candidate_kinds(purpose, kinds)
@@ -801,11 +806,7 @@ class Engine:
         exclude = self._exclusions(query_record)
         graph = graph if graph is not None else self.graph
         pool = self.pool(query, query_record, query_text, allowed, exclude, k, graph)
-        facet_vectors = {f: self.indexes[f].vectors(pool.keys) for f in FACETS}
-        candidates = [
-            self.records[int(pk)].party({f: facet_vectors[f][i] for f in FACETS})
-            for i, pk in enumerate(pool.keys)
-        ]
+        candidates = self.candidates(pool.keys)
         x = feature_matrix(
             query,
             candidates,
@@ -820,6 +821,30 @@ class Engine:
             kind_code=KIND_CODE,
         )
         return candidates, x, pool, graph
+
+    def candidates(self, keys: np.ndarray) -> Candidates:
+        """The columns feature computation reads, for these indexed keys."""
+        (all_, has_all), (offers, has_offers), (needs, has_needs) = (
+            self.indexes[f].matrix(keys) for f in FACETS
+        )
+        recs = [self.records[pk] for pk in keys.tolist()]
+        profiles = [r.profile for r in recs]
+        return Candidates(
+            keys=keys,
+            kinds=[p.kind for p in profiles],
+            countries=[p.country for p in profiles],
+            clusters=[p.cluster for p in profiles],
+            industries=[p.industries for p in profiles],
+            markets=[p.markets for p in profiles],
+            languages=[p.languages for p in profiles],
+            scripts=[r.script for r in recs],
+            all=all_,
+            offers=offers,
+            needs=needs,
+            has_all=has_all,
+            has_offers=has_offers,
+            has_needs=has_needs,
+        )
 
     def pool(
         self,

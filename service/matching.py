@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -86,6 +87,20 @@ def render(matches: list[Match]) -> list[dict[str, Any]]:
     return out
 
 
+def _respond(query: dict[str, Any], engine: Engine, results: list[Match]) -> JSONResponse:
+    """The documented result shape, rendered straight to JSON (every value is already a
+    plain str / int / float / list / dict): FastAPI's generic encoder walked the ~400
+    values of a 10-result answer for ~1 ms per request."""
+    return JSONResponse(
+        {
+            "query": query,
+            "model": engine.encoder.model_id,
+            "count": len(results),
+            "results": render(results),
+        }
+    )
+
+
 @router.get("/profiles/{profile_id}/matches", summary="Ranked, explained matches for a profile")
 async def matches(
     profile_id: str,
@@ -97,7 +112,7 @@ async def matches(
     k: Annotated[int, Query(ge=1)] = 10,
     lang: Lang = "en",
     diversity: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
-) -> dict[str, Any]:
+) -> JSONResponse:
     if caller.role == "member" and not caller.owns(profile_id):
         from service.errors import Forbidden
 
@@ -120,8 +135,8 @@ async def matches(
         lang=lang,
         diversity=diversity,
     )
-    return {
-        "query": {
+    return _respond(
+        {
             "profile_id": profile_id,
             "purpose": purpose,
             "kind": kind,
@@ -130,10 +145,9 @@ async def matches(
             "lang": lang,
             "diversity": diversity,
         },
-        "model": engine.encoder.model_id,
-        "count": len(results),
-        "results": render(results),
-    }
+        engine,
+        results,
+    )
 
 
 class SearchBody(BaseModel):
@@ -159,7 +173,7 @@ class SearchBody(BaseModel):
 
 
 @router.post("/search", summary="Free-text search in any language, with the same filters")
-async def search(body: SearchBody, request: Request, caller: CallerDep) -> dict[str, Any]:
+async def search(body: SearchBody, request: Request, caller: CallerDep) -> JSONResponse:
     engine = ready_engine(request)
     k = _k(request, body.k)
     countries = _countries(body.country)
@@ -177,8 +191,8 @@ async def search(body: SearchBody, request: Request, caller: CallerDep) -> dict[
         lang=body.lang,
         diversity=body.diversity,
     )
-    return {
-        "query": {
+    return _respond(
+        {
             "text": body.text,
             "purpose": body.purpose,
             "kind": body.kind,
@@ -186,7 +200,6 @@ async def search(body: SearchBody, request: Request, caller: CallerDep) -> dict[
             "k": k,
             "lang": body.lang,
         },
-        "model": engine.encoder.model_id,
-        "count": len(results),
-        "results": render(results),
-    }
+        engine,
+        results,
+    )

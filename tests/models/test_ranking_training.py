@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.graph import Edge, InteractionGraph
-from models.matching import Party
+from models.matching import Candidates, Party, features
 from models.ranking import (
     FEATURES,
     INDEX,
@@ -54,7 +54,7 @@ def test_feature_matrix_columns() -> None:
     kinds = np.asarray([0, 1, 3, 0])
     x = feature_matrix(
         q,
-        [c1, c2],
+        Candidates.of([c1, c2], dim=3),
         lexical=np.asarray([0.4, 0.0]),
         dense_rr={1: 1.0},
         lexical_rr={},
@@ -83,11 +83,96 @@ def test_feature_matrix_columns() -> None:
     assert row1[INDEX["kind_lift"]] > row2[INDEX["kind_lift"]]
     # free-text queries have no graph position
     x_text = feature_matrix(
-        q, [c1], lexical=np.asarray([0.0]), dense_rr={}, lexical_rr={}, graph=g, q_node=None
+        q,
+        Candidates.of([c1], dim=3),
+        lexical=np.asarray([0.0]),
+        dense_rr={},
+        lexical_rr={},
+        graph=g,
+        q_node=None,
     )
     assert x_text[0, INDEX["tie"]] == 0 and x_text[0, INDEX["query_log_activity"]] == 0
     assert np.isnan(x_text[0, INDEX["kind_lift"]])
     assert hand_score(x)[0] > hand_score(x)[1]
+
+
+def test_feature_columns_agree_with_pairwise_features() -> None:
+    """The column-at-a-time computation gives what the per-pair definition gives, for
+    candidates with and without each facet and field."""
+    rng = np.random.default_rng(3)
+
+    def vec() -> np.ndarray | None:
+        return None if rng.random() < 0.3 else _unit(*rng.normal(size=4))
+
+    def pick(options: list[str]) -> list[str]:
+        return [o for o in options if rng.random() < 0.4]
+
+    q = Party(
+        key=0,
+        kind="firm",
+        country="JP",
+        cluster="TAMA",
+        industries=["bio", "Medical"],
+        markets=["IT", "KR"],
+        languages=["ja", "en"],
+        all=_unit(1, 2, 0, 1),
+        offers=_unit(0, 1, 1, 0),
+        needs=_unit(1, 0, 0, 1),
+    )
+    cands = [
+        Party(
+            key=i,
+            kind=str(rng.choice(["firm", "university", "trading_company"])),
+            country=None if rng.random() < 0.2 else str(rng.choice(["JP", "IT", "KR"])),
+            cluster=None if rng.random() < 0.5 else str(rng.choice(["TAMA", "Kyushu"])),
+            industries=pick(["BIO", "medical", "robotics"]),
+            markets=pick(["IT", "KR", "US"]),
+            languages=pick(["ja", "en", "it"]),
+            all=vec(),
+            offers=vec(),
+            needs=vec(),
+        )
+        for i in range(1, 60)
+    ]
+    block = Candidates.of(cands, dim=4)
+    for i, c in enumerate(cands):  # the round trip keeps every field
+        back = block.party(i)
+        assert (back.key, back.kind, back.country, back.cluster) == (
+            c.key,
+            c.kind,
+            c.country,
+            c.cluster,
+        )
+        assert (back.industries, back.markets, back.languages) == (
+            c.industries,
+            c.markets,
+            c.languages,
+        )
+        for facet in ("all", "offers", "needs"):
+            got, want = getattr(back, facet), getattr(c, facet)
+            assert (got is None) == (want is None)
+            assert want is None or np.array_equal(got, want)
+    x = feature_matrix(q, block, lexical=np.zeros(len(cands)), dense_rr={}, lexical_rr={})
+    for i, c in enumerate(cands):
+        f = features(q, c, "partner")
+        row = x[i]
+        if c.all is None:
+            assert np.isnan(row[INDEX["dense"]])
+        else:
+            assert row[INDEX["dense"]] == pytest.approx(f["topic"], abs=1e-6)
+        for name in ("need_offer", "offer_need"):
+            if name in f:
+                assert row[INDEX[name]] == pytest.approx(f[name], abs=1e-6)
+            else:
+                assert np.isnan(row[INDEX[name]])
+        assert row[INDEX["industry"]] == pytest.approx(f["industry"])
+        assert row[INDEX["same_cluster"]] == f["cluster"]
+        assert row[INDEX["market"]] == pytest.approx(f["market"])
+        assert row[INDEX["language"]] == f["language"]
+        if c.country is None:
+            assert np.isnan(row[INDEX["same_country"]])
+        else:
+            assert row[INDEX["same_country"]] == float(c.country == "JP")
 
 
 def _toy(seed: int = 0, n: int = 600) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +192,8 @@ def test_training_is_deterministic_and_learns(tmp_path) -> None:
     assert contrib.shape == (5, len(FEATURES))
     top = np.abs(contrib).sum(axis=0).argsort()[::-1][:2]
     assert {FEATURES[i] for i in top} == {"dense", "tie"}
+    # scores the caller already has give the same contributions
+    assert np.array_equal(a.contributions(x[:5], a.score(x)[:5]), contrib)
     path = tmp_path / "r.bin"
     a.save(path)
     back = Reranker.load(path)
