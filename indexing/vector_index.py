@@ -848,13 +848,17 @@ class VectorIndex:
         """The stored vectors of many ids as one (len(ids), dim) array, gathered under one
         read lock, with a mask of the ids present (absent ids get zero rows): ranking reads
         the vectors of hundreds of candidates per query."""
+        wanted = np.asarray(ids, dtype=np.int64)
         with self._lock.read:
-            pos = self._store.pos
-            labels = np.fromiter(
-                (pos.get(i, -1) for i in np.asarray(ids, dtype=np.int64).tolist()),
-                dtype=np.int64,
-                count=len(ids),
-            )
+            store = self._store
+            if wanted.size <= 64 or not store.pos:
+                labels = np.fromiter(
+                    (store.pos.get(i, -1) for i in wanted.tolist()), np.int64, wanted.size
+                )
+            else:  # hundreds of candidates: one binary search each, not a dict lookup
+                keys, known = store.sorted_ids()
+                at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+                labels = np.where(keys[at] == wanted, known[at], -1)
             present = labels >= 0
             if present.all():
                 return self._store.rows()[labels], present  # one gather (a copy)

@@ -610,6 +610,26 @@ def test_vectors_batch_matches_single_lookups() -> None:
     assert np.array_equal(got[0], index.vector(0)) and np.array_equal(got[2], vecs[19])
 
 
+@pytest.mark.parametrize("layout_threshold", [10_000, 50])
+def test_matrix_of_many_ids_matches_single_lookups(layout_threshold: int) -> None:
+    """Hundreds of ids (the sorted-id path), with removed, replaced and unknown ones."""
+    rng = np.random.default_rng(4)
+    vecs = rng.normal(size=(300, 8)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ids = np.arange(300, dtype=np.int64) * 7
+    index = VectorIndex(8, "m", hnsw_threshold=layout_threshold)
+    index.upsert(ids, vecs)
+    index.remove(ids[10:20].tolist())
+    index.upsert(ids[30:31], vecs[:1])
+    wanted = np.concatenate([ids[::-2], [-1, 1, 10**9]])
+    block, present = index.matrix(wanted)
+    assert block.shape == (wanted.size, 8) and present.sum() == 150 - 5
+    for row, ok, i in zip(block, present, wanted.tolist(), strict=True):
+        single = index.vector(i)
+        assert ok == (single is not None)
+        assert np.array_equal(row, single if single is not None else np.zeros(8))
+
+
 def away_from(x: np.ndarray, queries: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """A filter correlated with position: the ~5 % of vectors far out on -axis, and queries
     pushed towards +axis, whose graph neighbourhoods hold none of them."""
