@@ -527,7 +527,14 @@ class _Store:
     # -- search
 
     def search(
-        self, queries: FloatArray, k: int, allowed: IdArray | None, exclude: IdArray, ef: int
+        self,
+        queries: FloatArray,
+        k: int,
+        allowed: IdArray | None,
+        exclude: IdArray,
+        ef: int,
+        *,
+        exhaustive: bool = True,
     ) -> list[list[Hit]]:
         nq = queries.shape[0]
         if not self.pos:
@@ -566,7 +573,9 @@ class _Store:
         if self.layout == "flat" or exact:
             dist, labels = self._search_exact(queries, kk, sel)
         else:
-            dist, labels, first_short = self._search_hnsw(queries, kk, sel, walk_ef)
+            dist, labels, first_short = self._search_hnsw(
+                queries, kk, sel, walk_ef, exhaustive=exhaustive
+            )
             if filt is not None:  # (unlocked counts: a lost update only delays a switch)
                 filt.walks += nq
                 filt.short += first_short
@@ -596,9 +605,16 @@ class _Store:
         return min(ef, max(self.ntotal, k))
 
     def _search_hnsw(
-        self, queries: FloatArray, k: int, sel: faiss.IDSelector | None, ef: int
+        self,
+        queries: FloatArray,
+        k: int,
+        sel: faiss.IDSelector | None,
+        ef: int,
+        *,
+        exhaustive: bool = True,
     ) -> tuple[FloatArray, IdArray, int]:
-        """Top-k by walking the graph, and how many queries came up short at first."""
+        """Top-k by walking the graph, and how many queries came up short at first
+        (``exhaustive=False``: no second walk or scan for them; -1 labels stay)."""
         ntotal = self.ntotal
         dist, labels = self.index.search(queries, k, params=_hnsw_params(ef, sel))
         # k <= m, so any -1 means the walk ran out of candidates before finding k. One
@@ -608,6 +624,8 @@ class _Store:
         # for the exact scan at 100k x 512 with a 15 % allowed set).
         short = np.flatnonzero((labels < 0).any(axis=1))
         first_short = int(short.size)
+        if not exhaustive:
+            return dist, labels, first_short
         if short.size and ef < ntotal:
             ef = min(ef * 4, ntotal)
             d2, l2 = self.index.search(queries[short], k, params=_hnsw_params(ef, sel))
@@ -979,6 +997,7 @@ class VectorIndex:
         *,
         allowed: np.ndarray | None = None,
         exclude: Iterable[int] = (),
+        exhaustive: bool = True,
     ) -> list[list[tuple[int, float]]]:
         """Top-``k`` inner-product neighbours of each query, best first.
 
@@ -986,7 +1005,10 @@ class VectorIndex:
         must come from (None: all). ``exclude``: ids never returned. Each list holds at
         most ``k`` ``(external id, score)`` pairs and never a removed, excluded or
         non-allowed id. Exact on the flat layout and for small allowed sets; HNSW
-        otherwise (recall ~0.95+ at the default ``ef_search``).
+        otherwise (recall ~0.95+ at the default ``ef_search``). A filtered HNSW walk that
+        comes up short is widened, then answered exactly, so that ``k`` are found;
+        ``exhaustive=False`` returns what the first walk found instead (a candidate
+        source among others, where the exact scan would cost more than it brings).
         """
         q = _as_vectors(queries, self._dim, "queries", allow_1d=True)
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
@@ -995,7 +1017,9 @@ class VectorIndex:
         empty = isinstance(exclude, tuple | list | set | frozenset) and not exclude
         exclude_ids = _NO_IDS if empty else _as_ids(exclude, "exclude")
         with _OneOmpThread() if q.shape[0] == 1 else contextlib.nullcontext(), self._lock.read:
-            return self._store.search(q, int(k), allowed_ids, exclude_ids, self._ef_search)
+            return self._store.search(
+                q, int(k), allowed_ids, exclude_ids, self._ef_search, exhaustive=exhaustive
+            )
 
     # -- persistence
 

@@ -866,7 +866,13 @@ class Engine:
             index = self.indexes[facet]  # type: ignore[index]
             if vec is None or len(index) == 0:
                 continue
-            hits = index.search(vec, n, allowed=allowed, exclude=exclude)[0]
+            # The overall text's list must be complete (its ranks are a feature); the
+            # offers / needs lists only add candidates: when a filter leaves their walk
+            # short (overseas: the query's neighbours share its country), what the walk
+            # found is kept rather than paying a scan of most of the index.
+            hits = index.search(
+                vec, n, allowed=allowed, exclude=exclude, exhaustive=facet == "all"
+            )[0]
             if facet == "all":
                 dense_ranked = [pk for pk, _ in hits]
             keys.update((pk, None) for pk, _ in hits)

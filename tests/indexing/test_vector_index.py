@@ -651,10 +651,10 @@ def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
     walks = 0
     real_walk = vector_index._Store._search_hnsw
 
-    def counting_walk(self: object, *args: object) -> object:
+    def counting_walk(self: object, *args: object, **kwargs: object) -> object:
         nonlocal walks
         walks += 1
-        return real_walk(self, *args)  # type: ignore[arg-type]
+        return real_walk(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(vector_index._Store, "_search_hnsw", counting_walk)
     where, pushed = away_from(x, queries, 0)
@@ -713,3 +713,36 @@ def test_scan_block_orders_ties_by_label_and_drops_exclusions() -> None:
     assert got.tolist() == [[2, 9, 5]] and dist[0].tolist() == pytest.approx([1, 1, 0.6])
     dist, got = vector_index._scan_block((labels, rows), q, 2, np.asarray([2]))
     assert got.tolist() == [[9, 5]]
+
+
+def test_non_exhaustive_search_keeps_what_the_walk_found(
+    data: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`exhaustive=False`: a walk that comes up short is neither widened nor followed by
+    the exact scan; what it found is returned, best first, within the filter."""
+    walk_the_graph(monkeypatch)
+    monkeypatch.setattr(vector_index, "BLOCK_BUDGET", 0.0)  # no block: walks only
+    ids, x, queries = data
+    where, pushed = away_from(x, queries, 0)
+    allowed = ids[where]
+    scans = 0
+    real_scan = vector_index._Store._search_exact
+
+    def counting_scan(self: object, *args: object) -> object:
+        nonlocal scans
+        scans += 1
+        return real_scan(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vector_index._Store, "_search_exact", counting_scan)
+    index = VectorIndex(DIM, MODEL, hnsw_threshold=THRESHOLD)
+    index.upsert(ids, x)
+    quick = index.search(pushed[:8], 100, allowed=allowed, exhaustive=False)
+    assert scans == 0 and any(len(row) < 100 for row in quick)
+    full = index.search(pushed[:8], 100, allowed=allowed)
+    assert all(len(row) == 100 for row in full)  # (widened, or scanned exactly)
+    allowed_set = set(allowed.tolist())
+    for row, complete in zip(quick, full, strict=True):
+        scores = [s for _, s in row]
+        assert scores == sorted(scores, reverse=True)
+        assert {i for i, _ in row} <= allowed_set
+        assert {i for i, _ in row} <= {i for i, _ in complete} | allowed_set
