@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
+from scipy import sparse
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +36,7 @@ from indexing.vector_index import IndexMismatchError, VectorIndex
 from models.encoders import Encoder
 from models.graph import Edge, InteractionGraph
 from models.lexical import LexicalIndex, script
+from models.lines import LineIndex, profile_segments, segments
 from models.matching import (
     Candidates,
     Lang,
@@ -205,6 +207,8 @@ class Pool:
     lexical_rr: dict[int, float]
     walk: np.ndarray | None
     pseudo: np.ndarray | None
+    line_lexical: np.ndarray | None = None  # LineIndex votes per node (models.lines)
+    line_dense: np.ndarray | None = None
 
 
 @dataclass
@@ -275,6 +279,11 @@ class Engine:
         self.pool_factor = 5
         self.pool_min = 60
         self._by_org: dict[str, set[int]] = {}
+        # Segment-level index (models.lines), rebuilt when the catalogue changed; `line_k`
+        # most similar segments vote for the profiles that list them.
+        self._lines: LineIndex | None = None
+        self._lines_version = -1
+        self.line_k = 100
         # kind / country code per key (-1: no live record) so filters are array operations
         self._columns: tuple[np.ndarray, np.ndarray] = (
             np.zeros(0, dtype=np.int16),
@@ -819,6 +828,8 @@ class Engine:
             pseudo=pool.pseudo,
             kind_lift=self.kind_lift if query_record is not None else None,
             kind_code=KIND_CODE,
+            line_lexical=pool.line_lexical,
+            line_dense=pool.line_dense,
         )
         return candidates, x, pool, graph
 
@@ -907,6 +918,21 @@ class Engine:
                 keys.update((int(pk), None) for pk in top if masked[pk] > 0)
             popular = [int(pk) for pk in graph.popular(n * 4) if allowed_mask[pk]][: n // 2]
             keys.update((pk, None) for pk in popular)
+        line_lexical, line_dense = self.line_votes(query, query_record, query_text)
+        votes = [v for v in (line_lexical, line_dense) if v is not None]
+        if votes:
+            # participants of the most similar past items (projects, products)
+            total = np.sum(votes, axis=0)
+            line_mask = self._mask(allowed, total.size)
+            for pk in exclude:
+                if pk < total.size:
+                    line_mask[pk] = False
+            masked = np.where(line_mask, total, 0.0)
+            m = min(n, masked.size - 1)
+            if m > 0:
+                top = np.argpartition(-masked, m)[:m]
+                top = top[np.lexsort((top, -masked[top]))]
+                keys.update((int(pk), None) for pk in top if masked[pk] > 0)
         ordered = np.asarray(
             [pk for pk in keys if pk in self.records and pk not in exclude], dtype=np.int64
         )
@@ -922,6 +948,94 @@ class Engine:
             lexical_rr=reciprocal_ranks(lexical_ranked),
             walk=walk,
             pseudo=pseudo,
+            line_lexical=line_lexical,
+            line_dense=line_dense,
+        )
+
+    def line_index(self) -> LineIndex | None:
+        """The segment index of the current catalogue (None before the lexical index is
+        fitted). Rebuilt on first use after the catalogue changed: every distinct segment
+        transformed with the lexical vocabulary and embedded (through the cache: a segment
+        is encoded once per model, ever)."""
+        lines = self._lines
+        if lines is not None and self._lines_version == self._version:
+            return lines
+        with self.write_lock:
+            if self._lines is not None and self._lines_version == self._version:
+                return self._lines
+            if not self.lexical.fitted or not self.records:
+                return None
+            version = self._version
+            by_key = {
+                pk: profile_segments(r.profile.description, r.profile.offers, r.profile.needs)
+                for pk, r in self.records.items()
+            }
+            distinct = list(dict.fromkeys(s for pk in sorted(by_key) for s in by_key[pk]))
+            vectors, encoded = embed_texts(
+                self.encoder, distinct, self.cache, batch_size=self.batch_size
+            )
+            self.encoded_total += encoded
+            dense = (
+                np.vstack([vectors[text_hash(t)] for t in distinct]).astype(np.float32)
+                if distinct
+                else None
+            )
+            lexical = self.lexical.transform(distinct) if distinct else None
+            built = LineIndex.build(
+                by_key,
+                max(self.records) + 1,
+                lexical=lexical,
+                vectors=dense,
+                lines=distinct,
+            )
+            self._lines, self._lines_version = built, version
+            return built
+
+    def line_votes(
+        self,
+        query: Party,
+        query_record: Record | None,
+        query_text: str | None,
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Per node, the lexical and the dense vote of the segments most like the query's
+        own (models.lines): a free text's lines and sentences, or the query profile's."""
+        lines = self.line_index()
+        if lines is None or not len(lines):
+            return None, None
+        if query_text is not None:
+            segs = segments(query_text)
+        elif query_record is not None:
+            p = query_record.profile
+            segs = profile_segments(p.description, p.offers, p.needs)
+        else:
+            segs = []
+        if not segs:
+            return None, None
+        known = [lines.id_of.get(s, -1) for s in segs]
+        unknown = [s for s, i in zip(segs, known, strict=True) if i < 0]
+        q_lex = None
+        if lines.lexical is not None:
+            ids = [i for i in known if i >= 0]
+            parts = [lines.lexical[ids]] if ids else []
+            if unknown and self.lexical.fitted:
+                parts.append(self.lexical.transform(unknown))
+            q_lex = sparse.vstack(parts).tocsr() if parts else None
+        q_vec = None
+        if lines.vectors is not None:
+            vecs = [lines.vectors[i] for i in known if i >= 0]
+            if unknown:
+                whole = (query_text or "").strip()
+                if len(unknown) == 1 and unknown[0] == whole and query.all is not None:
+                    vecs.append(query.all)  # the text itself, already encoded
+                else:
+                    found = self._item_vectors(unknown)
+                    if found is not None:
+                        vecs.extend(found)
+            q_vec = np.vstack(vecs) if vecs else None
+        sim_lex, sim_dense = lines.similarities(q_lex, q_vec)
+        return (
+            lines.vote(sim_lex, k=self.line_k) if sim_lex is not None else None,
+            lines.vote(sim_dense, k=self.line_k, power=3.0) if sim_dense is not None else None,
         )
 
     def _mask(self, allowed: np.ndarray | None, n: int) -> np.ndarray:

@@ -2,16 +2,18 @@
 `POST /v1/ranker/train`, and the evaluation command).
 
 History is replayed with a seeded share of interaction groups held out (models.training):
-for each participant of a held-out group, the same candidate pool and features the API
-uses are computed on the network without the held-out interactions, and on the
-participant's description without the lines it shares with its held-out partners; the
-label says whether the candidate was one of them. Too little history leaves the
+in a training world where the held-out groups never happened (the network without their
+interactions, every member's description without their lines), each participant of a
+held-out group asks for partners, and each held-out group's own text asks for its
+participants, with the same candidate pool and features the API uses; the label says
+whether the candidate took part. Too little history leaves the
 hand-weighted ranking in place.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -19,9 +21,12 @@ from typing import Any
 import numpy as np
 
 from indexing.embedding import embed_texts
-from models.profile import overall_text, text_hash
-from models.ranking import Reranker, train
-from models.training import group_lines, sample_holdout, strip_lines
+from models.graph import InteractionGraph
+from models.lexical import script
+from models.matching import Party
+from models.profile import text_hash
+from models.ranking import Reranker, query_balanced_weights, train
+from models.training import Holdout, group_lines, sample_holdout, strip_lines
 from service.db import transaction
 from service.engine import Engine
 from service.sync import HISTORY, record_changes
@@ -29,6 +34,9 @@ from service.sync import HISTORY, record_changes
 MIN_QUERIES = 30
 HOLDOUT_FRACTION = 0.3
 MIN_POSITIVES = 100
+# Held-out groups' own texts as free-text queries (who took part?), beside the members'
+# partner queries: free-text searches get a model that has seen some.
+TEXT_QUERIES = True
 
 
 @dataclass
@@ -46,63 +54,131 @@ class TrainReport:
         return asdict(self)
 
 
+def training_world(engine: Engine, holdout: Holdout, graph: InteractionGraph) -> Engine:
+    """The catalogue as it would stand had the held-out groups never happened: every
+    member's description without the held-out groups' lines (as far as the descriptions
+    tell: the lines all members share, models.training.group_lines), indexed afresh, on
+    the network without the held-out interactions. Requests then see what the evaluation
+    and the API see: no text of a future project anywhere, not in the query and not in a
+    candidate. Only the stripped descriptions are encoded (through the cache)."""
+    held = held_group_lines(engine, holdout)
+    drop: dict[int, set[str]] = defaultdict(set)
+    for g, members in holdout.members.items():
+        for m in members:
+            drop[m] |= held[g]
+    rows = []
+    for pk in sorted(engine.records):
+        rec = engine.records[pk]
+        p = rec.profile
+        if drop.get(pk) and p.description:
+            p = p.model_copy(update={"description": strip_lines(p.description, drop[pk])})
+        rows.append((pk, p, rec.content_hash))
+    world = Engine(
+        engine.encoder,
+        engine.sessions,
+        engine.index_dir / "training-world",  # never saved
+        hnsw_threshold=engine.hnsw_threshold,
+        batch_size=engine.batch_size,
+        cache=engine.cache,
+    )
+    world.pool_factor, world.pool_min, world.line_k = (
+        engine.pool_factor,
+        engine.pool_min,
+        engine.line_k,
+    )
+    world.ingest(rows)
+    world.edges = list(holdout.kept)
+    world.set_graph(graph)
+    return world
+
+
+def held_group_lines(engine: Engine, holdout: Holdout) -> dict[str, set[str]]:
+    """Per held-out group, the lines its members' descriptions share (its own text)."""
+
+    def description(pk: int) -> str:
+        rec = engine.records.get(pk)
+        return (rec.profile.description or "") if rec is not None else ""
+
+    return {
+        g: group_lines([description(m) for m in members])
+        for g, members in sorted(holdout.members.items())
+    }
+
+
 def training_set(
     engine: Engine,
     *,
     seed: int = 0,
     max_queries: int = 1500,
     fraction: float = HOLDOUT_FRACTION,
+    text_queries: bool = TEXT_QUERIES,
     progress: Callable[[str, int, int], None] | None = None,
-) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+    """Features, labels and sample weights (models.ranking.query_balanced_weights) of
+    replayed queries: each participant of a held-out group asks for partners (who were its
+    partners there?), and, with `text_queries`, each held-out group's own text asks for
+    participants (who took part?), both in the training world (`training_world`)."""
     holdout = sample_holdout(engine.edges, seed=seed, max_queries=max_queries, fraction=fraction)
     graph = engine.graph_from(holdout.kept)
     # Ask only for organizations that still have a history without the held-out groups, as
     # a real query comes from a member with a track record (and a newcomer's partners are
     # not what the network features are for).
     queries = [q for q in holdout.queries if q.node in engine.records and graph.has(q.node)]
-
-    def description(pk: int) -> str:
-        rec = engine.records.get(pk)
-        return rec.profile.description if rec is not None else ""
-
-    held_lines = {
-        g: group_lines([description(m) for m in members]) for g, members in holdout.members.items()
-    }
-    texts: list[str] = []
-    for q in queries:
-        rec = engine.records[q.node]
-        drop = set().union(*(held_lines[g] for g in q.groups))
-        stripped = rec.profile.model_copy(
-            update={"description": strip_lines(rec.profile.description, drop)}
+    if not queries:
+        return (
+            np.zeros((0, 0)),
+            np.zeros(0, dtype=np.int8),
+            {"held_groups": 0, "queries": 0},
+            np.zeros(0),
         )
-        texts.append(overall_text(stripped))
-    # Through the embedding cache: unchanged descriptions are not encoded again, and a
-    # retrain with the same seed encodes nothing.
-    vectors, _ = embed_texts(engine.encoder, texts, engine.cache, batch_size=engine.batch_size)
+    world = training_world(engine, holdout, graph)
+    held = held_group_lines(engine, holdout)
+    texts = {g: "\n".join(sorted(lines)) for g, lines in held.items() if lines}
+    if not text_queries:
+        texts = {}
+    vectors, _ = embed_texts(
+        engine.encoder, list(texts.values()), engine.cache, batch_size=engine.batch_size
+    )
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []
+    total = len(queries) + len(texts)
     for i, q in enumerate(queries):
-        rec = engine.records[q.node]
-        party = rec.party(engine.vectors(rec.pk))
-        party.all = vectors[text_hash(texts[i])]
-        found = engine.candidate_features(
-            party, rec, "partner", k=10, query_text=texts[i], graph=graph
+        rec = world.records[q.node]
+        found = world.candidate_features(
+            rec.party(world.vectors(rec.pk)), rec, "partner", k=10, graph=graph
         )
         if found is not None:
             _, x, pool, _ = found
             xs.append(x)
             ys.append(np.isin(pool.keys, list(q.relevant)).astype(np.int8))
-        if progress is not None and (i % 50 == 0 or i == len(queries) - 1):
-            progress("features", i + 1, len(queries))
+        if progress is not None and (i % 50 == 0 or i == total - 1):
+            progress("features", i + 1, total)
+    for j, (g, text) in enumerate(texts.items()):
+        vec = vectors[text_hash(text)]
+        party = Party(key=-1, kind="other", all=vec, needs=vec, script=script(text))
+        found = world.candidate_features(party, None, "partner", k=10, query_text=text, graph=graph)
+        if found is not None:
+            _, x, pool, _ = found
+            xs.append(x)
+            ys.append(np.isin(pool.keys, list(holdout.members[g])).astype(np.int8))
+        if progress is not None and (j % 50 == 0 or len(queries) + j == total - 1):
+            progress("features", len(queries) + j + 1, total)
     if not xs:
-        return np.zeros((0, 0)), np.zeros(0, dtype=np.int8), {"held_groups": 0, "queries": 0}
+        return (
+            np.zeros((0, 0)),
+            np.zeros(0, dtype=np.int8),
+            {"held_groups": 0, "queries": 0},
+            np.zeros(0),
+        )
     return (
         np.vstack(xs),
         np.concatenate(ys),
         {
             "held_groups": holdout.held_groups,
             "queries": len(queries),
+            "text_queries": len(texts),
         },
+        query_balanced_weights(ys),
     )
 
 
@@ -116,7 +192,9 @@ def train_reranker(
     """Train, save beside the index and start using the re-ranker (or fall back)."""
     started = time.perf_counter()
     report = TrainReport(method="hand", seed=seed, interactions=len(engine.edges))
-    x, y, info = training_set(engine, seed=seed, max_queries=max_queries, progress=progress)
+    x, y, info, weights = training_set(
+        engine, seed=seed, max_queries=max_queries, progress=progress
+    )
     report.held_groups = info["held_groups"]
     report.queries = info["queries"]
     report.rows = len(y)
@@ -124,7 +202,7 @@ def train_reranker(
     if report.queries >= MIN_QUERIES and report.positives >= MIN_POSITIVES:
         if progress is not None:
             progress("training", 0, 1)
-        model: Reranker | None = train(x, y, seed=seed)
+        model: Reranker | None = train(x, y, seed=seed, sample_weight=weights)
         report.method = "learned"
         if progress is not None:
             progress("training", 1, 1)

@@ -256,3 +256,40 @@ def test_held_out_group_text_is_stripped() -> None:
     assert strip_lines(query, group_lines(members)) == "Project B — topic\nOwn line"
     assert strip_lines(query, set()) == query
     assert group_lines([]) == set()
+
+
+def test_relative_columns_and_line_votes() -> None:
+    from models.ranking import RELATIVE, query_balanced_weights, relative_columns
+
+    q = Party(key=0, kind="firm", all=_unit(1, 0, 0))
+    cands = Candidates.of([Party(key=k, kind="firm", all=_unit(1, 1, 0)) for k in (1, 2, 3)], dim=3)
+    g = InteractionGraph(5, [Edge(1, 2, "collaboration"), Edge(2, 3, "collaboration")])
+    votes = np.asarray([0.0, 0.5, 2.0, 0.0, 9.0], dtype=np.float32)  # 4 is not a candidate
+    x = feature_matrix(
+        q,
+        cands,
+        lexical=np.zeros(3),
+        dense_rr={},
+        lexical_rr={},
+        graph=g,
+        line_lexical=votes,
+        line_dense=None,
+    )
+    assert x[:, INDEX["line_lexical"]].tolist() == [0.5, 2.0, 0.0]
+    assert x[:, INDEX["line_dense"]].tolist() == [0.0, 0.0, 0.0]
+    # relative to the best candidate of this pool, not of the whole catalogue
+    assert x[:, INDEX["line_lexical_rel"]].tolist() == [0.25, 1.0, 0.0]
+    assert x[:, INDEX["line_dense_rel"]].tolist() == [0.0, 0.0, 0.0]
+    assert x[:, INDEX["log_activity_rel"]] == pytest.approx(
+        [np.log1p(1) / np.log1p(2), 1, np.log1p(1) / np.log1p(2)]
+    )
+    assert all(MONOTONE[name + "_rel"] == 1 for name in RELATIVE)
+    y = x.copy()
+    y[:, INDEX["line_lexical"]] = np.nan
+    relative_columns(y)
+    assert y[:, INDEX["line_lexical_rel"]].tolist() == [0.0, 0.0, 0.0]
+    # query-balanced weights: positives and negatives of each query weigh the same
+    w = query_balanced_weights([np.asarray([1, 0, 0, 0]), np.asarray([1, 1, 0])])
+    assert w.mean() == pytest.approx(1.0)
+    assert w[0] == pytest.approx(w[1:4].sum()) and w[4] + w[5] == pytest.approx(w[6])
+    assert w[:4].sum() == pytest.approx(w[4:].sum())

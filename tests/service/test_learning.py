@@ -190,3 +190,42 @@ def test_ranker_train_over_api(tmp_path: Path) -> None:
         assert status["method"] == "learned" and status["model"]["seed"] == 3
         res = api.get("/v1/profiles/o3/matches", headers=api.h()).json()["results"]
         assert res and res[0]["reasons"]
+
+
+def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> None:
+    """As in the evaluation (no held-out project's text in any profile), the replayed
+    queries see no line of a held-out group, in the query nor in any candidate."""
+    from models.training import sample_holdout
+    from service.learning import held_group_lines, training_world
+
+    engine, _ = _engine(tmp_path)
+    # each project also leaves a line in its members' descriptions
+    for e in engine.edges:
+        for pk in (e.a, e.b):
+            p = engine.records[pk].profile
+            line = f"Project {e.context}"
+            if line not in (p.description or ""):
+                engine.records[pk].profile = p.model_copy(
+                    update={"description": f"{p.description}\n{line}"}
+                )
+    holdout = sample_holdout(engine.edges, seed=1, fraction=0.3)
+    graph = engine.graph_from(holdout.kept)
+    held = held_group_lines(engine, holdout)
+    assert held and all(f"Project {g}" in lines for g, lines in held.items())
+    world = training_world(engine, holdout, graph)
+    held_text = {f"Project {g}" for g in held}
+    for pk, rec in world.records.items():
+        lines = set((rec.profile.description or "").splitlines())
+        assert not lines & held_text
+        dropped: set[str] = set()
+        for g, members in holdout.members.items():
+            if pk in members:
+                assert not lines & held[g]
+                dropped |= held[g]
+        # the rest of the history stays (a kept project whose team is exactly a held-out
+        # group's shares all its lines with it: group_lines cannot tell them apart)
+        kept = {f"Project {e.context}" for e in holdout.kept if pk in (e.a, e.b)}
+        assert kept - dropped <= lines
+    assert world.graph is graph and len(world) == len(engine)
+    lines_index = world.line_index()
+    assert lines_index is not None and not set(lines_index.lines) & held_text
