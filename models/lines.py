@@ -11,13 +11,26 @@ suppliers of similar products: a candidate source and a feature, lexical (charac
 n-grams) and dense (multilingual embedding, so it works across languages).
 
 Cost per query: one sparse product over the query n-grams' postings among the lines, and
-one dense product (lines x dimension) per query segment. Measured on the CORDIS benchmark
-(5k profiles, 4k distinct segments, 1.2M lexical non-zeros): 8 ms median, 15 ms p90 per
-request, growing with the number of segments: at 100k profiles this needs an approximate
-search (a FAISS index over the segment vectors, the posting budget of models.lexical)
-before it is fit for the API. The index is rebuilt, on first use, whenever the catalogue
-changed (`Engine.line_index`): fine for bulk imports, not yet for a stream of single
-writes.
+one dense product (lines x dimension) per query segment, both linear in the number of
+distinct segments. Measured per request on the CORDIS benchmark (5,190 profiles, 4,047
+distinct segments, 1.2M lexical non-zeros; one BLAS thread as in the API, on a shared
+2-core machine): 1.2 ms median / 2.7 ms p90 / 7 ms p99 for catalogue profiles as queries
+(2.9 / 9.5 ms median / p90 for the dev partner queries, larger organizations); with the
+segments tiled to 8k: 2.1 / 5.3 / 15 ms, 16k: 4.3 / 12.5 / 34 ms, 32k: 10.6 / 30 / 76 ms.
+Hence the gate `LINES_MAX`: line votes (the features and the candidate source) are on
+only while the catalogue has at most that many distinct segments, where the vote stays
+within a few ms (about 2.5 ms median, 6 ms p90). Above it the features are NaN, no
+`LineIndex` is built or rebuilt at all; the engine only counts, as profiles come and go,
+how many live profiles list each distinct segment (by hash; `Engine.lines_on`). The API's
+latency target at 100k profiles (scripts/bench_core.py) is met without the votes.
+Going further needs an approximate search (a FAISS index over the segment vectors, the
+posting budget of models.lexical). Training and serving decide through the same engine
+(the training world follows its engine's decision); a model trained with the votes on and
+served with them off sees NaN there (retrain after crossing the gate).
+
+Limitation: the index is rebuilt as a whole, on first use, whenever the catalogue changed
+(`Engine.line_index`: 0.6 s at CORDIS size, segments embedded through the cache): fine for
+bulk imports, not yet for a stream of single writes below the gate.
 """
 
 from __future__ import annotations
@@ -33,6 +46,8 @@ from scipy import sparse
 _SEGMENT = re.compile(r"\s*\n\s*|(?<=[.!?])\s+|(?<=[。！？])")
 MIN_SEGMENT_CHARS = 4
 MAX_SEGMENTS = 200  # per text: a bound on the cost of one profile
+# Line votes only while the catalogue has at most this many distinct segments (see above).
+LINES_MAX = 10_000
 
 
 def segments(text: str | None) -> list[str]:

@@ -314,9 +314,12 @@ def feature_matrix(
     kind_code: Mapping[str, int] | None = None,
     line_lexical: np.ndarray | None = None,
     line_dense: np.ndarray | None = None,
+    lines: bool = True,
 ) -> np.ndarray:
     """One row of FEATURES per candidate. `q_node` is the query's node in the graph (None
-    for free text); `walk` / `pseudo` are graph.spread vectors (see models.graph).
+    for free text); `walk` / `pseudo` are graph.spread vectors (see models.graph);
+    `line_*` the votes of models.lines (None: no vote, 0), `lines` False: line votes are
+    off for this catalogue (models.lines.LINES_MAX), their features NaN.
     Computed a column at a time (similarities as one matrix product per facet): a query
     scores hundreds of candidates."""
     m = len(cands)
@@ -378,12 +381,16 @@ def feature_matrix(
         for name, vec in (("walk", walk), ("pseudo_walk", pseudo)):
             x[:, INDEX[name]] = np.where(inside, vec[safe], 0.0) if vec is not None else 0.0
     for name, votes in (("line_lexical", line_lexical), ("line_dense", line_dense)):
+        if not lines:
+            continue  # NaN, here and in the *_rel column below
         if votes is None:
             x[:, INDEX[name]] = 0.0
         else:
             within = keys < votes.size
             x[:, INDEX[name]] = np.where(within, votes[np.where(within, keys, 0)], 0.0)
     relative_columns(x)
+    if not lines:
+        x[:, [INDEX["line_lexical_rel"], INDEX["line_dense_rel"]]] = np.nan
     return x
 
 

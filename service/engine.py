@@ -36,7 +36,7 @@ from indexing.vector_index import IndexMismatchError, VectorIndex
 from models.encoders import Encoder
 from models.graph import Edge, InteractionGraph
 from models.lexical import LexicalIndex, script
-from models.lines import LineIndex, profile_segments, segments
+from models.lines import LINES_MAX, LineIndex, profile_segments, segments
 from models.matching import (
     Candidates,
     Lang,
@@ -209,6 +209,7 @@ class Pool:
     pseudo: np.ndarray | None
     line_lexical: np.ndarray | None = None  # LineIndex votes per node (models.lines)
     line_dense: np.ndarray | None = None
+    lines: bool = True  # line votes on for this catalogue (Engine.lines_on)
 
 
 @dataclass
@@ -237,6 +238,12 @@ class ItemCache:
 
 def item_texts(p: Profile) -> list[str]:
     return [*p.offers, *p.needs]
+
+
+def _segment_hashes(p: Profile) -> set[int]:
+    """The profile's distinct segments (models.lines), as in-process hashes: what the
+    line-vote gate counts (a 64-bit collision miscounts one segment, harmlessly)."""
+    return {hash(s) for s in profile_segments(p.description, p.offers, p.needs)}
 
 
 def profile_texts(p: Profile) -> list[str]:
@@ -280,10 +287,14 @@ class Engine:
         self.pool_min = 60
         self._by_org: dict[str, set[int]] = {}
         # Segment-level index (models.lines), rebuilt when the catalogue changed; `line_k`
-        # most similar segments vote for the profiles that list them.
+        # most similar segments vote for the profiles that list them. Only while the
+        # catalogue has at most `lines_max` distinct segments (models.lines.LINES_MAX),
+        # counted as profiles come and go: live profiles listing each segment, by hash.
         self._lines: LineIndex | None = None
         self._lines_version = -1
         self.line_k = 100
+        self.lines_max = LINES_MAX
+        self._segment_refs: dict[int, int] = {}
         # kind / country code per key (-1: no live record) so filters are array operations
         self._columns: tuple[np.ndarray, np.ndarray] = (
             np.zeros(0, dtype=np.int16),
@@ -382,6 +393,9 @@ class Engine:
 
     def _put_record(self, rec: Record) -> None:
         self.records[rec.pk] = rec
+        refs = self._segment_refs
+        for h in _segment_hashes(rec.profile):
+            refs[h] = refs.get(h, 0) + 1
         self.pk_by_id[rec.profile.id] = rec.pk
         if rec.org:
             self._by_org.setdefault(rec.org, set()).add(rec.pk)
@@ -400,6 +414,13 @@ class Engine:
         rec = self.records.pop(pk, None)
         if rec is None:
             return
+        refs = self._segment_refs
+        for h in _segment_hashes(rec.profile):
+            left = refs.get(h, 0) - 1
+            if left > 0:
+                refs[h] = left
+            else:
+                refs.pop(h, None)
         self.pk_by_id.pop(rec.profile.id, None)
         if rec.org and rec.org in self._by_org:
             self._by_org[rec.org].discard(pk)
@@ -532,6 +553,7 @@ class Engine:
             if not saved:
                 self.indexes = self._empty_indexes()
             self.records.clear()
+            self._segment_refs.clear()
             self.pk_by_id.clear()
             self._by_org.clear()
             self._columns[0][:] = -1
@@ -830,6 +852,7 @@ class Engine:
             kind_code=KIND_CODE,
             line_lexical=pool.line_lexical,
             line_dense=pool.line_dense,
+            lines=pool.lines,
         )
         return candidates, x, pool, graph
 
@@ -918,7 +941,10 @@ class Engine:
                 keys.update((int(pk), None) for pk in top if masked[pk] > 0)
             popular = [int(pk) for pk in graph.popular(n * 4) if allowed_mask[pk]][: n // 2]
             keys.update((pk, None) for pk in popular)
-        line_lexical, line_dense = self.line_votes(query, query_record, query_text)
+        lines_on = self.lines_on()
+        line_lexical, line_dense = (
+            self.line_votes(query, query_record, query_text) if lines_on else (None, None)
+        )
         votes = [v for v in (line_lexical, line_dense) if v is not None]
         if votes:
             # participants of the most similar past items (projects, products)
@@ -950,13 +976,27 @@ class Engine:
             pseudo=pseudo,
             line_lexical=line_lexical,
             line_dense=line_dense,
+            lines=lines_on,
         )
+
+    def line_segments(self) -> int:
+        """How many distinct segments (models.lines) the live profiles list."""
+        return len(self._segment_refs)
+
+    def lines_on(self) -> bool:
+        """Whether line votes are computed for this catalogue: at most `lines_max`
+        distinct segments (models.lines.LINES_MAX; the vote's cost grows with them)."""
+        return len(self._segment_refs) <= self.lines_max
 
     def line_index(self) -> LineIndex | None:
         """The segment index of the current catalogue (None before the lexical index is
-        fitted). Rebuilt on first use after the catalogue changed: every distinct segment
-        transformed with the lexical vocabulary and embedded (through the cache: a segment
-        is encoded once per model, ever)."""
+        fitted, and while the gate `lines_on` is off: then nothing is built). Rebuilt on
+        first use after the catalogue changed: every distinct segment transformed with the
+        lexical vocabulary and embedded (through the cache: a segment is encoded once per
+        model, ever)."""
+        if not self.lines_on():
+            self._lines = None  # (a catalogue that grew past the gate frees its index)
+            return None
         lines = self._lines
         if lines is not None and self._lines_version == self._version:
             return lines

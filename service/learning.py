@@ -87,6 +87,9 @@ def training_world(engine: Engine, holdout: Holdout, graph: InteractionGraph) ->
         engine.line_k,
     )
     world.ingest(rows)
+    # the same line-vote gate as the engine it replays (its stripped catalogue may list a
+    # few segments fewer): the features the model learns are the ones it is served
+    world.lines_max = world.line_segments() if engine.lines_on() else -1
     world.edges = list(holdout.kept)
     world.set_graph(graph)
     return world

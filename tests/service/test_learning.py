@@ -8,6 +8,7 @@ import json
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -229,3 +230,58 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
     assert world.graph is graph and len(world) == len(engine)
     lines_index = world.line_index()
     assert lines_index is not None and not set(lines_index.lines) & held_text
+
+
+def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
+    """Line votes only while the catalogue lists at most `lines_max` distinct segments
+    (models.lines.LINES_MAX): above it no LineIndex is built, not even after a change,
+    and the features are NaN; the training world follows its engine's gate."""
+    from models.lines import LINES_MAX, LineIndex
+    from models.ranking import INDEX
+    from models.training import sample_holdout
+    from service.learning import training_world
+
+    engine, sessions = _engine(tmp_path)
+    builds: list[int] = []
+    build = LineIndex.build
+    monkeypatch.setattr(
+        LineIndex, "build", classmethod(lambda cls, *a, **kw: builds.append(1) or build(*a, **kw))
+    )
+    line_cols = [INDEX[n] for n in ("line_lexical", "line_dense", "line_lexical_rel")]
+    line_cols.append(INDEX["line_dense_rel"])
+    descriptions = {r.profile.description for r in engine.records.values()}
+    assert engine.line_segments() == len(descriptions) and engine.lines_max == LINES_MAX
+    rec = engine.record("o1")
+    assert rec is not None
+
+    def features() -> np.ndarray:
+        found = engine.candidate_features(rec.party(engine.vectors(rec.pk)), rec, "partner", k=10)
+        assert found is not None
+        return found[1][:, line_cols]
+
+    # below the gate: computed (the profile's own line is listed by its topic community)
+    assert engine.lines_on() and np.isfinite(features()).all() and features()[:, 0].max() > 0
+    assert builds == [1] and engine.line_index() is not None
+    # a new segment, then its profile gone again: counted as profiles come and go
+    extra = Profile.model_validate(
+        {"id": "x1", "name": "X", "kind": "firm", "description": "Quantum sensors. Lidar."}
+    )
+    save_profiles(engine, sessions, [extra])
+    assert engine.line_segments() == len(descriptions) + 2
+    # above the gate: NaN, and nothing built, not after a catalogue change either
+    engine.lines_max = len(descriptions) - 1
+    assert not engine.lines_on() and np.isnan(features()).all()
+    assert engine.line_index() is None and engine._lines is None
+    x1 = engine.record("x1")
+    assert x1 is not None
+    engine.remove([x1.pk])
+    assert engine.line_segments() == len(descriptions) and not engine.lines_on()
+    assert np.isnan(features()).all() and builds == [1]
+    holdout = sample_holdout(engine.edges, seed=1, fraction=0.3)
+    world = training_world(engine, holdout, engine.graph_from(holdout.kept))
+    assert not world.lines_on()
+    # back under it: built once for the catalogue as it is now
+    engine.lines_max = LINES_MAX
+    assert np.isfinite(features()).all() and builds == [1, 1]
+    world = training_world(engine, holdout, engine.graph_from(holdout.kept))
+    assert world.lines_on()
