@@ -784,6 +784,24 @@ class VectorIndex:
         self._store = _Store(self._dim, choose_layout(0, self._hnsw_threshold), self._hnsw_m)
         self._built_at = _utc_now()
 
+    def copy(self) -> VectorIndex:
+        """An independent copy (the FAISS structure cloned, ids and liveness copied), to
+        change for a what-if without touching this index; searches go on meanwhile."""
+        out = VectorIndex(
+            self._dim,
+            self._model_id,
+            hnsw_threshold=self._hnsw_threshold,
+            hnsw_m=self._hnsw_m,
+            ef_search=self._ef_search,
+        )
+        with self._lock.read:
+            s = self._store
+            out._store = _Store.from_parts(
+                faiss.clone_index(s.index), s.layout, s.hnsw_m, s.ext.copy(), s.live.copy()
+            )
+            out._built_at = self._built_at
+        return out
+
     # -- introspection
 
     @property

@@ -77,6 +77,17 @@ class LexicalIndex:
         self._rows: dict[int, sparse.csr_matrix] = {}
         self._snap: _Snapshot | None = None
 
+    def copy(self) -> LexicalIndex:
+        """A copy to change without touching this one: the vocabulary and the stacked
+        matrix are shared (never modified in place), the rows map is copied; the copy's
+        writes go to its own delta, which may hold all of them (no restack)."""
+        out = LexicalIndex(posting_budget=self.posting_budget, delta_limit=1 << 62)
+        out._params = dict(self._params)
+        out._vec = self._vec
+        out._rows = dict(self._rows)
+        out._snap = self._snap
+        return out
+
     @property
     def fitted(self) -> bool:
         return self._vec is not None

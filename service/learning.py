@@ -24,7 +24,7 @@ from indexing.embedding import embed_texts
 from models.graph import InteractionGraph
 from models.lexical import script
 from models.matching import Party
-from models.profile import text_hash
+from models.profile import FACETS, facet_texts, text_hash
 from models.ranking import Reranker, query_balanced_weights, train
 from models.training import Holdout, group_lines, sample_holdout, strip_lines
 from service.db import transaction
@@ -67,25 +67,23 @@ def training_world(engine: Engine, holdout: Holdout, graph: InteractionGraph) ->
         for m in members:
             drop[m] |= held[g]
     rows = []
-    for pk in sorted(engine.records):
-        rec = engine.records[pk]
-        p = rec.profile
-        if drop.get(pk) and p.description:
-            p = p.model_copy(update={"description": strip_lines(p.description, drop[pk])})
-        rows.append((pk, p, rec.content_hash))
-    world = Engine(
-        engine.encoder,
-        engine.sessions,
-        engine.index_dir / "training-world",  # never saved
-        hnsw_threshold=engine.hnsw_threshold,
-        batch_size=engine.batch_size,
-        cache=engine.cache,
-    )
-    world.pool_factor, world.pool_min, world.line_k = (
-        engine.pool_factor,
-        engine.pool_min,
-        engine.line_k,
-    )
+    for pk in sorted(drop):
+        rec = engine.records.get(pk)
+        if rec is None or not rec.profile.description:
+            continue
+        stripped = strip_lines(rec.profile.description, drop[pk])
+        if stripped != rec.profile.description:
+            p = rec.profile.model_copy(update={"description": stripped})
+            rows.append((pk, p, rec.content_hash))
+    # Only the stripped members change: the world copies what their new texts touch
+    # (the overall-text index and the lexical index) and shares the rest.
+    changed = {
+        f
+        for pk, p, _ in rows
+        for f in FACETS
+        if facet_texts(p).get(f) != facet_texts(engine.records[pk].profile).get(f)
+    }
+    world = engine.fork(changed)
     world.ingest(rows)
     # the same line-vote gate as the engine it replays (its stripped catalogue may list a
     # few segments fewer): the features the model learns are the ones it is served

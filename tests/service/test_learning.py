@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from models.encoders import HashingEncoder
 from models.profile import Profile
@@ -228,6 +229,17 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
         kept = {f"Project {e.context}" for e in holdout.kept if pk in (e.a, e.b)}
         assert kept - dropped <= lines
     assert world.graph is graph and len(world) == len(engine)
+    # the engine itself is untouched: its own overall-text index and records keep the lines
+    assert world.indexes["all"] is not engine.indexes["all"]
+    assert world.indexes["offers"] is engine.indexes["offers"]  # (no offer changed)
+    assert any(
+        set((rec.profile.description or "").splitlines()) & held_text
+        for rec in engine.records.values()
+    )
+    stripped = next(pk for pk in world.records if world.records[pk] is not engine.records[pk])
+    assert not np.array_equal(
+        world.indexes["all"].vector(stripped), engine.indexes["all"].vector(stripped)
+    )
     lines_index = world.line_index()
     assert lines_index is not None and not set(lines_index.lines) & held_text
 
@@ -285,3 +297,36 @@ def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
     assert np.isfinite(features()).all() and builds == [1, 1]
     world = training_world(engine, holdout, engine.graph_from(holdout.kept))
     assert world.lines_on()
+
+
+def test_fork_copies_what_it_changes_and_shares_the_rest(tmp_path: Path) -> None:
+    """An engine fork (the training world) takes writes without touching the engine:
+    copied indexes change in the fork only; shared ones refuse writes; a profile whose
+    offers are unchanged is not re-inserted into the offers index."""
+    engine, _ = _engine(tmp_path)
+    pk = engine.pk_by_id["o3"]
+    before = engine.records[pk].profile
+    with_offers = before.model_copy(update={"offers": ["robot gripper fingers"]})
+    engine.ingest([(pk, with_offers, engine.records[pk].content_hash)])
+    offers_index = engine.indexes["offers"]
+    inserted: list[int] = []
+    real_upsert = offers_index.upsert
+
+    def spy(ids: Any, vectors: Any) -> None:
+        inserted.extend(int(i) for i in ids)
+        real_upsert(ids, vectors)
+
+    offers_index.upsert = spy  # type: ignore[method-assign]
+    edited = with_offers.model_copy(update={"description": "solar module maker"})
+    engine.ingest([(pk, edited, engine.records[pk].content_hash)])
+    assert inserted == []  # only the description changed: the offers vector stays
+    world = engine.fork({"all"})
+    moved = edited.model_copy(update={"description": "hydrogen tank maker"})
+    world.ingest([(pk, moved, engine.records[pk].content_hash)])
+    assert world.records[pk].profile.description == "hydrogen tank maker"
+    assert engine.records[pk].profile.description == "solar module maker"
+    assert not np.array_equal(world.indexes["all"].vector(pk), engine.indexes["all"].vector(pk))
+    assert world.lexical.row(pk) is not engine.lexical.row(pk)
+    with pytest.raises(RuntimeError, match="shared offers"):
+        world.ingest([(pk, moved.model_copy(update={"offers": ["tanks"]}), "x")])
+    assert inserted == []  # the engine's offers index was never written
