@@ -132,6 +132,8 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         # Reconcile in the background: /healthz answers at once, /readyz when done.
         loader = threading.Thread(target=engine.reconcile, name="reconcile", daemon=True)
         loader.start()
+        if settings.serve_when_ready:  # (several workers: the ready ones serve meanwhile)
+            await asyncio.to_thread(loader.join)
         stop = asyncio.Event()
         saver = asyncio.create_task(_autosave(engine, settings.index_save_interval_s, stop))
         follower = asyncio.create_task(sync.follow(engine, settings.sync_interval_s, stop))

@@ -7,6 +7,7 @@ server already running on the same data directory picks the changes up at its ne
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -162,10 +163,17 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
         workers=workers,
         log_level="warning",
         access_log=False,
+        # How long uvicorn waits for a worker's answer, and for a replacement to start
+        # serving in a rolling restart (SIGHUP): loading a 100k-profile index takes ~25 s,
+        # which the default 5 s cut short.
+        timeout_worker_healthcheck=120,
     )
     if workers <= 1:
         uvicorn.Server(config).run()
         return
+    # Workers share the socket: one still loading must not take requests (it would answer
+    # 503 while the others are ready), so each starts accepting once its index is loaded.
+    os.environ.setdefault("CLUSTERMATCH_SERVE_WHEN_READY", "true")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     sync_interval_s: float = Field(default=1.0, ge=0.0)
     """How often a server process applies what other processes (workers, machines, the
     CLI) wrote, from the change feed (service.sync); 0 turns following off."""
+    serve_when_ready: bool = False
+    """Accept connections only once the index is loaded (startup waits for it), instead of
+    answering at once with /readyz 503 meanwhile. `serve --workers N` (N > 1) turns it on:
+    workers share one listening socket, and a worker still loading would otherwise take
+    its share of requests and answer 503 while the others are ready."""
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     """Largest request body (import files included)."""
     max_import_rows: int = Field(default=100_000, ge=1)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
+from typing import Any
 
-from tests.conftest import SAMPLE, Api
+import pytest
+from fastapi.testclient import TestClient
+
+from models.encoders import HashingEncoder
+from tests.conftest import SAMPLE, Api, make_settings
 
 PROBLEM = "application/problem+json"
 
@@ -226,3 +233,27 @@ def test_ops_endpoints(api: Api) -> None:
     r = api.get("/nope")
     assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
     assert api.put("/healthz").status_code == 405
+
+
+@pytest.mark.parametrize("when_ready", [False, True])
+def test_serve_when_ready_waits_for_the_index(
+    tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch, when_ready: bool
+) -> None:
+    """By default the app answers at once (/readyz 503 while the index loads); with
+    serve_when_ready (several workers) startup waits for it, so that the first request a
+    worker takes is already served."""
+    from service.app import create_app
+    from service.engine import Engine
+
+    real = Engine.reconcile
+
+    def slow(self: Engine, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(1.0)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "reconcile", slow)
+    app = create_app(make_settings(tmp_path, serve_when_ready=when_ready), encoder=encoder)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        first = client.get("/readyz")
+        assert first.status_code == (200 if when_ready else 503)
+        assert client.get("/healthz").status_code == 200
