@@ -19,9 +19,9 @@ The weights here are the hand-set fallback; a learned re-ranker can replace `sco
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
 import numpy as np
 
@@ -75,6 +75,23 @@ class Party:
     script: str | None = None  # dominant writing system of its text (models.lexical.script)
 
 
+class Described(Protocol):
+    """The fields candidates are compared on (a `Party`, or a stored profile)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def country(self) -> str | None: ...
+    @property
+    def cluster(self) -> str | None: ...
+    @property
+    def industries(self) -> Sequence[str]: ...
+    @property
+    def markets(self) -> Sequence[str]: ...
+    @property
+    def languages(self) -> Sequence[str]: ...
+
+
 @dataclass
 class Candidates:
     """The candidates of one query as columns: what feature computation reads, one array or
@@ -116,6 +133,33 @@ class Candidates:
         )
 
     @classmethod
+    def assemble(
+        cls,
+        keys: np.ndarray,
+        fields: Sequence[Described],
+        scripts: Sequence[str | None],
+        facets: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    ) -> Candidates:
+        """Columns from per-candidate fields (profiles or parties), their scripts and the
+        (matrix, present) pair of each facet."""
+        return cls(
+            keys=keys,
+            kinds=[f.kind for f in fields],
+            countries=[f.country for f in fields],
+            clusters=[f.cluster for f in fields],
+            industries=[f.industries for f in fields],
+            markets=[f.markets for f in fields],
+            languages=[f.languages for f in fields],
+            scripts=list(scripts),
+            all=facets["all"][0],
+            offers=facets["offers"][0],
+            needs=facets["needs"][0],
+            has_all=facets["all"][1],
+            has_offers=facets["offers"][1],
+            has_needs=facets["needs"][1],
+        )
+
+    @classmethod
     def of(cls, parties: Sequence[Party], dim: int) -> Candidates:
         """Columns from `Party` objects (tests, small callers)."""
 
@@ -128,26 +172,11 @@ class Candidates:
                     out[i] = r
             return out, has
 
-        (all_, has_all), (offers, has_offers), (needs, has_needs) = (
-            facet("all"),
-            facet("offers"),
-            facet("needs"),
-        )
-        return cls(
-            keys=np.asarray([p.key for p in parties], dtype=np.int64),
-            kinds=[p.kind for p in parties],
-            countries=[p.country for p in parties],
-            clusters=[p.cluster for p in parties],
-            industries=[p.industries for p in parties],
-            markets=[p.markets for p in parties],
-            languages=[p.languages for p in parties],
-            scripts=[p.script for p in parties],
-            all=all_,
-            offers=offers,
-            needs=needs,
-            has_all=has_all,
-            has_offers=has_offers,
-            has_needs=has_needs,
+        return cls.assemble(
+            np.asarray([p.key for p in parties], dtype=np.int64),
+            parties,
+            [p.script for p in parties],
+            {name: facet(name) for name in ("all", "offers", "needs")},
         )
 
 

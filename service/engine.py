@@ -901,26 +901,12 @@ class Engine:
 
     def candidates(self, keys: np.ndarray) -> Candidates:
         """The columns feature computation reads, for these indexed keys."""
-        (all_, has_all), (offers, has_offers), (needs, has_needs) = (
-            self.indexes[f].matrix(keys) for f in FACETS
-        )
         recs = [self.records[pk] for pk in keys.tolist()]
-        profiles = [r.profile for r in recs]
-        return Candidates(
-            keys=keys,
-            kinds=[p.kind for p in profiles],
-            countries=[p.country for p in profiles],
-            clusters=[p.cluster for p in profiles],
-            industries=[p.industries for p in profiles],
-            markets=[p.markets for p in profiles],
-            languages=[p.languages for p in profiles],
-            scripts=[r.script for r in recs],
-            all=all_,
-            offers=offers,
-            needs=needs,
-            has_all=has_all,
-            has_offers=has_offers,
-            has_needs=has_needs,
+        return Candidates.assemble(
+            keys,
+            [r.profile for r in recs],
+            [r.script for r in recs],
+            {f: self.indexes[f].matrix(keys) for f in FACETS},
         )
 
     def pool(
