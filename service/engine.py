@@ -281,6 +281,9 @@ class Engine:
         self.edges: list[Edge] = []
         self.kind_lift: np.ndarray | None = None
         self.reranker: Reranker | None = None
+        # why hand weights are in use although a re-ranker was saved (an upgrade changed
+        # the features, another embedding model): shown by GET /v1/ranker
+        self.ranker_note: str | None = None
         # Candidates per source: enough that the re-ranker sees the true partners (measured
         # on the CORDIS benchmark: pool recall grows with it), few enough for p99 latency.
         self.pool_factor = 5
@@ -671,14 +674,18 @@ class Engine:
         self.set_graph(self.graph_from(edges))
         path = self.index_dir / RERANKER_FILE
         self.reranker = None
+        self.ranker_note = None
         if path.exists():
             try:
                 model = Reranker.load(path)
             except (OSError, ValueError) as exc:
+                self.ranker_note = f"the saved re-ranker is not usable ({exc}); retrain it"
                 log.warning("saved re-ranker not usable, using hand weights: %s", exc)
             else:
                 if model.meta.get("model_id") == self.encoder.model_id:
                     self.reranker = model
+                else:
+                    self.ranker_note = "the saved re-ranker was trained for another model"
 
     def graph_from(self, edges: Sequence[Edge]) -> InteractionGraph:
         n = max([0, *self.records]) + 1
@@ -694,6 +701,7 @@ class Engine:
             self.kind_lift = graph.kind_lift(kinds, len(KINDS)) if graph.edges else None
 
     def set_reranker(self, model: Reranker | None) -> None:
+        self.ranker_note = None
         path = self.index_dir / RERANKER_FILE
         if model is None:
             path.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ def status(request: Request, caller: CallerDep) -> dict[str, Any]:
         "method": "learned" if model is not None else "hand",
         "interactions": len(engine.edges),
         "model": None if model is None else {k: v for k, v in model.meta.items() if k != "medians"},
+        "note": engine.ranker_note,
     }
 
 

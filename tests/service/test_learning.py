@@ -15,7 +15,7 @@ import pytest
 
 from models.encoders import HashingEncoder
 from models.profile import Profile
-from service.engine import Engine
+from service.engine import RERANKER_FILE, Engine
 from service.import_formats import parse_interactions
 from service.interactions import save_interactions
 from service.learning import train_reranker
@@ -190,8 +190,23 @@ def test_ranker_train_over_api(tmp_path: Path) -> None:
         assert job["status"] == "succeeded" and job["report"]["method"] == "learned", job
         status = api.get("/v1/ranker", headers=api.h()).json()
         assert status["method"] == "learned" and status["model"]["seed"] == 3
+        assert status["note"] is None
         res = api.get("/v1/profiles/o3/matches", headers=api.h()).json()["results"]
         assert res and res[0]["reasons"]
+    # An upgrade that changes the features leaves a model the service cannot use: it says
+    # so (hand weights meanwhile) instead of only logging it.
+    settings = make_settings(tmp_path)
+    path = settings.index_dir / RERANKER_FILE
+    raw = path.read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8 : 8 + size])
+    header["features"] = header["features"][:-1]
+    head = json.dumps(header).encode()
+    path.write_bytes(len(head).to_bytes(8, "little") + head + raw[8 + size :])
+    for api in start_api(settings, HashingEncoder()):
+        status = api.get("/v1/ranker", headers=api.h()).json()
+        assert status["method"] == "hand"
+        assert "another feature set" in status["note"] and "retrain" in status["note"]
 
 
 def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> None:
