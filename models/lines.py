@@ -28,9 +28,10 @@ posting budget of models.lexical). Training and serving decide through the same 
 (the training world follows its engine's decision); a model trained with the votes on and
 served with them off sees NaN there (retrain after crossing the gate).
 
-Limitation: the index is rebuilt as a whole, on first use, whenever the catalogue changed
-(`Engine.line_index`: 0.6 s at CORDIS size, segments embedded through the cache): fine for
-bulk imports, not yet for a stream of single writes below the gate.
+Limitation: the index is rebuilt as a whole whenever the catalogue changed, by the write
+that changed it (`Engine.line_index`, `Engine._warm_lines`: 0.6 s at CORDIS size, 0.3-1 s
+for the demo corpus, segments embedded through the cache), so requests never wait for it;
+fine for bulk imports, a cost on every single write below the gate.
 """
 
 from __future__ import annotations

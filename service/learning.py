@@ -12,6 +12,7 @@ hand-weighted ranking in place.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -84,10 +85,10 @@ def training_world(engine: Engine, holdout: Holdout, graph: InteractionGraph) ->
         if facet_texts(p).get(f) != facet_texts(engine.records[pk].profile).get(f)
     }
     world = engine.fork(changed)
-    world.ingest(rows)
     # the same line-vote gate as the engine it replays (its stripped catalogue may list a
     # few segments fewer): the features the model learns are the ones it is served
-    world.lines_max = world.line_segments() if engine.lines_on() else -1
+    world.lines_max = sys.maxsize if engine.lines_on() else -1
+    world.ingest(rows)
     world.edges = list(holdout.kept)
     world.set_graph(graph)
     return world

@@ -288,13 +288,13 @@ def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
 
     # below the gate: computed (the profile's own line is listed by its topic community)
     assert engine.lines_on() and np.isfinite(features()).all() and features()[:, 0].max() > 0
-    assert builds == [1] and engine.line_index() is not None
+    assert builds == [] and engine.line_index() is not None  # (built by the writes)
     # a new segment, then its profile gone again: counted as profiles come and go
     extra = Profile.model_validate(
         {"id": "x1", "name": "X", "kind": "firm", "description": "Quantum sensors. Lidar."}
     )
     save_profiles(engine, sessions, [extra])
-    assert engine.line_segments() == len(descriptions) + 2
+    assert engine.line_segments() == len(descriptions) + 2 and builds == [1]
     # above the gate: NaN, and nothing built, not after a catalogue change either
     engine.lines_max = len(descriptions) - 1
     assert not engine.lines_on() and np.isnan(features()).all()
@@ -345,3 +345,25 @@ def test_fork_copies_what_it_changes_and_shares_the_rest(tmp_path: Path) -> None
     with pytest.raises(RuntimeError, match="shared offers"):
         world.ingest([(pk, moved.model_copy(update={"offers": ["tanks"]}), "x")])
     assert inserted == []  # the engine's offers index was never written
+
+
+def test_segment_index_is_built_by_writers_not_requests(tmp_path: Path) -> None:
+    """With line votes on, the segment index is current after every write and after
+    startup, so that no request pays for rebuilding it."""
+    engine, sessions = _engine(tmp_path)
+    assert engine.lines_on()
+
+    def current(e: Engine) -> bool:
+        return e._lines is not None and e._lines_version == e._version
+
+    assert current(engine)
+    p = engine.records[engine.pk_by_id["o5"]].profile
+    save_profiles(
+        engine, sessions, [p.model_copy(update={"description": "battery cell maker. Anodes."})]
+    )
+    assert current(engine) and "Anodes." in engine._lines.lines  # type: ignore[union-attr]
+    engine.remove([engine.pk_by_id["o6"]])
+    assert current(engine)
+    fresh = Engine(HashingEncoder(), sessions, tmp_path / "index")  # type: ignore[arg-type]
+    fresh.reconcile()
+    assert current(fresh) and fresh.ready

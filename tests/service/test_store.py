@@ -53,8 +53,9 @@ def test_save_profiles_upserts_and_caches_embeddings(
     changed = _profiles()[0].model_copy(update={"description": "new text"})
     third = save_profiles(engine, sessions, [changed])
     assert third.updated == 1
-    # only the changed overall text is new; offers / needs items came from the cache
-    assert third.encoded_texts == 1
+    # only the changed overall text and its one sentence (a segment, models.lines) are
+    # new; offers / needs items came from the cache
+    assert third.encoded_texts == 2
 
     assert delete_profile(engine, sessions, "jp-1")
     assert not delete_profile(engine, sessions, "jp-1")
