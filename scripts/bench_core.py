@@ -909,16 +909,22 @@ def raw_selector(allowed: IdArray | None, excluded: IdArray | None) -> tuple[Any
 def probe_strategy(
     vi: VectorIndex, q: FloatArray, allowed: IdArray | None, exclude: IdArray | None
 ) -> tuple[str, int | None]:
-    """How VectorIndex answers this query inside FAISS: ("exact", None) for a scan of the
-    stored vectors, ("hnsw", ef) for a graph walk, ("unknown", None) if its internals
-    changed. Reads private attributes on purpose, for one untimed probe only."""
+    """How VectorIndex answers this query: ("exact", None) for a scan of the stored
+    vectors, ("block", None) for a scan of the filter's contiguous copy, ("hnsw", ef) for
+    a graph walk, ("unknown", None) if its internals changed. Reads private attributes on
+    purpose, for one untimed probe only."""
     seen: list[tuple[str, int | None]] = []
     try:
         store = vi._store
         exact_fn = store._search_exact
         params_fn = vi_module._hnsw_params
+        block_fn = vi_module._scan_block
     except AttributeError:
         return "unknown", None
+
+    def block_probe(*a: Any, **kw: Any) -> Any:
+        seen.append(("block", None))
+        return block_fn(*a, **kw)
 
     def exact_probe(*a: Any, **kw: Any) -> Any:
         seen.append(("exact", None))
@@ -930,11 +936,13 @@ def probe_strategy(
 
     store._search_exact = exact_probe  # type: ignore[method-assign]
     vi_module._hnsw_params = params_probe
+    vi_module._scan_block = block_probe
     try:
         vi.search(q, K, allowed=allowed, exclude=() if exclude is None else exclude)
     finally:
         del store._search_exact
         vi_module._hnsw_params = params_fn
+        vi_module._scan_block = block_fn
     if not seen:
         return ("exact", None) if store.layout == "flat" else ("unknown", None)
     return seen[0]
@@ -978,12 +986,14 @@ def _search_case(
     # The baseline does inside FAISS what VectorIndex does (asked of VectorIndex itself on
     # one probe query): an exact scan, or an HNSW walk at the ef it chose.
     how, probed_ef = probe_strategy(vi, queries[0], case.allowed, excl[0] if case.exclude else None)
-    exact = raw.layout == "flat" or how == "exact"
+    exact = raw.layout == "flat" or how in ("exact", "block")
     ef = probed_ef or EF_SEARCH
     if raw.layout == "flat":
         strategy = "flat scan"
     elif how == "exact":
         strategy = "exact scan of HNSW storage"
+    elif how == "block":  # the same exact answer; raw FAISS scans its storage with the bitmap
+        strategy = "exact scan of the filter's block (raw: bitmap scan of HNSW storage)"
     elif how == "hnsw":
         strategy = f"HNSW ef={ef}"
     else:
