@@ -55,6 +55,16 @@ class TrainReport:
         return asdict(self)
 
 
+def _nothing_to_learn() -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+    """Features, labels, counts and weights of a history with no usable training query."""
+    return (
+        np.zeros((0, 0)),
+        np.zeros(0, dtype=np.int8),
+        {"held_groups": 0, "queries": 0},
+        np.zeros(0),
+    )
+
+
 def training_world(engine: Engine, holdout: Holdout, graph: InteractionGraph) -> Engine:
     """The catalogue as it would stand had the held-out groups never happened: every
     member's description without the held-out groups' lines (as far as the descriptions
@@ -127,12 +137,7 @@ def training_set(
     # not what the network features are for).
     queries = [q for q in holdout.queries if q.node in engine.records and graph.has(q.node)]
     if not queries:
-        return (
-            np.zeros((0, 0)),
-            np.zeros(0, dtype=np.int8),
-            {"held_groups": 0, "queries": 0},
-            np.zeros(0),
-        )
+        return _nothing_to_learn()
     world = training_world(engine, holdout, graph)
     held = held_group_lines(engine, holdout)
     texts = {g: "\n".join(sorted(lines)) for g, lines in held.items() if lines}
@@ -166,12 +171,7 @@ def training_set(
         if progress is not None and (j % 50 == 0 or len(queries) + j == total - 1):
             progress("features", len(queries) + j + 1, total)
     if not xs:
-        return (
-            np.zeros((0, 0)),
-            np.zeros(0, dtype=np.int8),
-            {"held_groups": 0, "queries": 0},
-            np.zeros(0),
-        )
+        return _nothing_to_learn()
     return (
         np.vstack(xs),
         np.concatenate(ys),
