@@ -89,6 +89,17 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def _best(scores: np.ndarray, mask: np.ndarray, n: int) -> list[int]:
+    """The (up to) n keys with the highest positive score where the mask holds, best
+    first, ties by key."""
+    masked = np.where(mask, scores, 0.0)
+    if masked.size == 0:
+        return []
+    top = np.argpartition(-masked, min(n, masked.size - 1))[:n]
+    top = top[masked[top] > 0]
+    return top[np.lexsort((top, -masked[top]))].tolist()
+
+
 def org_key(website: str | None) -> str | None:
     """Profiles that share a website host are treated as one organization (a firm and its
     branch office): they are never suggested to each other."""
@@ -987,10 +998,7 @@ class Engine:
             keys.update((pk, None) for pk in lexical_ranked)
         walk = pseudo = None
         if graph is not None and graph.edges:
-            allowed_mask = self._mask(allowed, graph.n)
-            for pk in exclude:
-                if pk < graph.n:
-                    allowed_mask[pk] = False
+            allowed_mask = self._mask(allowed, graph.n, exclude)
             seeds = {pk: 1.0 / (i + 1) for i, pk in enumerate(dense_ranked[:10])}
             pseudo = graph.spread(seeds)
             sources = [pseudo]
@@ -1001,9 +1009,7 @@ class Engine:
                 direct[nbrs] = weights
                 sources += [walk, direct]
             for vec in sources:
-                masked = np.where(allowed_mask, vec, 0.0)
-                top = np.argpartition(-masked, min(n, graph.n - 1))[:n]
-                keys.update((int(pk), None) for pk in top if masked[pk] > 0)
+                keys.update((pk, None) for pk in _best(vec, allowed_mask, n))
             popular = [int(pk) for pk in graph.popular(n * 4) if allowed_mask[pk]][: n // 2]
             keys.update((pk, None) for pk in popular)
         lines_on = self.lines_on()
@@ -1014,16 +1020,9 @@ class Engine:
         if votes:
             # participants of the most similar past items (projects, products)
             total = np.sum(votes, axis=0)
-            line_mask = self._mask(allowed, total.size)
-            for pk in exclude:
-                if pk < total.size:
-                    line_mask[pk] = False
-            masked = np.where(line_mask, total, 0.0)
-            m = min(n, masked.size - 1)
-            if m > 0:
-                top = np.argpartition(-masked, m)[:m]
-                top = top[np.lexsort((top, -masked[top]))]
-                keys.update((int(pk), None) for pk in top if masked[pk] > 0)
+            keys.update(
+                (pk, None) for pk in _best(total, self._mask(allowed, total.size, exclude), n)
+            )
         ordered = np.asarray(
             [pk for pk in keys if pk in self.records and pk not in exclude], dtype=np.int64
         )
@@ -1144,15 +1143,19 @@ class Engine:
             lines.vote(sim_dense, k=self.line_k, power=3.0) if sim_dense is not None else None,
         )
 
-    def _mask(self, allowed: np.ndarray | None, n: int) -> np.ndarray:
+    def _mask(self, allowed: np.ndarray | None, n: int, exclude: Iterable[int] = ()) -> np.ndarray:
+        """Keys below n that may be candidates: allowed (None: every live record), not
+        excluded."""
+        mask = np.zeros(n, dtype=bool)
         if allowed is None:  # the live records (kind code -1: none), without a Python loop
             kinds = self._columns[0]
-            mask = np.zeros(n, dtype=bool)
             m = min(n, kinds.size)
             mask[:m] = kinds[:m] >= 0
-            return mask
-        mask = np.zeros(n, dtype=bool)
-        mask[allowed[allowed < n]] = True
+        else:
+            mask[allowed[allowed < n]] = True
+        for pk in exclude:
+            if pk < n:
+                mask[pk] = False
         return mask
 
     def _reasons(
