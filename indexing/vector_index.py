@@ -461,7 +461,7 @@ class _Store:
         bits[self.labels_of(allowed)] = True
         # Entries hold their arrays, so an id is never reused for another array; a new
         # list is swapped in whole, so a concurrent reader never sees it half-updated.
-        f = _Filter(allowed, bits)
+        f = _Filter(allowed, bits, int(np.count_nonzero(bits)))
         self._allowed_memo = [f, *memo[: ALLOWED_MEMO - 1]]
         return f
 
@@ -471,9 +471,9 @@ class _Store:
         both build it (the same result); writers clear the memo."""
         if f.block is not None:
             return f.block
-        labels = np.flatnonzero(f.bits).astype(np.int64)
-        if labels.size > BLOCK_MAX_SHARE * self.ntotal:
+        if f.count > BLOCK_MAX_SHARE * self.ntotal:  # (checked before listing the labels)
             return None
+        labels = np.flatnonzero(f.bits).astype(np.int64)
         need = labels.size * self.dim * 4
         budget = BLOCK_BUDGET * self.ntotal * self.dim * 4
         held = [g for g in self._allowed_memo if g.block is not None and g is not f]
@@ -642,6 +642,7 @@ class _Filter:
 
     allowed: IdArray
     bits: npt.NDArray[np.bool_]
+    count: int  # labels the bitmap admits
     walks: int = 0  # filtered HNSW searches made, and how many came up short at first
     short: int = 0
     block: tuple[IdArray, FloatArray] | None = None
