@@ -450,6 +450,25 @@ _NETWORK_TEXTS: dict[str, dict[Lang, str]] = {
 }
 
 
+#: The ranking feature behind each reason code: a learned ranker's contribution of that
+#: feature weighs the reason (only these features' contributions are computed).
+REASON_FEATURES: dict[str, str] = {
+    "need_offer": "need_offer",
+    "offer_need": "offer_need",
+    "topic": "dense",
+    "industry": "industry",
+    "cluster": "same_cluster",
+    "market": "market",
+    "language": "language",
+    "kind": "kind_lift",
+    "lexical": "lexical",
+    "tie": "tie",
+    "shared_partners": "common",
+    "network": "walk",
+    "track_record": "log_activity",
+}
+
+
 def network_reasons(
     f: dict[str, float],
     lang: Lang,
@@ -466,18 +485,20 @@ def network_reasons(
 
     out: list[Reason] = []
     if f.get("tie", 0.0) > 0:
-        out.append(Reason("tie", _NETWORK_TEXTS["tie"][lang], w("tie", 0.05)))
+        out.append(Reason("tie", _NETWORK_TEXTS["tie"][lang], w(REASON_FEATURES["tie"], 0.05)))
     if shared:
         out.append(
             Reason(
                 "shared_partners",
                 _NETWORK_TEXTS["shared_partners"][lang].format(v=", ".join(shared)),
-                w("common", 0.04),
+                w(REASON_FEATURES["shared_partners"], 0.04),
                 {"partners": list(shared)},
             )
         )
     elif f.get("walk", 0.0) > 0.001:
-        out.append(Reason("network", _NETWORK_TEXTS["network"][lang], w("walk", 0.03)))
+        out.append(
+            Reason("network", _NETWORK_TEXTS["network"][lang], w(REASON_FEATURES["network"], 0.03))
+        )
     activity = f.get("log_activity", 0.0)
     if activity >= 2.0:
         n = round(float(np.expm1(activity)))
@@ -485,7 +506,7 @@ def network_reasons(
             Reason(
                 "track_record",
                 _NETWORK_TEXTS["track_record"][lang].format(n=n),
-                w("log_activity", 0.01),
+                w(REASON_FEATURES["track_record"], 0.01),
                 {"interactions": n},
             )
         )
@@ -494,7 +515,7 @@ def network_reasons(
             Reason(
                 "lexical",
                 _NETWORK_TEXTS["lexical"][lang].format(s=f["lexical"]),
-                w("lexical", 0.02),
+                w(REASON_FEATURES["lexical"], 0.02),
                 {"similarity": round(f["lexical"], 4)},
             )
         )

@@ -31,7 +31,7 @@ import io
 import json
 import math
 import pickle
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,19 +154,31 @@ class Reranker:
         with _one_thread():
             return np.asarray(self.model.predict_proba(x)[:, 1], dtype=np.float64)
 
-    def contributions(self, x: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
+    def contributions(
+        self,
+        x: np.ndarray,
+        base: np.ndarray | None = None,
+        names: Collection[str] | None = None,
+    ) -> np.ndarray:
         """Per pair and feature, how much the score drops when that feature is replaced by
         its typical (median) value: which features drove this candidate's score. `base`:
-        the scores of `x` when the caller has them (saves a pass over every tree)."""
+        the scores of `x` when the caller has them (saves a pass over every tree).
+        `names`: only these features (the others' columns are 0); each one costs a pass
+        of every tree over the rows."""
         if base is None:
             base = self.score(x)
         medians = np.asarray(self.meta.get("medians", [np.nan] * len(FEATURES)))
         m, f = x.shape
-        probe = np.repeat(x[None, :, :], f, axis=0)  # (f, m, F)
-        for j in range(f):
-            probe[j, :, j] = medians[j]
-        scores = self.score(probe.reshape(f * m, f)).reshape(f, m)
-        return (base[None, :] - scores).T  # (m, F)
+        cols = [j for j, name in enumerate(FEATURES) if names is None or name in names]
+        out = np.zeros((m, f))
+        if not cols or not m:
+            return out
+        probe = np.repeat(x[None, :, :], len(cols), axis=0)  # (cols, m, F)
+        for i, j in enumerate(cols):
+            probe[i, :, j] = medians[j]
+        scores = self.score(probe.reshape(len(cols) * m, f)).reshape(len(cols), m)
+        out[:, cols] = (base[None, :] - scores).T
+        return out  # (m, F)
 
     def save(self, path: Path) -> None:
         """Pickle of the model with a JSON header (format, features, checksum); written to

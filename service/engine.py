@@ -38,6 +38,7 @@ from models.graph import Edge, InteractionGraph
 from models.lexical import LexicalIndex, script
 from models.lines import LINES_MAX, LineIndex, profile_segments, segments
 from models.matching import (
+    REASON_FEATURES,
     Candidates,
     Lang,
     Party,
@@ -859,7 +860,9 @@ class Engine:
         order = np.lexsort((pool.keys, -scores))[:k]
         out: list[Match] = []
         contrib = (
-            self.reranker.contributions(x[order], model_scores[order])
+            self.reranker.contributions(
+                x[order], model_scores[order], names=REASON_FEATURES.values()
+            )
             if learned and explain_results and self.reranker is not None
             else None
         )
@@ -1193,26 +1196,14 @@ class Engine:
         )
         if contrib is not None:
             weight = dict(zip(FEATURES, contrib, strict=True))
-            driver = {
-                "need_offer": "need_offer",
-                "offer_need": "offer_need",
-                "topic": "dense",
-                "industry": "industry",
-                "cluster": "same_cluster",
-                "market": "market",
-                "language": "language",
-                "kind": "kind_lift",
-                "lexical": "lexical",
-                "tie": "tie",
-                "shared_partners": "common",
-                "network": "walk",
-                "track_record": "log_activity",
-            }
             reasons = [
                 Reason(
                     r.code,
                     r.text,
-                    round(float(weight.get(driver.get(r.code, ""), 0.0)) + r.weight * 1e-3, 4),
+                    round(
+                        float(weight.get(REASON_FEATURES.get(r.code, ""), 0.0)) + r.weight * 1e-3,
+                        4,
+                    ),
                     r.detail,
                 )
                 for r in reasons

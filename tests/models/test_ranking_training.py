@@ -194,6 +194,11 @@ def test_training_is_deterministic_and_learns(tmp_path) -> None:
     assert {FEATURES[i] for i in top} == {"dense", "tie"}
     # scores the caller already has give the same contributions
     assert np.array_equal(a.contributions(x[:5], a.score(x)[:5]), contrib)
+    # only the features asked for are computed (the reasons name 13 of them); the rest are 0
+    some = a.contributions(x[:5], names={"dense", "lexical"})
+    cols = [INDEX["dense"], INDEX["lexical"]]
+    assert np.allclose(some[:, cols], contrib[:, cols])
+    assert not np.delete(some, cols, axis=1).any() and np.delete(contrib, cols, axis=1).any()
     path = tmp_path / "r.bin"
     a.save(path)
     back = Reranker.load(path)
