@@ -174,6 +174,8 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
     # Workers share the socket: one still loading must not take requests (it would answer
     # 503 while the others are ready), so each starts accepting once its index is loaded.
     os.environ.setdefault("CLUSTERMATCH_SERVE_WHEN_READY", "true")
+    # ... and a worker that is matching takes no new connection meanwhile: an idle one does.
+    os.environ.setdefault("CLUSTERMATCH_MATCH_INLINE", "true")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

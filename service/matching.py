@@ -10,6 +10,7 @@ Response shape (stable, documented in the README):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -65,6 +66,15 @@ def _k(request: Request, k: int) -> int:
             "k is too large", errors=[{"field": "k", "reason": f"must be at most {max_k}"}]
         )
     return k
+
+
+async def _match(
+    request: Request, fn: Callable[..., list[Match]], *args: Any, **kw: Any
+) -> list[Match]:
+    """Run a matching call: on a worker thread, or inline (see Settings.match_inline)."""
+    if request.app.state.settings.match_inline:
+        return fn(*args, **kw)
+    return await run_in_threadpool(fn, *args, **kw)
 
 
 def render(matches: list[Match]) -> list[dict[str, Any]]:
@@ -125,7 +135,8 @@ async def matches(
         raise NotFound(f"no profile with id '{profile_id[:200]}'")
     if purpose == "overseas" and not record.profile.country:
         raise BadRequest("overseas matches need the profile's country; set it first")
-    results = await run_in_threadpool(
+    results = await _match(
+        request,
         engine.matches_for,
         record,
         purpose,
@@ -180,7 +191,8 @@ async def search(body: SearchBody, request: Request, caller: CallerDep) -> JSONR
     from_country = _countries([body.from_country])[0] if body.from_country else None  # type: ignore[index]
     if not body.text.strip():
         raise ValidationFailed("empty text", errors=[{"field": "text", "reason": "is blank"}])
-    results = await run_in_threadpool(
+    results = await _match(
+        request,
         engine.search_text,
         body.text,
         body.purpose,

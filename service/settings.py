@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     answering at once with /readyz 503 meanwhile. `serve --workers N` (N > 1) turns it on:
     workers share one listening socket, and a worker still loading would otherwise take
     its share of requests and answer 503 while the others are ready."""
+    match_inline: bool = False
+    """Match (and search) on the process's event-loop thread instead of a worker thread.
+    The process then accepts no new connection while it matches, so with several workers
+    sharing a socket the next request goes to an idle worker instead of queueing behind
+    the GIL of a busy one. `serve --workers N` (N > 1) turns it on; with one worker it
+    would serialise all requests, so leave it off there."""
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     """Largest request body (import files included)."""
     max_import_rows: int = Field(default=100_000, ge=1)

@@ -125,3 +125,43 @@ def test_updates_and_deletes_reach_the_index(loaded: Api) -> None:
     loaded.patch("/v1/profiles/kr-1", json={"country": "IT"}, headers=h)
     r = loaded.get("/v1/profiles/jp-1/matches", params={"country": "IT"}, headers=h).json()
     assert _ids(r) == ["kr-1"]
+
+
+def test_match_inline_answers_the_same_on_the_event_loop_thread(
+    tmp_path, encoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """match_inline (set for several workers) runs matching on the event-loop thread, so a
+    busy worker takes no new connection; the answers are the same as from a worker thread."""
+    import threading
+
+    from service.engine import Engine
+    from tests.conftest import make_settings, start_api
+
+    threads: list[str] = []
+    real_matches, real_search = Engine.matches_for, Engine.search_text
+
+    def matches_for(self: Engine, *a: object, **kw: object) -> object:
+        threads.append(threading.current_thread().name)
+        return real_matches(self, *a, **kw)  # type: ignore[arg-type]
+
+    def search_text(self: Engine, *a: object, **kw: object) -> object:
+        threads.append(threading.current_thread().name)
+        return real_search(self, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Engine, "matches_for", matches_for)
+    monkeypatch.setattr(Engine, "search_text", search_text)
+    answers = {}
+    for inline in (False, True):
+        threads.clear()
+        settings = make_settings(tmp_path / str(inline), match_inline=inline)
+        for api in start_api(settings, encoder):
+            data = "\n".join(json.dumps(r, ensure_ascii=False) for r in SAMPLE).encode()
+            assert api.post("/v1/profiles/import", content=data, headers=api.h()).status_code == 200
+            loop_thread = api.portal.call(lambda: threading.current_thread().name)
+            got = api.get("/v1/profiles/jp-1/matches", headers=api.h())
+            found = api.post("/v1/search", json={"text": "gear distributor"}, headers=api.h())
+            assert got.status_code == 200 and found.status_code == 200
+            answers[inline] = (got.json(), found.json())
+        assert len(threads) == 2
+        assert all((name == loop_thread) == inline for name in threads), (inline, threads)
+    assert answers[True] == answers[False]
