@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.encoders import Encoder, SentenceTransformerEncoder
 from service import events, interactions, jobs, matching, ops, profiles, ranker, sync
+from service.auth import KeyCache
 from service.db import make_engine, make_sessionmaker, transaction, upgrade
 from service.engine import Engine
 from service.errors import PROBLEM_JSON, TYPE_BASE, ClusterMatchError, field_path
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.key_cache = KeyCache(settings.key_cache_s)
     app.state.metrics = ops.Metrics()
     install_error_handlers(app)
     install_docs(app)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Annotated, Literal, get_args
 
 from fastapi import Depends, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.errors import Forbidden, Unauthorized
 from service.tables import ApiKeyRow, utcnow
@@ -109,7 +111,31 @@ def revoke_key(session: Session, key_pk: int) -> bool:
     return True
 
 
-def principal(request: Request) -> Principal:
+class KeyCache:
+    """Keys this process authenticated recently, by digest, each kept `ttl_s` seconds (so a
+    key revoked elsewhere, e.g. by the CLI, stops working within that time); unknown keys
+    are never cached. Saves a database read per request (~1 ms of a match's CPU)."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._hits: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, digest: str) -> Principal | None:
+        hit = self._hits.get(digest)
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        return hit[0]
+
+    def put(self, digest: str, found: Principal) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._hits) >= self.max_entries:
+            self._hits.clear()
+        self._hits[digest] = (found, time.monotonic() + self.ttl_s)
+
+
+async def principal(request: Request) -> Principal:
     """FastAPI dependency: the caller, from the bearer token."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -118,9 +144,18 @@ def principal(request: Request) -> Principal:
     token = token.strip()
     if len(token) > 200:
         raise Unauthorized("unknown or revoked API key")
-    with request.app.state.sessions() as session:
-        found = authenticate(session, token)
-    assert found is not None
+    cache: KeyCache = request.app.state.key_cache
+    digest = _digest(token)
+    found = cache.get(digest)
+    if found is not None:
+        return found
+
+    def lookup() -> Principal:
+        with request.app.state.sessions() as session:
+            return authenticate(session, token)  # type: ignore[return-value]
+
+    found = await run_in_threadpool(lookup)
+    cache.put(digest, found)
     return found
 
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     answering at once with /readyz 503 meanwhile. `serve --workers N` (N > 1) turns it on:
     workers share one listening socket, and a worker still loading would otherwise take
     its share of requests and answer 503 while the others are ready."""
+    key_cache_s: float = Field(default=5.0, ge=0, le=3600)
+    """How long a process trusts an API key it has checked (0: check every request); a key
+    revoked meanwhile stops working within this time."""
     match_inline: bool = False
     """Match (and search) on the process's event-loop thread instead of a worker thread.
     The process then accepts no new connection while it matches, so with several workers

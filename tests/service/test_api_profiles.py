@@ -99,6 +99,30 @@ def test_auth_errors(api: Api) -> None:
     assert r.status_code == 401
 
 
+@pytest.mark.parametrize("ttl", [0.0, 0.5])
+def test_a_revoked_key_stops_working_within_the_key_cache_time(
+    tmp_path: Path, encoder: HashingEncoder, ttl: float
+) -> None:
+    """A process trusts a key it checked for key_cache_s seconds (no database read per
+    request); a key revoked elsewhere (the CLI) is refused once that time has passed, at
+    once with 0, and an unknown key is never trusted."""
+    from service.auth import create_key, revoke_key
+    from service.db import transaction
+    from tests.conftest import start_api
+
+    for api in start_api(make_settings(tmp_path, key_cache_s=ttl), encoder):
+        with transaction(api.app.state.sessions) as s:
+            row, key = create_key(s, "organizer")
+        h = {"Authorization": f"Bearer {key}"}
+        assert api.get("/v1/profiles", headers=h).status_code == 200
+        with transaction(api.app.state.sessions) as s:
+            assert revoke_key(s, row.pk)
+        assert api.get("/v1/profiles", headers=h).status_code == (200 if ttl else 401)
+        time.sleep(ttl + 0.05)
+        assert api.get("/v1/profiles", headers=h).status_code == 401
+        assert api.get("/v1/profiles", headers=h).status_code == 401
+
+
 def test_validation_errors_name_the_field(api: Api) -> None:
     bad = {**SAMPLE[0], "country": "Japan", "kind": "company", "employees": -1}
     r = api.post("/v1/profiles", json=bad, headers=api.h())
