@@ -1447,7 +1447,8 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
         f"{seq['rps']:.1f} req/s sequential",
         ratio(got["rps"], seq["rps"]),
         "",
-        f"wall {secs(got['wall_s'])}; client in its own process on the same 2 cores",
+        f"wall {secs(got['wall_s'])}; client in its own process on the same 2 cores, "
+        f"{got.get('cpu_ms_per_request', float('nan')):.1f} ms of CPU per request",
     )
     for level, run in sweep.items():
         l50, l99 = pct(run["latencies_s"]) if run["latencies_s"] else (float("nan"),) * 2
@@ -1524,6 +1525,7 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
         "server_rss_ready_mib": rss_ready,
         "server_peak_rss_ready_mib": hwm_ready,
         "client_peak_rss_mib": got["maxrss_mib"],
+        "client_cpu_ms_per_request": got.get("cpu_ms_per_request"),
     }
 
 
