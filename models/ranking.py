@@ -39,7 +39,16 @@ from typing import Any
 import numpy as np
 
 from models.graph import InteractionGraph
-from models.matching import Candidates, Party, cosines, overlap
+from models.matching import (
+    BUYER_KIND_FIT,
+    CANDIDATE_KINDS,
+    WEIGHTS,
+    Candidates,
+    Party,
+    Purpose,
+    cosines,
+    overlap,
+)
 
 FEATURES: tuple[str, ...] = (
     "dense",
@@ -404,6 +413,57 @@ def feature_matrix(
     if not lines:
         x[:, [INDEX["line_lexical_rel"], INDEX["line_dense_rel"]]] = np.nan
     return x
+
+
+def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose) -> np.ndarray:
+    """The hand-weighted purpose score (models.matching `score` of `features`) of every
+    candidate at once, from the columns of its feature matrix `x`: what ranks candidates
+    when there is no learned re-ranker (and always for buyers)."""
+    nan0 = np.nan_to_num
+    topic = nan0(x[:, INDEX["dense"]], nan=0.0)
+    need_offer = x[:, INDEX["need_offer"]]
+    offer_need = x[:, INDEX["offer_need"]]
+    pair = np.stack([need_offer, offer_need])
+    present = (~np.isnan(pair)).sum(axis=0)
+    complement = np.where(
+        present > 0, nan0(pair, nan=0.0).sum(axis=0) / np.maximum(present, 1), 0.8 * topic
+    )
+    f: dict[str, np.ndarray] = {
+        "topic": topic,
+        "complement": complement,
+        "industry": x[:, INDEX["industry"]],
+        "cluster": x[:, INDEX["same_cluster"]],
+        "market": x[:, INDEX["market"]],
+        "language": x[:, INDEX["language"]],
+    }
+    if purpose == "buyer":
+        fallback = np.stack(
+            [
+                cosines(q.offers, cands.all, cands.has_all),
+                cosines(q.all, cands.needs, cands.has_needs),
+            ]
+        )
+        n_fb = (~np.isnan(fallback)).sum(axis=0)
+        mean_fb = np.where(
+            n_fb > 0, nan0(fallback, nan=0.0).sum(axis=0) / np.maximum(n_fb, 1), 0.7 * topic
+        )
+        f["demand"] = np.where(np.isnan(offer_need), mean_fb, offer_need)
+        f["channel"] = nan0(need_offer, nan=0.0)
+        f["kind_fit"] = np.asarray([BUYER_KIND_FIT.get(k, 0.0) for k in cands.kinds])
+    elif purpose == "academia":
+        via_all = cosines(q.needs, cands.all, cands.has_all)
+        research = np.where(np.isnan(via_all), 0.8 * topic, via_all)
+        f["research"] = np.where(np.isnan(need_offer), research, need_offer)
+        academic = CANDIDATE_KINDS["academia"] or frozenset()
+        f["kind_fit"] = np.full(len(cands), 1.0 if q.kind not in academic else 0.5)
+    else:
+        f["kind_fit"] = np.asarray(
+            [1.0 if q.kind != k or q.kind == "firm" else 0.5 for k in cands.kinds]
+        )
+    out = np.zeros(len(cands))
+    for name, w in WEIGHTS[purpose].items():
+        out += w * f[name]
+    return out
 
 
 def relative_columns(x: np.ndarray) -> None:

@@ -50,7 +50,6 @@ from models.matching import (
     explain,
     features,
     network_reasons,
-    score,
 )
 from models.profile import FACETS, KINDS, Facet, Profile, facet_texts, overall_text, text_hash
 from models.ranking import (
@@ -59,6 +58,7 @@ from models.ranking import (
     diversify,
     feature_matrix,
     hand_score,
+    purpose_scores,
     reciprocal_ranks,
 )
 from service.sync import latest_seq
@@ -848,12 +848,7 @@ class Engine:
             assert self.reranker is not None
             scores = self.reranker.score(x)
         else:
-            purpose_features = [
-                features(query, candidates.party(i), purpose) for i in range(len(candidates))
-            ]
-            scores = np.asarray([score(f, purpose) for f in purpose_features]) + 0.25 * hand_score(
-                x
-            )
+            scores = purpose_scores(query, candidates, x, purpose) + 0.25 * hand_score(x)
         model_scores = scores
         if diversity > 0:
             scores = diversify(scores, x[:, FEATURES.index("log_activity")], diversity)
@@ -880,7 +875,7 @@ class Engine:
             )
         for rank_i, i in enumerate(order):
             c = candidates.party(int(i))
-            f = purpose_features[i] if not learned else features(query, c, purpose)
+            f = features(query, c, purpose)
             f.update(
                 {name: float(v) for name, v in zip(FEATURES, x[i], strict=True) if not np.isnan(v)}
             )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models.graph import Edge, InteractionGraph
-from models.matching import Candidates, Party, features
+from models.matching import Candidates, Party, features, score
 from models.ranking import (
     FEATURES,
     INDEX,
@@ -14,6 +14,7 @@ from models.ranking import (
     Reranker,
     feature_matrix,
     hand_score,
+    purpose_scores,
     train,
 )
 from models.training import group_lines, sample_holdout, strip_lines
@@ -173,6 +174,15 @@ def test_feature_columns_agree_with_pairwise_features() -> None:
             assert np.isnan(row[INDEX["same_country"]])
         else:
             assert row[INDEX["same_country"]] == float(c.country == "JP")
+    # the hand-weighted purpose score, a column at a time, is the per-pair one; also for a
+    # query without offers / needs (the fallbacks) and one of an academic kind
+    bare = Party(key=0, kind="university", country="JP", all=_unit(1, 2, 0, 1))
+    for query in (q, bare):
+        x = feature_matrix(query, block, lexical=np.zeros(len(cands)), dense_rr={}, lexical_rr={})
+        for purpose in ("partner", "buyer", "overseas", "academia"):
+            want = [score(features(query, c, purpose), purpose) for c in cands]
+            got = purpose_scores(query, block, x, purpose)
+            assert got == pytest.approx(want, abs=1e-6), purpose
 
 
 def _toy(seed: int = 0, n: int = 600) -> tuple[np.ndarray, np.ndarray]:
