@@ -574,7 +574,12 @@ class _Store:
             dist, labels = self._search_exact(queries, kk, sel)
         else:
             dist, labels, first_short = self._search_hnsw(
-                queries, kk, sel, walk_ef, exhaustive=exhaustive
+                queries,
+                kk,
+                sel,
+                walk_ef,
+                exhaustive=exhaustive,
+                widen=filt is None or not filt.walks_fail(),
             )
             if filt is not None:  # (unlocked counts: a lost update only delays a switch)
                 filt.walks += nq
@@ -612,9 +617,13 @@ class _Store:
         ef: int,
         *,
         exhaustive: bool = True,
+        widen: bool = True,
     ) -> tuple[FloatArray, IdArray, int]:
         """Top-k by walking the graph, and how many queries came up short at first
-        (``exhaustive=False``: no second walk or scan for them; -1 labels stay)."""
+        (``exhaustive=False``: no second walk or scan for them; -1 labels stay).
+        ``widen=False`` (a filter whose walks keep coming up short, too wide for a block):
+        a short walk goes straight to the exact scan - at 41 % of 100k x 512 (other
+        countries than Japan) the walk at 4x ef found ~1 of the 60 missing, for 1.6 ms."""
         ntotal = self.ntotal
         dist, labels = self.index.search(queries, k, params=_hnsw_params(ef, sel))
         # k <= m, so any -1 means the walk ran out of candidates before finding k. One
@@ -626,7 +635,7 @@ class _Store:
         first_short = int(short.size)
         if not exhaustive:
             return dist, labels, first_short
-        if short.size and ef < ntotal:
+        if short.size and widen and ef < ntotal:
             ef = min(ef * 4, ntotal)
             d2, l2 = self.index.search(queries[short], k, params=_hnsw_params(ef, sel))
             dist[short], labels[short] = d2, l2
