@@ -784,27 +784,37 @@ class Engine:
             return set()
         return {query.pk, *self._by_org.get(query.org or "", ())}
 
-    def _load_items(self, items: Sequence[str]) -> list[str]:
-        """Put the vectors of these item texts in the LRU (one cache read for all of them;
-        texts never seen, e.g. a free-text query's, are encoded). Returns their hashes."""
-        hashes = [text_hash(t) for t in items]
-        missing = list({h for h in hashes if self._items.get(h) is None})
+    def _load_items(self, items: Sequence[str]) -> dict[str, np.ndarray]:
+        """The vectors of these item texts, by text, through the LRU (one cache read for
+        all of them; texts never seen, e.g. a free-text query's, are encoded)."""
+        hashes = {t: text_hash(t) for t in items}
+        out: dict[str, np.ndarray] = {}
+        missing: dict[str, str] = {}
+        for t, h in hashes.items():
+            v = self._items.get(h)
+            if v is None:
+                missing[h] = t
+            else:
+                out[t] = v
         if missing:
-            for h, v in self.cache.get_many(self.encoder.model_id, missing).items():
+            for h, v in self.cache.get_many(self.encoder.model_id, list(missing)).items():
                 self._items.put(h, v)
-        still = list(
-            {t: None for t, h in zip(items, hashes, strict=True) if self._items.get(h) is None}
-        )
-        if still:
+                out[missing.pop(h)] = v
+        if missing:
+            still = list(missing.values())
             for t, v in zip(still, self.encoder.encode(still), strict=True):
-                self._items.put(text_hash(t), v)
-        return hashes
+                self._items.put(hashes[t], v)
+                out[t] = v
+        return out
 
-    def _item_vectors(self, items: Sequence[str]) -> np.ndarray | None:
+    def _item_vectors(
+        self, items: Sequence[str], table: Mapping[str, np.ndarray] | None = None
+    ) -> np.ndarray | None:
+        """The vectors of these items as rows (from `table` when the caller loaded them)."""
         if not items:
             return None
-        hashes = self._load_items(items)
-        return np.vstack([self._items.get(h) for h in hashes])  # type: ignore[misc]
+        table = table if table is not None else self._load_items(items)
+        return np.vstack([table[t] for t in items])
 
     def rank(
         self,
@@ -865,13 +875,17 @@ class Engine:
         if explain_results:
             # one cache read for every item the reasons will compare, not one per result
             q_offers, q_needs = query_items
-            self._load_items(
+            table = self._load_items(
                 [
                     *q_offers,
                     *q_needs,
                     *(t for i in order for t in self.records[keys[i]].profile.offers),
                     *(t for i in order for t in self.records[keys[i]].profile.needs),
                 ]
+            )
+            query_vectors = (
+                self._item_vectors(q_offers, table),
+                self._item_vectors(q_needs, table),
             )
         for rank_i, i in enumerate(order):
             c = candidates.party(int(i))
@@ -888,6 +902,8 @@ class Engine:
                     f,
                     purpose,
                     query_items,
+                    query_vectors,
+                    table,
                     lang,
                     graph,
                     None if contrib is None else contrib[rank_i],
@@ -1163,23 +1179,27 @@ class Engine:
         f: dict[str, float],
         purpose: Purpose,
         query_items: tuple[Sequence[str], Sequence[str]],
+        query_vectors: tuple[np.ndarray | None, np.ndarray | None],
+        table: Mapping[str, np.ndarray],
         lang: Lang,
         graph: InteractionGraph | None,
         contrib: np.ndarray | None,
     ) -> list[Reason]:
+        """Why candidate `c` suits the query; `table`: the vectors of the query's and the
+        candidate's items, `query_vectors` those of the query's offers and needs."""
         rec = self.records[c.key]
         q_offers, q_needs = query_items
         no = best_item_match(
             q_needs,
-            self._item_vectors(q_needs),
+            query_vectors[1],
             rec.profile.offers,
-            self._item_vectors(rec.profile.offers),
+            self._item_vectors(rec.profile.offers, table),
         )
         on = best_item_match(
             q_offers,
-            self._item_vectors(q_offers),
+            query_vectors[0],
             rec.profile.needs,
-            self._item_vectors(rec.profile.needs),
+            self._item_vectors(rec.profile.needs, table),
         )
         reasons = explain(query, c, f, purpose, need_offer=no, offer_need=on, lang=lang, limit=6)
         reasons += network_reasons(
