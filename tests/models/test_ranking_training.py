@@ -16,7 +16,7 @@ from models.ranking import (
     hand_score,
     train,
 )
-from models.training import group_lines, sample_holdout, strip_lines
+from models.training import group_lines, sample_holdout, sample_holdouts, strip_lines
 
 
 def _unit(*xs: float) -> np.ndarray:
@@ -247,6 +247,36 @@ def test_holdout_sampling() -> None:
     for q in h1.queries:
         assert q.node not in q.relevant and q.relevant
     assert len(sample_holdout(edges, seed=3, fraction=0.25, max_queries=5).queries) == 5
+
+
+def test_holdout_rounds_split_one_sample() -> None:
+    edges = []
+    for p in range(40):
+        members = [p, p + 1, p + 2]
+        edges += [
+            Edge(a, b, "collaboration", f"project:{p}") for a in members for b in members if a < b
+        ]
+    one = sample_holdouts(edges, seed=3, fraction=0.3, rounds=1)
+    assert len(one) == 1
+    assert [q.node for q in one[0].queries] == [
+        q.node for q in sample_holdout(edges, seed=3, fraction=0.3).queries
+    ]
+    parts = sample_holdouts(edges, seed=3, fraction=0.3, rounds=3)
+    assert len(parts) == 3
+    held = [set(h.members) for h in parts]
+    # the same groups as one round, split into disjoint parts of about equal size
+    assert set().union(*held) == set(one[0].members)
+    assert sum(len(h) for h in held) == len(one[0].members) == 12
+    assert all(len(h) == 4 for h in held)
+    for h, groups in zip(parts, held, strict=True):
+        # each world misses only its own part of the history
+        assert len(h.kept) == len(edges) - 3 * len(groups)
+        assert all(e.context not in groups for e in h.kept)
+        assert {g for q in h.queries for g in q.groups} == groups
+    capped = sample_holdouts(edges, seed=3, fraction=0.3, rounds=3, max_queries=7)
+    assert sum(len(h.queries) for h in capped) == 7
+    again = sample_holdouts(edges, seed=3, fraction=0.3, rounds=3)
+    assert [set(h.members) for h in again] == held
 
 
 def test_held_out_group_text_is_stripped() -> None:
