@@ -207,6 +207,49 @@ def test_training_is_deterministic_and_learns(tmp_path) -> None:
         Reranker.load(path)
 
 
+def test_ranker_is_deterministic_learns_and_round_trips(tmp_path) -> None:
+    x, y = _toy()
+    groups = [50] * (len(y) // 50)
+    assert sum(groups) == len(y)
+    a = train(x, y, seed=7, max_iter=50, groups=groups)
+    b = train(x, y, seed=7, max_iter=50, groups=groups)
+    assert a.meta["objective"] == "lambdarank"
+    s = a.score(x)
+    assert np.array_equal(s, b.score(x))
+    assert ((s > 0) & (s < 1)).all()
+    # within each query's pool, the positives come first
+    hits = [
+        y[i : i + 50][np.argsort(-s[i : i + 50])][: max(1, int(y[i : i + 50].sum()))].mean()
+        for i in range(0, len(y), 50)
+        if y[i : i + 50].any()
+    ]
+    assert np.mean(hits) > 0.8
+    contrib = a.contributions(x[:5], s[:5])
+    top = np.abs(contrib).sum(axis=0).argsort()[::-1][:2]
+    assert {FEATURES[i] for i in top} == {"dense", "tie"}
+    path = tmp_path / "r.bin"
+    a.save(path)
+    back = Reranker.load(path)
+    assert np.array_equal(back.score(x), s) and back.meta["objective"] == "lambdarank"
+    with pytest.raises(ValueError, match="groups"):
+        train(x, y, groups=[10])
+
+
+def test_ranker_score_never_falls_as_a_constrained_feature_rises() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    x = np.full((n, len(FEATURES)), np.nan)
+    act = rng.uniform(0, 6, n)
+    x[:, INDEX["log_activity"]] = act
+    x[:, INDEX["dense"]] = rng.uniform(0, 1, n)
+    y = ((np.abs(act - 3) < 1) | (rng.uniform(size=n) < 0.05)).astype(np.int8)
+    model = train(x, y, seed=0, max_iter=50, groups=[100] * 40)
+    grid = np.repeat(x[:50], 7, axis=0)
+    grid[:, INDEX["log_activity"]] = np.tile(np.arange(7.0), 50)
+    scores = model.score(grid).reshape(50, 7)
+    assert (np.diff(scores, axis=1) >= -1e-12).all()
+
+
 def test_learned_score_never_falls_as_a_constrained_feature_rises() -> None:
     """Training data where mid-range activity looks best (a bump that replayed history
     can show by chance): the model may not learn that a more active partner scores
