@@ -160,8 +160,13 @@ class Reranker:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def score(self, x: np.ndarray) -> np.ndarray:
+        """Per pair, a score in (0, 1): the classifier's probability, or a ranker's raw
+        score through the logistic function (the same order)."""
         with _one_thread():
-            return np.asarray(self.model.predict_proba(x)[:, 1], dtype=np.float64)
+            if hasattr(self.model, "predict_proba"):
+                return np.asarray(self.model.predict_proba(x)[:, 1], dtype=np.float64)
+            raw = np.asarray(self.model.predict(x), dtype=np.float64)
+            return np.asarray(1.0 / (1.0 + np.exp(-raw)), dtype=np.float64)
 
     def contributions(
         self,
@@ -272,33 +277,84 @@ def train(
     seed: int = 0,
     max_iter: int = 150,
     sample_weight: np.ndarray | None = None,
+    groups: Sequence[int] | None = None,
 ) -> Reranker:
-    """Fit a histogram gradient-boosted classifier. Deterministic for a seed."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    model = HistGradientBoostingClassifier(
-        max_iter=max_iter,
-        learning_rate=0.1,
-        max_leaf_nodes=31,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        early_stopping=False,
-        random_state=seed,
-        monotonic_cst=[MONOTONE.get(name, 0) for name in FEATURES],
-    )
+    """Fit the re-ranker. Deterministic for a seed. Without `groups`: a histogram
+    gradient-boosted classifier of the pairs (weighted by `sample_weight`); with
+    `groups` (the pool size of each query, rows stacked in that order): a LambdaRank
+    ranker (LightGBM) that learns the order within each query's pool, which is what the
+    API returns (query groups without a positive teach it nothing and are dropped)."""
     x = x.copy()
     # A feature the history never filled in (no dates, say) carries no information; the
     # binner rejects all-NaN columns, so give them a constant.
     x[:, np.isnan(x).all(axis=0)] = 0.0
-    model.fit(x, y, sample_weight=sample_weight)
+    monotone = [MONOTONE.get(name, 0) for name in FEATURES]
+    model: Any
+    if groups is None:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        model = HistGradientBoostingClassifier(
+            max_iter=max_iter,
+            learning_rate=0.1,
+            max_leaf_nodes=31,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
+            early_stopping=False,
+            random_state=seed,
+            monotonic_cst=monotone,
+        )
+        model.fit(x, y, sample_weight=sample_weight)
+    else:
+        model = _fit_ranker(x, y, list(groups), seed=seed, max_iter=max_iter, monotone=monotone)
     medians = [float(v) if not math.isnan(v) else 0.0 for v in np.nanmedian(x, axis=0)]
     meta = {
         "seed": seed,
         "rows": len(y),
         "positives": int(y.sum()),
         "medians": medians,
+        "objective": "binary" if groups is None else "lambdarank",
     }
     return Reranker(model, meta)
+
+
+def _fit_ranker(
+    x: np.ndarray,
+    y: np.ndarray,
+    groups: list[int],
+    *,
+    seed: int,
+    max_iter: int,
+    monotone: list[int],
+) -> Any:
+    """LightGBM LambdaRank over the query groups that have a positive, on one thread
+    (deterministic, and the API scores a pool on one thread anyway)."""
+    from lightgbm import LGBMRanker
+
+    if sum(groups) != len(y):
+        raise ValueError("groups must add up to the number of rows")
+    ends = np.cumsum(groups)
+    starts = ends - np.asarray(groups)
+    keep = [i for i, (a, b) in enumerate(zip(starts, ends, strict=True)) if y[a:b].any()]
+    if not keep:
+        raise ValueError("no query group has a positive")
+    rows = np.concatenate([np.arange(starts[i], ends[i]) for i in keep])
+    model = LGBMRanker(
+        objective="lambdarank",
+        n_estimators=max_iter,
+        learning_rate=0.05,
+        num_leaves=31,
+        min_child_samples=40,
+        reg_lambda=1.0,
+        monotone_constraints=monotone,
+        monotone_constraints_method="advanced",
+        random_state=seed,
+        deterministic=True,
+        force_row_wise=True,
+        n_jobs=1,
+        verbose=-1,
+    )
+    model.fit(x[rows], y[rows], group=[groups[i] for i in keep])
+    return model
 
 
 def diversify(scores: np.ndarray, log_activity: np.ndarray, strength: float) -> np.ndarray:

@@ -43,6 +43,30 @@ def sample_holdout(
     max_queries: int = 1500,
     max_group: int = 50,
 ) -> Holdout:
+    return sample_holdouts(
+        edges,
+        seed=seed,
+        fraction=fraction,
+        max_queries=max_queries,
+        max_group=max_group,
+        rounds=1,
+    )[0]
+
+
+def sample_holdouts(
+    edges: Sequence[Edge],
+    *,
+    seed: int = 0,
+    fraction: float = 0.15,
+    max_queries: int = 1500,
+    max_group: int = 50,
+    rounds: int = 1,
+) -> list[Holdout]:
+    """A seeded `fraction` of the groups held out, split into `rounds` disjoint parts,
+    each held out on its own (one training world per part, the rest of history kept):
+    with several rounds, as many queries as one round at `fraction`, each asked in a world
+    that misses only `fraction / rounds` of the history, closer to the world the model
+    then serves. `max_queries` bounds the queries of all rounds together."""
     groups: dict[str, set[int]] = defaultdict(set)
     for e in edges:
         if e.kind != "declined":
@@ -50,24 +74,32 @@ def sample_holdout(
             groups[g].update((e.a, e.b))
     eligible = sorted(g for g, members in groups.items() if 2 <= len(members) <= max_group)
     rng = random.Random(seed)
-    held = set(rng.sample(eligible, k=round(fraction * len(eligible))))
-    kept = [e for e in edges if group_of(e) not in held]
-    relevant: dict[int, set[int]] = defaultdict(set)
-    member_of: dict[int, list[str]] = defaultdict(list)
-    for g in sorted(held):
-        for x in groups[g]:
-            relevant[x].update(groups[g] - {x})
-            member_of[x].append(g)
-    queries = [TrainingQuery(x, relevant[x], member_of[x]) for x in sorted(relevant)]
-    if len(queries) > max_queries:
-        queries = rng.sample(queries, k=max_queries)
-        queries.sort(key=lambda q: q.node)
-    return Holdout(
-        kept=kept,
-        queries=queries,
-        held_groups=len(held),
-        members={g: groups[g] for g in held},
-    )
+    sampled = rng.sample(eligible, k=round(fraction * len(eligible)))
+    rounds = max(1, min(rounds, len(sampled))) if sampled else 1
+    out = []
+    for r in range(rounds):
+        held = set(sampled[r::rounds])
+        kept = [e for e in edges if group_of(e) not in held]
+        relevant: dict[int, set[int]] = defaultdict(set)
+        member_of: dict[int, list[str]] = defaultdict(list)
+        for g in sorted(held):
+            for x in groups[g]:
+                relevant[x].update(groups[g] - {x})
+                member_of[x].append(g)
+        queries = [TrainingQuery(x, relevant[x], member_of[x]) for x in sorted(relevant)]
+        cap = max_queries // rounds + (1 if r < max_queries % rounds else 0)
+        if len(queries) > cap:
+            queries = rng.sample(queries, k=cap)
+            queries.sort(key=lambda q: q.node)
+        out.append(
+            Holdout(
+                kept=kept,
+                queries=queries,
+                held_groups=len(held),
+                members={g: groups[g] for g in held},
+            )
+        )
+    return out
 
 
 def _lines(text: str) -> set[str]:

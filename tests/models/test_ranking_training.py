@@ -17,7 +17,7 @@ from models.ranking import (
     purpose_scores,
     train,
 )
-from models.training import group_lines, sample_holdout, strip_lines
+from models.training import group_lines, sample_holdout, sample_holdouts, strip_lines
 
 
 def _unit(*xs: float) -> np.ndarray:
@@ -222,6 +222,49 @@ def test_training_is_deterministic_and_learns(tmp_path) -> None:
         Reranker.load(path)
 
 
+def test_ranker_is_deterministic_learns_and_round_trips(tmp_path) -> None:
+    x, y = _toy()
+    groups = [50] * (len(y) // 50)
+    assert sum(groups) == len(y)
+    a = train(x, y, seed=7, max_iter=50, groups=groups)
+    b = train(x, y, seed=7, max_iter=50, groups=groups)
+    assert a.meta["objective"] == "lambdarank"
+    s = a.score(x)
+    assert np.array_equal(s, b.score(x))
+    assert ((s > 0) & (s < 1)).all()
+    # within each query's pool, the positives come first
+    hits = [
+        y[i : i + 50][np.argsort(-s[i : i + 50])][: max(1, int(y[i : i + 50].sum()))].mean()
+        for i in range(0, len(y), 50)
+        if y[i : i + 50].any()
+    ]
+    assert np.mean(hits) > 0.8
+    contrib = a.contributions(x[:5], s[:5])
+    top = np.abs(contrib).sum(axis=0).argsort()[::-1][:2]
+    assert {FEATURES[i] for i in top} == {"dense", "tie"}
+    path = tmp_path / "r.bin"
+    a.save(path)
+    back = Reranker.load(path)
+    assert np.array_equal(back.score(x), s) and back.meta["objective"] == "lambdarank"
+    with pytest.raises(ValueError, match="groups"):
+        train(x, y, groups=[10])
+
+
+def test_ranker_score_never_falls_as_a_constrained_feature_rises() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    x = np.full((n, len(FEATURES)), np.nan)
+    act = rng.uniform(0, 6, n)
+    x[:, INDEX["log_activity"]] = act
+    x[:, INDEX["dense"]] = rng.uniform(0, 1, n)
+    y = ((np.abs(act - 3) < 1) | (rng.uniform(size=n) < 0.05)).astype(np.int8)
+    model = train(x, y, seed=0, max_iter=50, groups=[100] * 40)
+    grid = np.repeat(x[:50], 7, axis=0)
+    grid[:, INDEX["log_activity"]] = np.tile(np.arange(7.0), 50)
+    scores = model.score(grid).reshape(50, 7)
+    assert (np.diff(scores, axis=1) >= -1e-12).all()
+
+
 def test_learned_score_never_falls_as_a_constrained_feature_rises() -> None:
     """Training data where mid-range activity looks best (a bump that replayed history
     can show by chance): the model may not learn that a more active partner scores
@@ -262,6 +305,36 @@ def test_holdout_sampling() -> None:
     for q in h1.queries:
         assert q.node not in q.relevant and q.relevant
     assert len(sample_holdout(edges, seed=3, fraction=0.25, max_queries=5).queries) == 5
+
+
+def test_holdout_rounds_split_one_sample() -> None:
+    edges = []
+    for p in range(40):
+        members = [p, p + 1, p + 2]
+        edges += [
+            Edge(a, b, "collaboration", f"project:{p}") for a in members for b in members if a < b
+        ]
+    one = sample_holdouts(edges, seed=3, fraction=0.3, rounds=1)
+    assert len(one) == 1
+    assert [q.node for q in one[0].queries] == [
+        q.node for q in sample_holdout(edges, seed=3, fraction=0.3).queries
+    ]
+    parts = sample_holdouts(edges, seed=3, fraction=0.3, rounds=3)
+    assert len(parts) == 3
+    held = [set(h.members) for h in parts]
+    # the same groups as one round, split into disjoint parts of about equal size
+    assert set().union(*held) == set(one[0].members)
+    assert sum(len(h) for h in held) == len(one[0].members) == 12
+    assert all(len(h) == 4 for h in held)
+    for h, groups in zip(parts, held, strict=True):
+        # each world misses only its own part of the history
+        assert len(h.kept) == len(edges) - 3 * len(groups)
+        assert all(e.context not in groups for e in h.kept)
+        assert {g for q in h.queries for g in q.groups} == groups
+    capped = sample_holdouts(edges, seed=3, fraction=0.3, rounds=3, max_queries=7)
+    assert sum(len(h.queries) for h in capped) == 7
+    again = sample_holdouts(edges, seed=3, fraction=0.3, rounds=3)
+    assert [set(h.members) for h in again] == held
 
 
 def test_held_out_group_text_is_stripped() -> None:
