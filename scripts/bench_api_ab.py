@@ -49,7 +49,9 @@ def admin_key(data_dir: Path) -> str:
     return key
 
 
-def start(checkout: Path, args: argparse.Namespace, port: int, hide: Path | None) -> Any:
+def start(
+    checkout: Path, data_dir: Path, args: argparse.Namespace, port: int, hide: Path | None
+) -> Any:
     env = dict(os.environ)
     path = [str(hide)] if hide else []
     env["PYTHONPATH"] = os.pathsep.join([*path, str(checkout)])
@@ -60,7 +62,7 @@ def start(checkout: Path, args: argparse.Namespace, port: int, hide: Path | None
             str(checkout / "scripts" / "_bench_util.py"),
             "serve",
             "--data-dir",
-            str(args.data_dir),
+            str(data_dir),
             "--port",
             str(port),
             "--workers",
@@ -113,6 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     p.add_argument("--base", type=Path, required=True, help="baseline checkout")
     p.add_argument("--data-dir", type=Path, required=True, help="store both versions serve")
+    p.add_argument(
+        "--base-data-dir",
+        type=Path,
+        help="a copy of the store for the baseline, when its files differ (e.g. a re-ranker "
+        "trained by the baseline's code); default: --data-dir",
+    )
     p.add_argument("--profiles", type=int, default=100_000, help="profiles in the store")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--fresh-connections", action="store_true")
@@ -123,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json-out", type=Path)
     args = p.parse_args(argv)
     levels = [int(v) for v in args.levels.split(",") if v.strip()]
-    key = admin_key(args.data_dir)
+    data_dirs = {"base": args.base_data_dir or args.data_dir, "new": args.data_dir}
+    keys = {name: admin_key(d) for name, d in data_dirs.items()}
     work = Path(tempfile.mkdtemp(prefix="bench_api_ab-"))
     hide = None
     if args.hide_in_base:
@@ -135,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     ports = {name: _free_port() for name in versions}
     t0 = time.perf_counter()
     servers = {
-        name: start(path, args, ports[name], hide if name == "base" else None)
+        name: start(path, data_dirs[name], args, ports[name], hide if name == "base" else None)
         for name, path in versions.items()
     }
     results: dict[int, dict[str, list[dict[str, Any]]]] = {}
@@ -150,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name in order:
                     out = work / f"{name}-{level}-{b}.json"
                     url = f"http://127.0.0.1:{ports[name]}"
-                    results[level][name].append(burst(url, args, key, level, out))
+                    results[level][name].append(burst(url, args, keys[name], level, out))
     finally:
         for server in servers.values():
             _stop(server)
