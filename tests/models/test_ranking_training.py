@@ -250,25 +250,13 @@ def test_ranker_is_deterministic_learns_and_round_trips(tmp_path) -> None:
         train(x, y, groups=[10])
 
 
-def test_ranker_score_never_falls_as_a_constrained_feature_rises() -> None:
-    rng = np.random.default_rng(0)
-    n = 4000
-    x = np.full((n, len(FEATURES)), np.nan)
-    act = rng.uniform(0, 6, n)
-    x[:, INDEX["log_activity"]] = act
-    x[:, INDEX["dense"]] = rng.uniform(0, 1, n)
-    y = ((np.abs(act - 3) < 1) | (rng.uniform(size=n) < 0.05)).astype(np.int8)
-    model = train(x, y, seed=0, max_iter=50, groups=[100] * 40)
-    grid = np.repeat(x[:50], 7, axis=0)
-    grid[:, INDEX["log_activity"]] = np.tile(np.arange(7.0), 50)
-    scores = model.score(grid).reshape(50, 7)
-    assert (np.diff(scores, axis=1) >= -1e-12).all()
-
-
-def test_learned_score_never_falls_as_a_constrained_feature_rises() -> None:
+@pytest.mark.parametrize("groups", [None, [100] * 40], ids=["classifier", "lambdarank"])
+def test_learned_score_never_falls_as_a_constrained_feature_rises(
+    groups: list[int] | None,
+) -> None:
     """Training data where mid-range activity looks best (a bump that replayed history
     can show by chance): the model may not learn that a more active partner scores
-    lower, whatever the other features say."""
+    lower, whatever the other features say; the classifier and the ranker alike."""
     rng = np.random.default_rng(0)
     n = 4000
     x = np.full((n, len(FEATURES)), np.nan)
@@ -276,7 +264,7 @@ def test_learned_score_never_falls_as_a_constrained_feature_rises() -> None:
     x[:, INDEX["log_activity"]] = act
     x[:, INDEX["dense"]] = rng.uniform(0, 1, n)
     y = ((np.abs(act - 3) < 1) | (rng.uniform(size=n) < 0.05)).astype(np.int8)
-    model = train(x, y, seed=0, max_iter=50)
+    model = train(x, y, seed=0, max_iter=50, groups=groups)
     grid = np.repeat(x[:50], 7, axis=0)
     grid[:, INDEX["log_activity"]] = np.tile(np.arange(7.0), 50)
     scores = model.score(grid).reshape(50, 7)
