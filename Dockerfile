@@ -6,6 +6,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     CLUSTERMATCH_DATA_DIR=/data
 WORKDIR /app
 
+# LightGBM (the LambdaRank re-ranker) loads the system's OpenMP runtime, which slim images
+# lack (without it training falls back to the pair classifier).
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies in their own layer: torch pinned to the CPU build first.
 COPY pyproject.toml README.md ./
 RUN mkdir -p service models indexing && touch service/__init__.py models/__init__.py indexing/__init__.py \

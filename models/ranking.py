@@ -317,6 +317,16 @@ def train(
     return Reranker(model, meta)
 
 
+def ranker_available() -> str | None:
+    """None when LightGBM (the LambdaRank ranker) loads here, else why not: its wheel needs
+    the system's OpenMP runtime (libgomp1), which minimal images lack."""
+    try:
+        import lightgbm  # noqa: F401
+    except (ImportError, OSError) as exc:
+        return f"LightGBM does not load ({exc})"
+    return None
+
+
 def _fit_ranker(
     x: np.ndarray,
     y: np.ndarray,

@@ -12,6 +12,7 @@ hand-weighted ranking in place.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections import defaultdict
@@ -26,11 +27,13 @@ from models.graph import InteractionGraph
 from models.lexical import script
 from models.matching import Party
 from models.profile import FACETS, facet_texts, text_hash
-from models.ranking import Reranker, query_balanced_weights, train
+from models.ranking import Reranker, query_balanced_weights, ranker_available, train
 from models.training import Holdout, group_lines, sample_holdouts, strip_lines
 from service.db import transaction
 from service.engine import Engine
 from service.sync import HISTORY, record_changes
+
+log = logging.getLogger("clustermatch.learning")
 
 MIN_QUERIES = 30
 # 60 % of the groups held out, in 6 rounds: each training world misses only 10 % of the
@@ -59,6 +62,8 @@ class TrainReport:
     queries: int = 0
     rows: int = 0
     positives: int = 0
+    objective: str = ""  # "lambdarank" or "binary" (the learned model's)
+    note: str = ""  # why another objective than OBJECTIVE was used
     took_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -255,13 +260,20 @@ def train_reranker(
     if report.queries >= MIN_QUERIES and report.positives >= MIN_POSITIVES:
         if progress is not None:
             progress("training", 0, 1)
-        model: Reranker | None = train(
+        ranker = OBJECTIVE == "lambdarank"
+        missing = ranker_available() if ranker else None
+        if missing:  # the pair classifier instead (sklearn): a little less accurate
+            log.warning("training the pair classifier instead of LambdaRank: %s", missing)
+            report.note = f"pair classifier instead of LambdaRank: {missing}"
+        learned = train(
             x,
             y,
             seed=seed,
             sample_weight=weights,
-            groups=groups if OBJECTIVE == "lambdarank" else None,
+            groups=groups if ranker and not missing else None,
         )
+        report.objective = str(learned.meta["objective"])
+        model: Reranker | None = learned
         report.method = "learned"
         if progress is not None:
             progress("training", 1, 1)

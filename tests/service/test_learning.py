@@ -111,6 +111,22 @@ def test_training_learns_and_is_deterministic(tmp_path: Path) -> None:
     assert np.allclose([s for _, s in c], [s for _, s in a])
 
 
+def test_without_lightgbm_training_falls_back_to_the_pair_classifier(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """LightGBM's wheel needs the system's OpenMP runtime; where it does not load, the
+    re-ranker is the sklearn pair classifier, and the report says why."""
+    import service.learning as learning
+
+    engine, _ = _engine(tmp_path)
+    assert train_reranker(engine, seed=5).objective == "lambdarank"
+    monkeypatch.setattr(learning, "ranker_available", lambda: "LightGBM does not load (test)")
+    report = train_reranker(engine, seed=5)
+    assert report.method == "learned" and report.objective == "binary"
+    assert "LightGBM does not load" in report.note
+    assert engine.reranker is not None and hasattr(engine.reranker.model, "predict_proba")
+
+
 def test_too_little_history_keeps_hand_weights(tmp_path: Path) -> None:
     sessions = sessions_for(f"sqlite:///{tmp_path / 'l.db'}")
     engine = Engine(HashingEncoder(), sessions, tmp_path / "index")
