@@ -481,6 +481,15 @@ def feature_matrix(
     return x
 
 
+def _mean_present(columns: Sequence[np.ndarray], default: np.ndarray) -> np.ndarray:
+    """Per row, the mean of the columns' non-NaN values (`default` where all are NaN): the
+    column form of models.matching's `_mean` of the similarities a pair has."""
+    stacked = np.stack(columns)
+    present = (~np.isnan(stacked)).sum(axis=0)
+    total = np.nan_to_num(stacked, nan=0.0).sum(axis=0)
+    return np.where(present > 0, total / np.maximum(present, 1), default)
+
+
 def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose) -> np.ndarray:
     """The hand-weighted purpose score (models.matching `score` of `features`) of every
     candidate at once, from the columns of its feature matrix `x`: what ranks candidates
@@ -489,11 +498,7 @@ def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose)
     topic = nan0(x[:, INDEX["dense"]], nan=0.0)
     need_offer = x[:, INDEX["need_offer"]]
     offer_need = x[:, INDEX["offer_need"]]
-    pair = np.stack([need_offer, offer_need])
-    present = (~np.isnan(pair)).sum(axis=0)
-    complement = np.where(
-        present > 0, nan0(pair, nan=0.0).sum(axis=0) / np.maximum(present, 1), 0.8 * topic
-    )
+    complement = _mean_present([need_offer, offer_need], 0.8 * topic)
     f: dict[str, np.ndarray] = {
         "topic": topic,
         "complement": complement,
@@ -503,17 +508,14 @@ def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose)
         "language": x[:, INDEX["language"]],
     }
     if purpose == "buyer":
-        fallback = np.stack(
+        fallback = _mean_present(
             [
                 cosines(q.offers, cands.all, cands.has_all),
                 cosines(q.all, cands.needs, cands.has_needs),
-            ]
+            ],
+            0.7 * topic,
         )
-        n_fb = (~np.isnan(fallback)).sum(axis=0)
-        mean_fb = np.where(
-            n_fb > 0, nan0(fallback, nan=0.0).sum(axis=0) / np.maximum(n_fb, 1), 0.7 * topic
-        )
-        f["demand"] = np.where(np.isnan(offer_need), mean_fb, offer_need)
+        f["demand"] = np.where(np.isnan(offer_need), fallback, offer_need)
         f["channel"] = nan0(need_offer, nan=0.0)
         f["kind_fit"] = np.asarray([BUYER_KIND_FIT.get(k, 0.0) for k in cands.kinds])
     elif purpose == "academia":

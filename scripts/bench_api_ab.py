@@ -31,7 +31,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _bench_util import KEY_ENV  # noqa: E402
-from bench_core import _free_port, _stop, _wait_ready, log  # noqa: E402
+from bench_core import _free_port, _stop, _wait_ready, log, serve_command  # noqa: E402
 
 
 def admin_key(data_dir: Path) -> str:
@@ -57,17 +57,7 @@ def start(
     env["PYTHONPATH"] = os.pathsep.join([*path, str(checkout)])
     logf = open(Path(tempfile.gettempdir()) / f"bench_api_ab-{port}.log", "wb")  # noqa: SIM115
     return subprocess.Popen(
-        [
-            sys.executable,
-            str(checkout / "scripts" / "_bench_util.py"),
-            "serve",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
+        serve_command(checkout / "scripts" / "_bench_util.py", data_dir, port, args.workers),
         cwd=checkout,
         env=env,
         stdout=logf,

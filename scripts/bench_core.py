@@ -1340,6 +1340,21 @@ def _proc_mib(pid: int, field_name: str) -> float | None:
     return None
 
 
+def serve_command(helper: Path, data_dir: Path, port: int, workers: int) -> list[str]:
+    """The command line of the benchmark server (`_bench_util.py serve`)."""
+    return [
+        sys.executable,
+        str(helper),
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+
+
 def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, res: Results) -> None:
     import httpx
 
@@ -1352,17 +1367,7 @@ def bench_api(args: argparse.Namespace, prepared: dict[str, Any], work: Path, re
     with server_log.open("wb") as logf:
         t0 = time.perf_counter()
         server = subprocess.Popen(
-            [
-                sys.executable,
-                helper,
-                "serve",
-                "--data-dir",
-                str(data_dir),
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
+            serve_command(Path(helper), data_dir, port, args.workers),
             stdout=logf,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -272,13 +272,19 @@ def test_learned_score_never_falls_as_a_constrained_feature_rises(
     assert MONOTONE["log_activity"] == 1 and MONOTONE.get("same_country", 0) == 0
 
 
-def test_holdout_sampling() -> None:
+def _project_edges() -> list[Edge]:
+    """40 projects of three consecutive members each (3 collaborations per project)."""
     edges = []
     for p in range(40):
         members = [p, p + 1, p + 2]
         edges += [
             Edge(a, b, "collaboration", f"project:{p}") for a in members for b in members if a < b
         ]
+    return edges
+
+
+def test_holdout_sampling() -> None:
+    edges = _project_edges()
     edges.append(Edge(0, 50, "declined", "x"))
     h1 = sample_holdout(edges, seed=3, fraction=0.25)
     h2 = sample_holdout(edges, seed=3, fraction=0.25)
@@ -296,12 +302,7 @@ def test_holdout_sampling() -> None:
 
 
 def test_holdout_rounds_split_one_sample() -> None:
-    edges = []
-    for p in range(40):
-        members = [p, p + 1, p + 2]
-        edges += [
-            Edge(a, b, "collaboration", f"project:{p}") for a in members for b in members if a < b
-        ]
+    edges = _project_edges()
     one = sample_holdouts(edges, seed=3, fraction=0.3, rounds=1)
     assert len(one) == 1
     assert [q.node for q in one[0].queries] == [
