@@ -1,6 +1,6 @@
-"""Learned re-ranking: the feature vector of a (query, candidate) pair, a gradient-boosted
-classifier trained on past interactions, and the hand-weighted fallback used when there is
-too little history.
+"""Learned re-ranking: the feature vector of a (query, candidate) pair, gradient-boosted
+rankers (or a pair classifier) trained on past interactions, and the hand-weighted
+fallback used when there is too little history.
 
 Features (missing values are NaN, which the model handles natively):
 
@@ -115,7 +115,19 @@ MONOTONE: dict[str, int] = {
 # scores pairs one at a time. On CORDIS dev (with query-balanced weights, `train`) these
 # lifted partner nDCG@10 from .164 to .176 and consortium from .093 to .101.
 RELATIVE: tuple[str, ...] = ("line_lexical", "line_dense", "walk", "log_activity")
-FORMAT_VERSION = 1
+# 2: the pickle holds the model for profile queries and the one for free text (a dict);
+# files of version 1 (one model for both) still load.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+# LightGBM ranking objectives, and the settings that differ from _fit_ranker's defaults.
+# On the CORDIS dev queries (3 training seeds each, `clustermatch evaluate`), the
+# cross-entropy objective (rank_xendcg, larger leaves) ranked an organization's partners
+# better than LambdaRank (nDCG@10 .1830 vs .1781; firm -> academia .1810 vs .1685) and a
+# project text's participants worse (.1086 vs .1112), so each query type gets its own.
+RANKER_OBJECTIVES: dict[str, dict[str, Any]] = {
+    "lambdarank": {},
+    "rank_xendcg": {"min_child_samples": 100},
+}
 
 # The fallback when nothing was learned: text fit first, then network and track record.
 HAND_WEIGHTS: dict[str, float] = {
@@ -151,21 +163,40 @@ def hand_score(x: np.ndarray) -> np.ndarray:
     return out
 
 
+class Averaged:
+    """Several rankers as one: the mean of their raw scores. Rankers trained on different
+    samples of held-out history disagree by chance (nDCG@10 on CORDIS dev moved by up to
+    .006 between training seeds); their mean is steadier and a little better than any
+    one's average (see service.learning.ENSEMBLE)."""
+
+    def __init__(self, models: Sequence[Any]) -> None:
+        if not models:
+            raise ValueError("nothing to average")
+        self.models = list(models)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.mean([np.asarray(m.predict(x), dtype=np.float64) for m in self.models], axis=0)
+
+
 @dataclass
 class Reranker:
-    """A fitted classifier over FEATURES; `score` is the probability that the pair is a
-    real partnership."""
+    """A fitted model over FEATURES (a pair classifier, or a ranker of each query's pool),
+    and optionally another one for free-text queries; `score` is higher for the better
+    partner."""
 
     model: Any
     meta: dict[str, Any] = field(default_factory=dict)
+    text_model: Any = None  # None: `model` scores free-text queries too
 
-    def score(self, x: np.ndarray) -> np.ndarray:
+    def score(self, x: np.ndarray, *, text: bool = False) -> np.ndarray:
         """Per pair, a score in (0, 1): the classifier's probability, or a ranker's raw
-        score through the logistic function (the same order)."""
+        score through the logistic function (the same order). `text`: the query is a
+        free text (no profile), scored by `text_model` where there is one."""
+        model = self.text_model if text and self.text_model is not None else self.model
         with _one_thread():
-            if hasattr(self.model, "predict_proba"):
-                return np.asarray(self.model.predict_proba(x)[:, 1], dtype=np.float64)
-            raw = np.asarray(self.model.predict(x), dtype=np.float64)
+            if hasattr(model, "predict_proba"):
+                return np.asarray(model.predict_proba(x)[:, 1], dtype=np.float64)
+            raw = np.asarray(model.predict(x), dtype=np.float64)
             return np.asarray(1.0 / (1.0 + np.exp(-raw)), dtype=np.float64)
 
     def contributions(
@@ -173,14 +204,16 @@ class Reranker:
         x: np.ndarray,
         base: np.ndarray | None = None,
         names: Collection[str] | None = None,
+        *,
+        text: bool = False,
     ) -> np.ndarray:
         """Per pair and feature, how much the score drops when that feature is replaced by
         its typical (median) value: which features drove this candidate's score. `base`:
         the scores of `x` when the caller has them (saves a pass over every tree).
         `names`: only these features (the others' columns are 0); each one costs a pass
-        of every tree over the rows."""
+        of every tree over the rows. `text`: as in `score`."""
         if base is None:
-            base = self.score(x)
+            base = self.score(x, text=text)
         medians = np.asarray(self.meta.get("medians", [np.nan] * len(FEATURES)))
         m, f = x.shape
         cols = [j for j, name in enumerate(FEATURES) if names is None or name in names]
@@ -190,7 +223,7 @@ class Reranker:
         probe = np.repeat(x[None, :, :], len(cols), axis=0)  # (cols, m, F)
         for i, j in enumerate(cols):
             probe[i, :, j] = medians[j]
-        scores = self.score(probe.reshape(len(cols) * m, f)).reshape(len(cols), m)
+        scores = self.score(probe.reshape(len(cols) * m, f), text=text).reshape(len(cols), m)
         out[:, cols] = (base[None, :] - scores).T
         return out  # (m, F)
 
@@ -198,7 +231,8 @@ class Reranker:
         """Pickle of the model with a JSON header (format, features, checksum); written to
         a temporary file and renamed, so a crash never leaves half a model."""
         buf = io.BytesIO()
-        pickle.dump(self.model, buf, protocol=pickle.HIGHEST_PROTOCOL)
+        models = {"model": self.model, "text_model": self.text_model}
+        pickle.dump(models, buf, protocol=pickle.HIGHEST_PROTOCOL)
         blob = buf.getvalue()
         header = {
             "format_version": FORMAT_VERSION,
@@ -227,17 +261,18 @@ class Reranker:
         except ValueError as exc:
             raise ValueError("model header is unreadable") from exc
         blob = data[8 + size :]
-        if header.get("format_version") != FORMAT_VERSION or header.get("features") != list(
-            FEATURES
-        ):
+        version, features = header.get("format_version"), header.get("features")
+        if version not in READABLE_VERSIONS or features != list(FEATURES):
             raise ValueError("model was trained for another feature set")
         if hashlib.sha256(blob).hexdigest() != header.get("sha256"):
             raise ValueError("model file is corrupt")
-        model = pickle.loads(blob)  # our own file, checksum verified above
+        loaded = pickle.loads(blob)  # our own file, checksum verified above
+        if version == 1:
+            loaded = {"model": loaded, "text_model": None}
         meta = {
             k: v for k, v in header.items() if k not in ("format_version", "features", "sha256")
         }
-        return cls(model, meta)
+        return cls(loaded["model"], meta, loaded["text_model"])
 
 
 _THREADPOOLS: Any = None
@@ -278,12 +313,14 @@ def train(
     max_iter: int = 150,
     sample_weight: np.ndarray | None = None,
     groups: Sequence[int] | None = None,
+    objective: str = "lambdarank",
 ) -> Reranker:
     """Fit the re-ranker. Deterministic for a seed. Without `groups`: a histogram
     gradient-boosted classifier of the pairs (weighted by `sample_weight`); with
-    `groups` (the pool size of each query, rows stacked in that order): a LambdaRank
-    ranker (LightGBM) that learns the order within each query's pool, which is what the
-    API returns (query groups without a positive teach it nothing and are dropped)."""
+    `groups` (the pool size of each query, rows stacked in that order): a LightGBM
+    ranker (`objective`, one of RANKER_OBJECTIVES) that learns the order within each
+    query's pool, which is what the API returns (query groups without a positive teach it
+    nothing and are dropped)."""
     x = x.copy()
     # A feature the history never filled in (no dates, say) carries no information; the
     # binner rejects all-NaN columns, so give them a constant.
@@ -305,16 +342,47 @@ def train(
         )
         model.fit(x, y, sample_weight=sample_weight)
     else:
-        model = _fit_ranker(x, y, list(groups), seed=seed, max_iter=max_iter, monotone=monotone)
+        model = _fit_ranker(
+            x,
+            y,
+            list(groups),
+            seed=seed,
+            max_iter=max_iter,
+            monotone=monotone,
+            objective=objective,
+        )
     medians = [float(v) if not math.isnan(v) else 0.0 for v in np.nanmedian(x, axis=0)]
     meta = {
         "seed": seed,
         "rows": len(y),
         "positives": int(y.sum()),
         "medians": medians,
-        "objective": "binary" if groups is None else "lambdarank",
+        "objective": "binary" if groups is None else objective,
     }
     return Reranker(model, meta)
+
+
+def averaged(parts: Sequence[Reranker], text_parts: Sequence[Reranker] = ()) -> Reranker:
+    """One re-ranker from several trained on different samples of history: their models
+    averaged (`Averaged`), `text_parts` likewise as the model for free-text queries; the
+    typical values for `contributions` are the parts' mean medians."""
+    if not parts:
+        raise ValueError("nothing to average")
+    medians = np.mean([p.meta["medians"] for p in (*parts, *text_parts)], axis=0)
+    meta = {
+        **parts[0].meta,
+        "rows": sum(int(p.meta["rows"]) for p in parts),
+        "positives": sum(int(p.meta["positives"]) for p in parts),
+        "medians": [float(v) for v in medians],
+        "members": len(parts),
+    }
+    if text_parts:
+        meta["text_objective"] = text_parts[0].meta["objective"]
+    return Reranker(
+        Averaged([p.model for p in parts]),
+        meta,
+        Averaged([p.model for p in text_parts]) if text_parts else None,
+    )
 
 
 def ranker_available() -> str | None:
@@ -335,11 +403,14 @@ def _fit_ranker(
     seed: int,
     max_iter: int,
     monotone: list[int],
+    objective: str = "lambdarank",
 ) -> Any:
-    """LightGBM LambdaRank over the query groups that have a positive, on one thread
+    """A LightGBM ranker over the query groups that have a positive, on one thread
     (deterministic, and the API scores a pool on one thread anyway)."""
     from lightgbm import LGBMRanker
 
+    if objective not in RANKER_OBJECTIVES:
+        raise ValueError(f"unknown ranking objective {objective!r}")
     if sum(groups) != len(y):
         raise ValueError("groups must add up to the number of rows")
     ends = np.cumsum(groups)
@@ -348,13 +419,16 @@ def _fit_ranker(
     if not keep:
         raise ValueError("no query group has a positive")
     rows = np.concatenate([np.arange(starts[i], ends[i]) for i in keep])
+    params: dict[str, Any] = {
+        "n_estimators": max_iter,
+        "learning_rate": 0.05,
+        "num_leaves": 31,
+        "min_child_samples": 40,
+        "reg_lambda": 1.0,
+        **RANKER_OBJECTIVES[objective],
+    }
     model = LGBMRanker(
-        objective="lambdarank",
-        n_estimators=max_iter,
-        learning_rate=0.05,
-        num_leaves=31,
-        min_child_samples=40,
-        reg_lambda=1.0,
+        objective=objective,
         monotone_constraints=monotone,
         monotone_constraints_method="advanced",
         random_state=seed,
@@ -362,6 +436,7 @@ def _fit_ranker(
         force_row_wise=True,
         n_jobs=1,
         verbose=-1,
+        **params,
     )
     model.fit(x[rows], y[rows], group=[groups[i] for i in keep])
     return model

@@ -856,7 +856,7 @@ class Engine:
         learned = self.reranker is not None and purpose != "buyer"
         if learned:
             assert self.reranker is not None
-            scores = self.reranker.score(x)
+            scores = self.reranker.score(x, text=query_record is None)
         else:
             scores = purpose_scores(query, candidates, x, purpose) + 0.25 * hand_score(x)
         model_scores = scores
@@ -866,7 +866,10 @@ class Engine:
         out: list[Match] = []
         contrib = (
             self.reranker.contributions(
-                x[order], model_scores[order], names=REASON_FEATURES.values()
+                x[order],
+                model_scores[order],
+                names=REASON_FEATURES.values(),
+                text=query_record is None,
             )
             if learned and explain_results and self.reranker is not None
             else None

@@ -12,6 +12,7 @@ from models.ranking import (
     INDEX,
     MONOTONE,
     Reranker,
+    averaged,
     feature_matrix,
     hand_score,
     purpose_scores,
@@ -370,3 +371,59 @@ def test_relative_columns_and_line_votes() -> None:
     assert w.mean() == pytest.approx(1.0)
     assert w[0] == pytest.approx(w[1:4].sum()) and w[4] + w[5] == pytest.approx(w[6])
     assert w[:4].sum() == pytest.approx(w[4:].sum())
+
+
+def test_each_query_type_has_its_ranker_and_averages_are_means(tmp_path) -> None:
+    """Rankers of two objectives on the same pools; `averaged` scores by the mean raw score
+    of its parts, and free-text queries (text=True) by the text parts."""
+    x, y = _toy()
+    groups = [50] * (len(y) // 50)
+    xe = [train(x, y, seed=s, max_iter=30, groups=groups, objective="rank_xendcg") for s in (1, 2)]
+    lr = train(x, y, seed=1, max_iter=30, groups=groups)
+    assert xe[0].meta["objective"] == "rank_xendcg" and lr.meta["objective"] == "lambdarank"
+    both = averaged(xe, [lr])
+    raw = np.mean([m.model.predict(x) for m in xe], axis=0)
+    assert np.allclose(both.score(x), 1 / (1 + np.exp(-raw)))
+    assert np.array_equal(both.score(x, text=True), lr.score(x))
+    assert not np.allclose(both.score(x), both.score(x, text=True))
+    assert both.meta["members"] == 2 and both.meta["text_objective"] == "lambdarank"
+    assert both.meta["rows"] == 2 * len(y)
+    # contributions follow the query type's model
+    assert np.allclose(both.contributions(x[:5], text=True), lr.contributions(x[:5]))
+    # saved and loaded, both models come back
+    path = tmp_path / "r.bin"
+    both.save(path)
+    back = Reranker.load(path)
+    assert np.array_equal(back.score(x), both.score(x))
+    assert np.array_equal(back.score(x, text=True), both.score(x, text=True))
+    # one model only: it scores free text too
+    assert np.array_equal(lr.score(x, text=True), lr.score(x))
+    with pytest.raises(ValueError, match="objective"):
+        train(x, y, groups=groups, objective="pairwise")
+    with pytest.raises(ValueError):
+        averaged([])
+
+
+def test_a_model_file_of_the_first_format_still_loads(tmp_path) -> None:
+    """Format 1 pickled the one model itself (no text model): files saved before
+    format 2 are read as that model for both query types."""
+    import hashlib
+    import json
+    import pickle
+
+    x, y = _toy()
+    model = train(x, y, seed=3, max_iter=30, groups=[50] * (len(y) // 50))
+    blob = pickle.dumps(model.model)
+    header = {
+        "format_version": 1,
+        "features": list(FEATURES),
+        "sha256": hashlib.sha256(blob).hexdigest(),
+        **model.meta,
+    }
+    head = json.dumps(header).encode()
+    path = tmp_path / "old.bin"
+    path.write_bytes(len(head).to_bytes(8, "little") + head + blob)
+    back = Reranker.load(path)
+    assert back.text_model is None and back.meta["objective"] == "lambdarank"
+    assert np.array_equal(back.score(x), model.score(x))
+    assert np.array_equal(back.score(x, text=True), model.score(x))

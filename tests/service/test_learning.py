@@ -99,6 +99,19 @@ def test_training_learns_and_is_deterministic(tmp_path: Path) -> None:
         r.code in {"tie", "shared_partners", "network", "topic", "lexical", "track_record"}
         for r in top.reasons
     )
+    # a profile's query is scored by the partner model, a free text by the text model
+    asked: list[bool] = []
+    score = engine.reranker.score
+
+    def spy(x: np.ndarray, *, text: bool = False) -> np.ndarray:
+        asked.append(text)
+        return score(x, text=text)
+
+    engine.reranker.score = spy  # type: ignore[method-assign]
+    engine.matches_for(rec, "partner", explain_results=False)
+    engine.search_text(TOPICS[3], "partner", explain_results=False)
+    assert asked == [False, True]
+    engine.reranker.score = score  # type: ignore[method-assign]
     # the model is saved with the index and used again after a restart
     restarted = Engine(HashingEncoder(), sessions, tmp_path / "index")  # type: ignore[arg-type]
     restarted.reconcile()
@@ -119,11 +132,14 @@ def test_without_lightgbm_training_falls_back_to_the_pair_classifier(
     import service.learning as learning
 
     engine, _ = _engine(tmp_path)
-    assert train_reranker(engine, seed=5).objective == "lambdarank"
+    report = train_reranker(engine, seed=5)
+    assert (report.objective, report.text_objective) == ("rank_xendcg", "lambdarank")
+    assert report.models == learning.ENSEMBLE and engine.reranker is not None
+    assert engine.reranker.text_model is not None
     monkeypatch.setattr(learning, "ranker_available", lambda: "LightGBM does not load (test)")
     report = train_reranker(engine, seed=5)
     assert report.method == "learned" and report.objective == "binary"
-    assert "LightGBM does not load" in report.note
+    assert "LightGBM does not load" in report.note and report.models == 1
     assert engine.reranker is not None and hasattr(engine.reranker.model, "predict_proba")
 
 
