@@ -175,7 +175,16 @@ class Averaged:
         self.models = list(models)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return np.mean([np.asarray(m.predict(x), dtype=np.float64) for m in self.models], axis=0)
+        return np.mean([_raw_score(m, x) for m in self.models], axis=0)
+
+
+def _raw_score(model: Any, x: np.ndarray) -> np.ndarray:
+    """A ranker's raw scores. A LightGBM model is asked through its booster: the sklearn
+    wrapper's input checks cost ~0.4 ms a call, as much as scoring 10 rows (measured
+    on one thread: 300 rows 2.07 -> 1.57 ms, 10 rows 0.41 -> 0.04 ms), and a request
+    scores its pool and then the reasons' probes, once per averaged model."""
+    booster = getattr(model, "booster_", None)
+    return np.asarray((model if booster is None else booster).predict(x), dtype=np.float64)
 
 
 @dataclass
@@ -196,7 +205,7 @@ class Reranker:
         with _one_thread():
             if hasattr(model, "predict_proba"):
                 return np.asarray(model.predict_proba(x)[:, 1], dtype=np.float64)
-            raw = np.asarray(model.predict(x), dtype=np.float64)
+            raw = _raw_score(model, x)
             return np.asarray(1.0 / (1.0 + np.exp(-raw)), dtype=np.float64)
 
     def contributions(
