@@ -81,6 +81,7 @@ class InteractionGraph:
         self._group_walk = _group_walk(n, groups.values())
         today_ord = self.today.toordinal()
         self.days_since = np.where(last >= 0, today_ord - last, np.nan).astype(np.float32)
+        self._popular: np.ndarray | None = None
 
     def has(self, i: int) -> bool:
         return 0 <= i < self.n and self.activity[i] > 0
@@ -141,13 +142,16 @@ class InteractionGraph:
         return np.asarray(out.todense(), dtype=np.float32).ravel()
 
     def popular(self, n: int) -> np.ndarray:
-        """The n most active nodes."""
-        if n >= self.n:
+        """The n most active nodes (ties by key). Sorted once per graph (the graph does
+        not change): every request asks, and a partition over 100k nodes cost ~3 % of a
+        match request."""
+        order = self._popular
+        if order is None:
             order = np.argsort(-self.activity, kind="stable")
-        else:
-            part = np.argpartition(-self.activity, n)[:n]
-            order = part[np.argsort(-self.activity[part], kind="stable")]
-        return order[self.activity[order] > 0][:n]
+            order = order[self.activity[order] > 0]
+            order.flags.writeable = False
+            self._popular = order  # (two threads may both sort: the same result)
+        return order[:n]
 
     def kind_lift(self, kinds: np.ndarray, n_kinds: int) -> np.ndarray:
         """log lift of an interaction between kinds (a, b) over what the kinds' shares

@@ -93,12 +93,13 @@ def settle_heap() -> None:
 def _best(scores: np.ndarray, mask: np.ndarray, n: int) -> list[int]:
     """The (up to) n keys with the highest positive score where the mask holds, best
     first, ties by key."""
-    masked = np.where(mask, scores, 0.0)
-    if masked.size == 0:
-        return []
-    top = np.argpartition(-masked, min(n, masked.size - 1))[:n]
-    top = top[masked[top] > 0]
-    return top[np.lexsort((top, -masked[top]))].tolist()
+    # The network's and the votes' scores are mostly 0 at 100k nodes: select among the
+    # positive allowed ones, not over the whole vector.
+    cand = np.flatnonzero(scores > 0)
+    cand = cand[mask[cand]]
+    if cand.size > n:
+        cand = cand[np.argpartition(-scores[cand], n - 1)[:n]]
+    return cand[np.lexsort((cand, -scores[cand]))].tolist()
 
 
 def org_key(website: str | None) -> str | None:
