@@ -39,7 +39,9 @@ Filtered search (``allowed`` / ``exclude``):
   (:data:`SHORT_WALK_SHARE`: its allowed labels sit away from the queries' neighbourhoods,
   e.g. "another country" when neighbours share a country), is scored from a contiguous
   copy of its allowed vectors: one matrix-vector product, exact, 3-5x cheaper than the
-  walk, the retry and the bitmap scan it replaces. The copies of all remembered filters
+  walk, the retry and the bitmap scan it replaces. The copy is made on a background
+  thread under the read lock (the search that asks for it goes on without it: copying
+  tens of MB stalled that request for 100-300 ms). The copies of all remembered filters
   together stay within :data:`BLOCK_BUDGET` of the stored vectors' bytes (at most one
   more copy of the index); any write drops them.
 
@@ -373,6 +375,8 @@ class _Store:
         self.pos: dict[int, int] = {}
         self._sorted: tuple[IdArray, IdArray] | None = None
         self._allowed_memo: list[_Filter] = []
+        self._wanted: list[_Filter] = []  # blocks to build (see `_block`)
+        self._wanted_lock = threading.Lock()
 
     @classmethod
     def from_parts(
@@ -389,6 +393,8 @@ class _Store:
         store.pos = dict(zip(ext[labels].tolist(), labels.tolist(), strict=True))
         store._sorted = None
         store._allowed_memo = []
+        store._wanted = []
+        store._wanted_lock = threading.Lock()
         return store
 
     @property
@@ -466,13 +472,33 @@ class _Store:
         return f
 
     def _block(self, f: _Filter) -> tuple[IdArray, FloatArray] | None:
-        """The filter's allowed labels and a contiguous copy of their vectors, built on
-        first use within BLOCK_BUDGET (None when it does not fit). Concurrent readers may
-        both build it (the same result); writers clear the memo."""
-        if f.block is not None:
+        """The filter's block when it is built; else None, and the first ask puts it on
+        the list that `VectorIndex.search` hands to a background builder (`take_wanted`,
+        `build_block`): copying tens of MB of vectors stalled the request that asked for
+        100-300 ms, after startup and again after every write. Until it is there, the
+        filter is answered as without a block."""
+        if f.block is not None or f.wanted:
             return f.block
         if f.count > BLOCK_MAX_SHARE * self.ntotal:  # (checked before listing the labels)
             return None
+        with self._wanted_lock:
+            if not f.wanted:
+                f.wanted = True
+                self._wanted.append(f)
+        return None
+
+    def take_wanted(self) -> list[_Filter]:
+        """The filters whose blocks were asked for since the last call."""
+        with self._wanted_lock:
+            out, self._wanted = self._wanted, []
+        return out
+
+    def build_block(self, f: _Filter) -> tuple[IdArray, FloatArray] | None:
+        """Build the filter's allowed labels and a contiguous copy of their vectors,
+        within BLOCK_BUDGET (None when it does not fit: older filters' blocks give way
+        first). Runs under the read lock: writers wait, and they clear the memo."""
+        if f.block is not None:
+            return f.block
         labels = np.flatnonzero(f.bits).astype(np.int64)
         need = labels.size * self.dim * 4
         budget = BLOCK_BUDGET * self.ntotal * self.dim * 4
@@ -655,6 +681,7 @@ class _Filter:
     walks: int = 0  # filtered HNSW searches made, and how many came up short at first
     short: int = 0
     block: tuple[IdArray, FloatArray] | None = None
+    wanted: bool = False  # its block was asked for (built in the background)
 
     def block_bytes(self) -> int:
         return 0 if self.block is None else int(self.block[1].nbytes)
@@ -791,6 +818,8 @@ class VectorIndex:
         self._rebuild_mutex = threading.Lock()  # one rebuild at a time
         self._save_mutex = threading.Lock()  # one save at a time (they share a directory)
         self._journal: list[_Op] | None = None  # writes made while a rebuild runs
+        self._builders: list[threading.Thread] = []  # background block builds
+        self._builders_lock = threading.Lock()
         self._store = _Store(self._dim, choose_layout(0, self._hnsw_threshold), self._hnsw_m)
         self._built_at = _utc_now()
 
@@ -1045,9 +1074,40 @@ class VectorIndex:
         empty = isinstance(exclude, tuple | list | set | frozenset) and not exclude
         exclude_ids = _NO_IDS if empty else _as_ids(exclude, "exclude")
         with _OneOmpThread() if q.shape[0] == 1 else contextlib.nullcontext(), self._lock.read:
-            return self._store.search(
+            store = self._store
+            hits = store.search(
                 q, int(k), allowed_ids, exclude_ids, self._ef_search, exhaustive=exhaustive
             )
+            wanted = store.take_wanted()
+        if wanted:
+            self._build_blocks(store, wanted)
+        return hits
+
+    def _build_blocks(self, store: _Store, wanted: list[_Filter]) -> None:
+        """Build filters' blocks on a background thread, under the read lock (searches go
+        on; a write waits for the copy). A store replaced by a rebuild meanwhile is
+        skipped: its filters are gone with it."""
+
+        def build() -> None:
+            try:
+                with self._lock.read:
+                    if self._store is store:
+                        for f in wanted:
+                            store.build_block(f)
+            except Exception:  # (memory): the filter keeps being answered without one
+                logger.exception("building a filter block failed")
+
+        thread = threading.Thread(target=build, name="vector-index-block", daemon=True)
+        with self._builders_lock:
+            self._builders = [t for t in self._builders if t.is_alive()] + [thread]
+        thread.start()
+
+    def settle(self) -> None:
+        """Wait for the background block builds started so far (tests, benchmarks)."""
+        with self._builders_lock:
+            builders = list(self._builders)
+        for t in builders:
+            t.join()
 
     # -- persistence
 

@@ -642,8 +642,9 @@ def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
     data: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A filter whose graph walks keep coming up short switches, after a few searches, to
-    an exact scan of a contiguous copy of its vectors; results stay exact, exclusions
-    hold, and a write drops the copy so that the next search sees the new vector."""
+    an exact scan of a contiguous copy of its vectors, built on a background thread (the
+    search that asks for it does not wait); results stay exact, exclusions hold, and a
+    write drops the copy so that the next search sees the new vector."""
     walk_the_graph(monkeypatch)
     ids, x, queries = data
     index = VectorIndex(DIM, MODEL, hnsw_threshold=THRESHOLD)
@@ -657,6 +658,14 @@ def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
         return real_walk(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(vector_index._Store, "_search_hnsw", counting_walk)
+    builders: list[str] = []
+    real_build = vector_index._Store.build_block
+
+    def recording_build(self: object, f: object) -> object:
+        builders.append(threading.current_thread().name)
+        return real_build(self, f)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vector_index._Store, "build_block", recording_build)
     where, pushed = away_from(x, queries, 0)
     allowed = ids[where]
     for i in range(vector_index.SHORT_WALKS_SEEN):
@@ -665,9 +674,15 @@ def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
     (memo,) = index._store._allowed_memo
     assert memo.short > memo.walks / 2  # the walks did come up short
     exclude = {int(allowed[3]), int(ids[1])}
-    got = index.search(pushed[:10], 100, allowed=allowed, exclude=exclude)
-    assert walks == vector_index.SHORT_WALKS_SEEN  # the block answered, no walk
     mask = where & ~np.isin(ids, list(exclude))
+    # the next search asks for the block and, without it yet, walks (and stays exact)
+    got = index.search(pushed[:10], 100, allowed=allowed, exclude=exclude)
+    assert walks == vector_index.SHORT_WALKS_SEEN + 1 and memo.wanted
+    assert_exact(got, brute(ids, x, pushed[:10], 100, mask))
+    index.settle()
+    assert memo.block is not None and builders == ["vector-index-block"]
+    got = index.search(pushed[:10], 100, allowed=allowed, exclude=exclude)
+    assert walks == vector_index.SHORT_WALKS_SEEN + 1  # the block answered, no walk
     assert_exact(got, brute(ids, x, pushed[:10], 100, mask))
     # a write clears what the store remembered: the new vector is found at once
     index.upsert(np.asarray([allowed[5]]), pushed[:1])
@@ -693,6 +708,7 @@ def test_filter_blocks_stay_within_their_memory_budget(
         for i in range(vector_index.SHORT_WALKS_SEEN + 2):
             got = index.search(pushed[i], 100, allowed=allowed)
             assert_exact(got, brute(ids, x, pushed[i], 100, where))
+            index.settle()
     newer, older = index._store._allowed_memo
     assert newer.block is not None and older.block is None
     monkeypatch.setattr(vector_index, "BLOCK_BUDGET", 100 / ids.size)  # room for none
