@@ -66,6 +66,11 @@ TEXT_OBJECTIVE = "lambdarank"
 # three was steadier and better than a single model's average: partner .1824 -> .1848,
 # consortium .1112 -> .1131 (seeds 0-2). Training takes ENSEMBLE times as long.
 ENSEMBLE = 3
+# The free-text model learns from the replayed free-text queries only (a held-out group's
+# own text asking who took part); the partner model from all of them. CORDIS dev,
+# consortium nDCG@10 of three-model ensembles, trained on all queries vs free texts only:
+# seeds 0-2 .1121 vs .1159, seeds 3-5 .1137 vs .1136.
+TEXT_MODEL_ON_TEXTS = True
 
 
 @dataclass
@@ -87,18 +92,48 @@ class TrainReport:
         return asdict(self)
 
 
-TrainingSet = tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray, list[int]]
+@dataclass
+class TrainingSet:
+    """Replayed queries stacked: features, labels (1: took part), counts, sample weights
+    (models.ranking.query_balanced_weights), and per query its rows (in order) and
+    whether it was a free text."""
 
+    x: np.ndarray
+    y: np.ndarray
+    info: dict[str, int]
+    weights: np.ndarray
+    groups: list[int]
+    text: list[bool]
 
-def _nothing_to_learn() -> TrainingSet:
-    """Features, labels, counts, weights and groups of a history with no usable query."""
-    return (
-        np.zeros((0, 0)),
-        np.zeros(0, dtype=np.int8),
-        {"held_groups": 0, "queries": 0},
-        np.zeros(0),
-        [],
-    )
+    @classmethod
+    def empty(cls) -> TrainingSet:
+        """A history with no usable query."""
+        return cls(
+            np.zeros((0, 0)),
+            np.zeros(0, dtype=np.int8),
+            {"held_groups": 0, "queries": 0},
+            np.zeros(0),
+            [],
+            [],
+        )
+
+    def texts_only(self) -> TrainingSet:
+        """The free-text queries' part (counts and weights are the whole set's)."""
+        ends = np.cumsum(self.groups, dtype=np.int64)
+        keep = [
+            np.arange(end - size, end)
+            for size, end, text in zip(self.groups, ends, self.text, strict=True)
+            if text
+        ]
+        rows = np.concatenate(keep) if keep else np.zeros(0, dtype=np.int64)
+        return TrainingSet(
+            self.x[rows] if len(rows) else np.zeros((0, self.x.shape[1])),
+            self.y[rows],
+            self.info,
+            self.weights[rows],
+            [g for g, t in zip(self.groups, self.text, strict=True) if t],
+            [True] * len(keep),
+        )
 
 
 def training_world(engine: Engine, holdout: Holdout, graph: InteractionGraph) -> Engine:
@@ -224,9 +259,8 @@ def training_set(
     text_queries: bool = TEXT_QUERIES,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> TrainingSet:
-    """Features, labels, counts, sample weights (models.ranking.query_balanced_weights)
-    and query group sizes (the rows of each query, in order) of replayed queries
-    (`replay`), over `rounds` holdouts (models.training.sample_holdouts)."""
+    """The replayed queries (`replay`) of `rounds` holdouts
+    (models.training.sample_holdouts)."""
     holdouts = sample_holdouts(
         engine.edges, seed=seed, max_queries=max_queries, fraction=fraction, rounds=rounds
     )
@@ -242,9 +276,9 @@ def training_set(
         rows += found
         member_queries += asked
     if not rows or not member_queries:
-        return _nothing_to_learn()
+        return TrainingSet.empty()
     ys = [row.y for row in rows]
-    return (
+    return TrainingSet(
         np.vstack([row.x for row in rows]),
         np.concatenate(ys),
         {
@@ -254,6 +288,7 @@ def training_set(
         },
         query_balanced_weights(ys),
         [len(y) for y in ys],
+        [row.text for row in rows],
     )
 
 
@@ -275,11 +310,11 @@ def train_reranker(
                 progress(f"set {i + 1}/{ENSEMBLE} {stage}", done, total)
 
         sets.append(training_set(engine, seed=seed + i, max_queries=max_queries, progress=step))
-    sets = [t for t in sets if len(t[1])]
-    report.held_groups = sum(t[2]["held_groups"] for t in sets)
-    report.queries = sum(t[2]["queries"] for t in sets)
-    report.rows = sum(len(t[1]) for t in sets)
-    report.positives = sum(int(t[1].sum()) for t in sets)
+    sets = [t for t in sets if len(t.y)]
+    report.held_groups = sum(t.info["held_groups"] for t in sets)
+    report.queries = sum(t.info["queries"] for t in sets)
+    report.rows = sum(len(t.y) for t in sets)
+    report.positives = sum(int(t.y.sum()) for t in sets)
     model: Reranker | None = None
     if report.queries >= MIN_QUERIES and report.positives >= MIN_POSITIVES:
         if progress is not None:
@@ -289,24 +324,27 @@ def train_reranker(
             log.warning("training the pair classifier instead of the rankers: %s", missing)
             report.note = f"pair classifier instead of the LightGBM rankers: {missing}"
             model = train(
-                np.vstack([t[0] for t in sets]),
-                np.concatenate([t[1] for t in sets]),
+                np.vstack([t.x for t in sets]),
+                np.concatenate([t.y for t in sets]),
                 seed=seed,
-                sample_weight=np.concatenate([t[3] for t in sets]),
+                sample_weight=np.concatenate([t.weights for t in sets]),
             )
             report.models = 1
         else:
-            parts = {
-                objective: [
-                    train(x, y, seed=seed, groups=groups, objective=objective)
-                    for x, y, _, _, groups in sets
-                    if y.any()
-                ]
-                for objective in (OBJECTIVE, TEXT_OBJECTIVE)
-            }
-            model = averaged(parts[OBJECTIVE], parts[TEXT_OBJECTIVE])
-            report.text_objective = TEXT_OBJECTIVE
-            report.models = len(parts[OBJECTIVE])
+            members = [
+                train(t.x, t.y, seed=seed, groups=t.groups, objective=OBJECTIVE)
+                for t in sets
+                if t.y.any()
+            ]
+            texts = [t.texts_only() for t in sets] if TEXT_MODEL_ON_TEXTS else sets
+            text_members = [
+                train(t.x, t.y, seed=seed, groups=t.groups, objective=TEXT_OBJECTIVE)
+                for t in texts
+                if t.y.any()
+            ]
+            model = averaged(members, text_members)
+            report.text_objective = TEXT_OBJECTIVE if text_members else ""
+            report.models = len(members)
         report.objective = str(model.meta["objective"])
         report.method = "learned"
         if progress is not None:

@@ -18,7 +18,7 @@ from models.profile import Profile
 from service.engine import RERANKER_FILE, Engine
 from service.import_formats import parse_interactions
 from service.interactions import save_interactions
-from service.learning import train_reranker
+from service.learning import TrainingSet, train_reranker
 from service.profiles import save_profiles
 from tests.conftest import SAMPLE, Api, make_settings, sessions_for, start_api
 
@@ -399,3 +399,15 @@ def test_segment_index_is_built_by_writers_not_requests(tmp_path: Path) -> None:
     fresh = Engine(HashingEncoder(), sessions, tmp_path / "index")  # type: ignore[arg-type]
     fresh.reconcile()
     assert current(fresh) and fresh.ready
+
+
+def test_training_set_keeps_the_free_text_queries_apart() -> None:
+    """`texts_only` keeps the rows of the free-text queries, in order, with their groups."""
+    x = np.arange(14, dtype=np.float64).reshape(7, 2)
+    y = np.asarray([1, 0, 0, 1, 1, 0, 0], dtype=np.int8)
+    full = TrainingSet(x, y, {"queries": 3}, np.ones(7), [2, 3, 2], [False, True, True])
+    texts = full.texts_only()
+    assert texts.groups == [3, 2] and texts.text == [True, True]
+    assert texts.x[:, 0].tolist() == [4, 6, 8, 10, 12] and texts.y.tolist() == [0, 1, 1, 0, 0]
+    none = TrainingSet(x, y, {}, np.ones(7), [2, 3, 2], [False] * 3).texts_only()
+    assert none.x.shape == (0, 2) and none.groups == [] and not none.y.any()
