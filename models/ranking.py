@@ -120,7 +120,7 @@ RELATIVE: tuple[str, ...] = ("line_lexical", "line_dense", "walk", "log_activity
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 # LightGBM ranking objectives, and the settings that differ from _fit_ranker's defaults.
-# On the CORDIS dev queries (3 training seeds each, `clustermatch evaluate`), the
+# On the CORDIS dev queries (mean of 3 training seeds, the evaluation's queries), the
 # cross-entropy objective (rank_xendcg, larger leaves) ranked an organization's partners
 # better than LambdaRank (nDCG@10 .1830 vs .1781; firm -> academia .1810 vs .1685) and a
 # project text's participants worse (.1086 vs .1112), so each query type gets its own.
@@ -165,9 +165,9 @@ def hand_score(x: np.ndarray) -> np.ndarray:
 
 class Averaged:
     """Several rankers as one: the mean of their raw scores. Rankers trained on different
-    samples of held-out history disagree by chance (nDCG@10 on CORDIS dev moved by up to
-    .006 between training seeds); their mean is steadier and a little better than any
-    one's average (see service.learning.ENSEMBLE)."""
+    samples of held-out history disagree by chance (consortium nDCG@10 on CORDIS dev
+    moved by up to .013 between training seeds, the mean of three by .003); their mean is
+    steadier and a little better than any one's average (see service.learning.ENSEMBLE)."""
 
     def __init__(self, models: Sequence[Any]) -> None:
         if not models:

@@ -62,7 +62,7 @@ OBJECTIVE = "rank_xendcg"
 TEXT_OBJECTIVE = "lambdarank"
 # Training sets replayed with seeds seed, seed + 1, ... (other held-out groups each), one
 # ranker per set and query type, their scores averaged (models.ranking.averaged). On
-# CORDIS dev one seed's model and another's differed by up to .006 nDCG@10; the mean of
+# CORDIS dev one seed's model and another's differed by up to .013 nDCG@10; the mean of
 # three was steadier and better than a single model's average: partner .1824 -> .1848,
 # consortium .1112 -> .1131 (seeds 0-2). Training takes ENSEMBLE times as long.
 ENSEMBLE = 3
