@@ -55,9 +55,9 @@ MIN_POSITIVES = 100
 # partner queries: free-text searches get a model that has seen some.
 TEXT_QUERIES = True
 # LightGBM rankers of each query's pool (models.ranking.RANKER_OBJECTIVES): one for an
-# organization's partners, one for a free text's participants, both trained on every
-# replayed query. Where LightGBM does not load: one classifier of pairs with
-# query-balanced weights (models.ranking.train without groups).
+# organization's partners, trained on every replayed query, one for a free text's
+# participants (see TEXT_MODEL_ON_TEXTS). Where LightGBM does not load: one classifier
+# of pairs with query-balanced weights (models.ranking.train without groups).
 OBJECTIVE = "rank_xendcg"
 TEXT_OBJECTIVE = "lambdarank"
 # Training sets replayed with seeds seed, seed + 1, ... (other held-out groups each), one
