@@ -155,7 +155,8 @@ class InteractionGraph:
 
     def kind_lift(self, kinds: np.ndarray, n_kinds: int) -> np.ndarray:
         """log lift of an interaction between kinds (a, b) over what the kinds' shares
-        would give by chance: a data-driven kind-pair fit (university-firm, firm-trader...)."""
+        would give by chance: a data-driven kind-pair fit (university-firm, firm-trader...).
+        Any code per node works the same way (countries: `country_lift`); -1: none."""
         coo = sparse.triu(self.adj, k=1).tocoo()
         counts = np.ones((n_kinds, n_kinds), dtype=np.float64)  # +1 smoothing
         ka, kb = kinds[coo.row], kinds[coo.col]

@@ -18,6 +18,7 @@ Features (missing values are NaN, which the model handles natively):
 | pseudo_walk | partners of the organizations most similar in text to the query |
 | same_country | 1 / 0, NaN when a side has no country |
 | kind_lift | how much more often the two kinds interact than chance (learned from history) |
+| country_lift | the same for the two countries (e.g. neighbours, one language) |
 | same_cluster, market, language, industry | context (see models.matching) |
 | query_log_activity | the query's own track record (0 for free text and newcomers) |
 | line_lexical / line_dense | its votes among the segments closest to the query's (models.lines) |
@@ -66,6 +67,7 @@ FEATURES: tuple[str, ...] = (
     "pseudo_walk",
     "same_country",
     "kind_lift",
+    "country_lift",
     "same_cluster",
     "market",
     "language",
@@ -99,6 +101,7 @@ MONOTONE: dict[str, int] = {
     "walk": 1,
     "pseudo_walk": 1,
     "kind_lift": 1,
+    "country_lift": 1,
     "same_cluster": 1,
     "market": 1,
     "language": 1,
@@ -483,6 +486,8 @@ def feature_matrix(
     pseudo: np.ndarray | None = None,
     kind_lift: np.ndarray | None = None,
     kind_code: Mapping[str, int] | None = None,
+    country_lift: np.ndarray | None = None,
+    country_code: Mapping[str, int] | None = None,
     line_lexical: np.ndarray | None = None,
     line_dense: np.ndarray | None = None,
     lines: bool = True,
@@ -533,6 +538,15 @@ def feature_matrix(
     if kind_lift is not None and kind_code is not None and q.kind in kind_code:
         codes = np.asarray([kind_code[k] for k in cands.kinds], dtype=np.int64)
         x[:, INDEX["kind_lift"]] = kind_lift[kind_code[q.kind], codes]
+    if country_lift is not None and country_code is not None and q.country:
+        known = country_lift.shape[0]  # (countries first seen after the lift was computed: NaN)
+        qc = country_code.get(q.country, known)
+        cc = np.asarray([country_code.get(c, known) if c else known for c in cands.countries])
+        if qc < known:
+            inside = cc < known
+            x[:, INDEX["country_lift"]] = np.where(
+                inside, country_lift[qc, np.where(inside, cc, 0)], np.nan
+            )
     if graph is not None:
         inside = keys < graph.n
         safe = np.where(inside, keys, 0)

@@ -293,6 +293,7 @@ class Engine:
         self.graph: InteractionGraph | None = None
         self.edges: list[Edge] = []
         self.kind_lift: np.ndarray | None = None
+        self.country_lift: np.ndarray | None = None
         self.reranker: Reranker | None = None
         # why hand weights are in use although a re-ranker was saved (an upgrade changed
         # the features, another embedding model): shown by GET /v1/ranker
@@ -740,6 +741,13 @@ class Engine:
                 if pk < graph.n:
                     kinds[pk] = KIND_CODE[r.profile.kind]
             self.kind_lift = graph.kind_lift(kinds, len(KINDS)) if graph.edges else None
+            countries = np.full(graph.n, -1, dtype=np.int64)
+            column = self._columns[1][: graph.n]
+            countries[: column.size] = column
+            n_countries = len(self._country_codes)
+            self.country_lift = (
+                graph.kind_lift(countries, n_countries) if graph.edges and n_countries else None
+            )
 
     def set_reranker(self, model: Reranker | None) -> None:
         self.ranker_note = None
@@ -957,6 +965,8 @@ class Engine:
             pseudo=pool.pseudo,
             kind_lift=self.kind_lift if query_record is not None else None,
             kind_code=KIND_CODE,
+            country_lift=self.country_lift if query_record is not None else None,
+            country_code=self._country_codes,
             line_lexical=pool.line_lexical,
             line_dense=pool.line_dense,
             lines=pool.lines,

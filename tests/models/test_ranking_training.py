@@ -66,8 +66,11 @@ def test_feature_matrix_columns() -> None:
         pseudo=None,
         kind_lift=g.kind_lift(kinds, 8),
         kind_code={"firm": 0, "university": 1, "trading_company": 3},
+        country_lift=np.asarray([[0.5, -1.0], [-1.0, 0.2]]),
+        country_code={"JP": 0, "IT": 1},
     )
     assert x.shape == (2, len(FEATURES))
+    assert x[:, INDEX["country_lift"]].tolist() == [0.5, -1.0]
     row1, row2 = x
     assert row1[INDEX["dense"]] == pytest.approx(np.sqrt(0.5), abs=1e-6)
     assert row1[INDEX["need_offer"]] == pytest.approx(1.0)
@@ -95,6 +98,31 @@ def test_feature_matrix_columns() -> None:
     )
     assert x_text[0, INDEX["tie"]] == 0 and x_text[0, INDEX["query_log_activity"]] == 0
     assert np.isnan(x_text[0, INDEX["kind_lift"]])
+    # a country first seen after the lift was learned, or none, has no lift
+    lift = np.asarray([[0.5]])
+    c3 = Party(key=3, kind="firm", country="KR", all=_unit(0, 1, 1))
+    x_new = feature_matrix(
+        q,
+        Candidates.of([c1, c3, c2], dim=3),
+        lexical=np.zeros(3),
+        dense_rr={},
+        lexical_rr={},
+        country_lift=lift,
+        country_code={"JP": 0, "KR": 1, "IT": 2},
+    )
+    assert x_new[0, INDEX["country_lift"]] == 0.5
+    assert np.isnan(x_new[1:, INDEX["country_lift"]]).all()
+    bare = Party(key=5, kind="firm", all=_unit(1, 0, 0))
+    x_bare = feature_matrix(
+        bare,
+        Candidates.of([c1], dim=3),
+        lexical=np.zeros(1),
+        dense_rr={},
+        lexical_rr={},
+        country_lift=lift,
+        country_code={"JP": 0},
+    )
+    assert np.isnan(x_bare[0, INDEX["country_lift"]])
     assert hand_score(x)[0] > hand_score(x)[1]
 
 
