@@ -118,10 +118,9 @@ MONOTONE: dict[str, int] = {
 # scores pairs one at a time. On CORDIS dev (with query-balanced weights, `train`) these
 # lifted partner nDCG@10 from .164 to .176 and consortium from .093 to .101.
 RELATIVE: tuple[str, ...] = ("line_lexical", "line_dense", "walk", "log_activity")
-# 2: the pickle holds the model for profile queries and the one for free text (a dict);
-# files of version 1 (one model for both) still load.
+# 2: the pickle holds the model for profile queries and the one for free text (a dict).
+# (Files of version 1 were trained without `country_lift`: retrain.)
 FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
 # LightGBM ranking objectives, and the settings that differ from _fit_ranker's defaults.
 # On the CORDIS dev queries (mean of 3 training seeds, the evaluation's queries), the
 # cross-entropy objective (rank_xendcg, larger leaves) ranked an organization's partners
@@ -274,13 +273,11 @@ class Reranker:
             raise ValueError("model header is unreadable") from exc
         blob = data[8 + size :]
         version, features = header.get("format_version"), header.get("features")
-        if version not in READABLE_VERSIONS or features != list(FEATURES):
+        if version != FORMAT_VERSION or features != list(FEATURES):
             raise ValueError("model was trained for another feature set")
         if hashlib.sha256(blob).hexdigest() != header.get("sha256"):
             raise ValueError("model file is corrupt")
         loaded = pickle.loads(blob)  # our own file, checksum verified above
-        if version == 1:
-            loaded = {"model": loaded, "text_model": None}
         meta = {
             k: v for k, v in header.items() if k not in ("format_version", "features", "sha256")
         }

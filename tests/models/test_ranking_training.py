@@ -430,28 +430,3 @@ def test_each_query_type_has_its_ranker_and_averages_are_means(tmp_path) -> None
         train(x, y, groups=groups, objective="pairwise")
     with pytest.raises(ValueError):
         averaged([])
-
-
-def test_a_model_file_of_the_first_format_still_loads(tmp_path) -> None:
-    """Format 1 pickled the one model itself (no text model): files saved before
-    format 2 are read as that model for both query types."""
-    import hashlib
-    import json
-    import pickle
-
-    x, y = _toy()
-    model = train(x, y, seed=3, max_iter=30, groups=[50] * (len(y) // 50))
-    blob = pickle.dumps(model.model)
-    header = {
-        "format_version": 1,
-        "features": list(FEATURES),
-        "sha256": hashlib.sha256(blob).hexdigest(),
-        **model.meta,
-    }
-    head = json.dumps(header).encode()
-    path = tmp_path / "old.bin"
-    path.write_bytes(len(head).to_bytes(8, "little") + head + blob)
-    back = Reranker.load(path)
-    assert back.text_model is None and back.meta["objective"] == "lambdarank"
-    assert np.array_equal(back.score(x), model.score(x))
-    assert np.array_equal(back.score(x, text=True), model.score(x))
