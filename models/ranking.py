@@ -374,10 +374,11 @@ def train(
 def averaged(parts: Sequence[Reranker], text_parts: Sequence[Reranker] = ()) -> Reranker:
     """One re-ranker from several trained on different samples of history: their models
     averaged (`Averaged`), `text_parts` likewise as the model for free-text queries; the
-    typical values for `contributions` are the parts' mean medians."""
+    typical values for `contributions` are `parts`' mean medians (their training sets hold
+    every replayed query; the text parts' may be a subset of them, the free texts only)."""
     if not parts:
         raise ValueError("nothing to average")
-    medians = np.mean([p.meta["medians"] for p in (*parts, *text_parts)], axis=0)
+    medians = np.mean([p.meta["medians"] for p in parts], axis=0)
     meta = {
         **parts[0].meta,
         "rows": sum(int(p.meta["rows"]) for p in parts),
