@@ -281,6 +281,10 @@ def evaluate(
         Optional[Path],  # noqa: UP045
         typer.Option(help="SQLite file to reuse embeddings between runs (content-addressed)"),
     ] = None,
+    diversity: Annotated[
+        float,
+        typer.Option(min=0.01, max=1.0, help="Strength of the diversity option (system_diverse)"),
+    ] = 0.5,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object last")] = False,
 ) -> None:
     """Recall@k, nDCG@k and MRR per task for the system and the baselines (random,
@@ -304,6 +308,7 @@ def evaluate(
                 encoder=encoder,
                 embedding_cache=embedding_cache,
                 progress=progress,
+                diversity=diversity,
             )
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")

@@ -38,7 +38,7 @@ from service.profiles import import_parsed
 
 Progress = Callable[[str, int, int], None]
 METHODS = ("system", "system_diverse", "random", "popularity", "tfidf", "dense")
-DIVERSITY = 0.5  # strength of the diversity option measured as `system_diverse`
+DIVERSITY = 0.5  # default strength of the diversity option measured as `system_diverse`
 
 
 class QueryFilters(BaseModel):
@@ -93,9 +93,10 @@ def read_queries(path: Path) -> list[EvalQuery]:
 class Rankers:
     """The system and the baselines, all on one engine."""
 
-    def __init__(self, engine: Engine, k: int, seed: int) -> None:
+    def __init__(self, engine: Engine, k: int, seed: int, diversity: float = DIVERSITY) -> None:
         self.engine = engine
         self.k = k
+        self.diversity = diversity
         self.rng = random.Random(seed)
         graph = engine.graph
         self.popular = (
@@ -143,7 +144,7 @@ class Rankers:
 
     def system_diverse(self, spec: QuerySpec) -> list[str]:
         """The system with the diversity option on (its nDCG cost, its coverage gain)."""
-        return self.system(spec, diversity=DIVERSITY)
+        return self.system(spec, diversity=self.diversity)
 
     def random(self, spec: QuerySpec) -> list[str]:
         allowed, exclude, _ = self._scope(spec)
@@ -231,7 +232,10 @@ def evaluate(
     embedding_cache: Path | None = None,
     progress: Progress | None = None,
     methods: Sequence[str] = METHODS,
+    diversity: float = DIVERSITY,
 ) -> dict[str, Any]:
+    if not 0.0 < diversity <= 1.0:
+        raise ValueError(f"diversity must be in (0, 1], got {diversity}")
     started = time.perf_counter()
     spec_list = read_queries(queries)
     if encoder is None:
@@ -254,7 +258,7 @@ def evaluate(
         parsed_i = parse_interactions(interactions.read_bytes(), filename=interactions.name)
         saved_i = save_interactions(engine, sessions, parsed_i, allow_partial=True)
         trained = train_reranker(engine, seed=seed, progress=progress)
-        rankers = Rankers(engine, k, seed)
+        rankers = Rankers(engine, k, seed, diversity)
         runs: dict[str, list[list[str]]] = {m: [] for m in methods}
         for i, q in enumerate(spec_list):
             for method in methods:
@@ -271,6 +275,7 @@ def evaluate(
             "model": encoder.model_id,
             "ranker": trained.to_dict(),
             "seed": seed,
+            "diversity": diversity,
             "took_s": round(time.perf_counter() - started, 1),
         }
         db.dispose()

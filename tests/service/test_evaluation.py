@@ -148,3 +148,33 @@ def test_diversity_discounts_the_most_active() -> None:
     assert np.array_equal(diversify(scores, activity, 0.0), scores)
     out = diversify(scores, activity, 0.5)
     assert out[0] < out[1] and out[2] == scores[2]
+
+
+def test_diversity_strength_is_chosen_and_recorded() -> None:
+    runs = {
+        s: evaluate(
+            DATA / "eval_profiles.jsonl",
+            DATA / "eval_interactions.jsonl",
+            DATA / "queries.jsonl",
+            encoder=HashingEncoder(),
+            methods=("system", "system_diverse"),
+            diversity=s,
+        )
+        for s in (0.05, 1.0)
+    }
+    for s, result in runs.items():
+        assert result["setup"]["diversity"] == s
+    weak, strong = (runs[s]["all"]["system_diverse"] for s in (0.05, 1.0))
+    # the strength reaches the ranking: on this fixture the stronger discount moves the
+    # most active organization down and the lists change
+    assert (weak["ndcg"], weak["mrr"]) != (strong["ndcg"], strong["mrr"])
+    # the undiscounted system does not depend on the strength
+    assert runs[0.05]["all"]["system"] == runs[1.0]["all"]["system"]
+    with pytest.raises(ValueError, match="diversity"):
+        evaluate(
+            DATA / "eval_profiles.jsonl",
+            DATA / "eval_interactions.jsonl",
+            DATA / "queries.jsonl",
+            encoder=HashingEncoder(),
+            diversity=0.0,
+        )
