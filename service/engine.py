@@ -736,15 +736,13 @@ class Engine:
     def set_graph(self, graph: InteractionGraph) -> None:
         with self.write_lock:
             self.graph = graph
-            kinds = np.full(graph.n, -1, dtype=np.int64)
-            for pk, r in self.records.items():
-                if pk < graph.n:
-                    kinds[pk] = KIND_CODE[r.profile.kind]
-            self.kind_lift = graph.kind_lift(kinds, len(KINDS)) if graph.edges else None
-            countries = np.full(graph.n, -1, dtype=np.int64)
-            column = self._columns[1][: graph.n]
-            countries[: column.size] = column
+            # the kind / country code of every node (-1: no live record), from the columns
+            kinds, countries = (np.full(graph.n, -1, dtype=np.int64) for _ in range(2))
+            for codes, column in zip((kinds, countries), self._columns, strict=True):
+                known = column[: graph.n]
+                codes[: known.size] = known
             n_countries = len(self._country_codes)
+            self.kind_lift = graph.kind_lift(kinds, len(KINDS)) if graph.edges else None
             self.country_lift = (
                 graph.kind_lift(countries, n_countries) if graph.edges and n_countries else None
             )
