@@ -28,7 +28,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import insert, select
+from sqlalchemy import Insert, Table, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexing.embedding import EmbeddingCache, embed_texts
@@ -169,7 +171,21 @@ class DbEmbeddingCache:
                 if h not in present
             ]
             if rows:
-                session.execute(insert(EmbeddingRow.metadata.tables["embeddings"]), rows)
+                session.execute(
+                    _insert_new(session, EmbeddingRow.metadata.tables["embeddings"]), rows
+                )
+
+
+def _insert_new(session: Session, table: Table) -> Insert:
+    """An INSERT that skips rows whose key is already there: another process sharing the
+    database (a second worker, the CLI) may write the same vector between the check and
+    the insert; the vector is the same, so theirs stands (a UNIQUE violation was a 500)."""
+    name = session.get_bind().dialect.name
+    if name == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing()
+    if name == "postgresql":
+        return postgresql_insert(table).on_conflict_do_nothing()
+    return insert(table)
 
 
 @dataclass

@@ -151,3 +151,25 @@ def test_corrupt_or_foreign_index_is_rebuilt(tmp_path: Path, encoder: HashingEnc
     switched = Engine(other_model, sessions, tmp_path / "index")
     assert switched.reconcile()["encoded"] > 0  # a new model re-encodes, from the DB
     assert len(switched) == len(SAMPLE)
+
+
+def test_embedding_cache_write_race_keeps_the_first_vector(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes on one database may both miss a text in the cache and both write
+    its vector: the second write is skipped, not a UNIQUE violation (a 500 on a PUT)."""
+    import numpy as np
+
+    from service.engine import DbEmbeddingCache
+
+    sessions = sessions_for(db_url)
+    first, second = DbEmbeddingCache(sessions), DbEmbeddingCache(sessions)
+    v = np.ones(4, dtype=np.float32) / 2
+    first.put_many("m", {"h1": v})
+    # the second process checked before the first one's write landed
+    monkeypatch.setattr(DbEmbeddingCache, "_present", staticmethod(lambda *a: set()))
+    second.put_many("m", {"h1": v * 2, "h2": v})
+    got = first.get_many("m", ["h1", "h2"])
+    assert np.array_equal(got["h1"], v) and np.array_equal(got["h2"], v)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(EmbeddingRow)) == 2
