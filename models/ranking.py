@@ -50,6 +50,7 @@ from models.matching import (
     cosines,
     overlap,
 )
+from models.native import NativeBooster, compile_booster, prune_cache
 
 FEATURES: tuple[str, ...] = (
     "dense",
@@ -131,6 +132,10 @@ RANKER_OBJECTIVES: dict[str, dict[str, Any]] = {
     "rank_xendcg": {"min_child_samples": 100},
 }
 
+# Compiled object files kept beside the index (six boosters per trained model: the newest
+# models' files stay, older ones go).
+NATIVE_KEEP = 24
+
 # The fallback when nothing was learned: text fit first, then network and track record.
 HAND_WEIGHTS: dict[str, float] = {
     "dense": 0.45,
@@ -175,9 +180,37 @@ class Averaged:
         if not models:
             raise ValueError("nothing to average")
         self.models = list(models)
+        # the models compiled to native code (models.native), once `compile` succeeded:
+        # the same scores, faster; never pickled (object code is per machine)
+        self.native: list[NativeBooster] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"models": self.models}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.models = state["models"]
+        self.native = None
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        native = self.native
+        if native is not None:
+            return np.mean([m.predict(x) for m in native], axis=0)
         return np.mean([_raw_score(m, x) for m in self.models], axis=0)
+
+    def compile(self, cache_dir: Path) -> bool:
+        """Compile every model (LightGBM boosters only) to native code, or none: True
+        when `predict` now runs the compiled code."""
+        boosters = [getattr(m, "booster_", None) for m in self.models]
+        if not boosters or any(b is None for b in boosters):
+            return False
+        native = []
+        for booster in boosters:
+            compiled = compile_booster(booster, cache_dir)
+            if compiled is None:
+                return False
+            native.append(compiled)
+        self.native = native
+        return True
 
 
 def _raw_score(model: Any, x: np.ndarray) -> np.ndarray:
@@ -198,6 +231,22 @@ class Reranker:
     model: Any
     meta: dict[str, Any] = field(default_factory=dict)
     text_model: Any = None  # None: `model` scores free-text queries too
+    digest: str = ""  # checksum of the file it was saved to or loaded from ("": neither)
+
+    def compile(self, cache_dir: Path) -> bool:
+        """Score with native code from now on (models.native), the model for profile
+        queries and the one for free texts; True when both run compiled. Compiled object
+        files are kept in `cache_dir` (the newest NATIVE_KEEP)."""
+        parts = [m for m in (self.model, self.text_model) if m is not None]
+        done = all(isinstance(m, Averaged) and m.compile(cache_dir) for m in parts)
+        prune_cache(cache_dir, NATIVE_KEEP)
+        return done
+
+    @property
+    def native(self) -> bool:
+        """Whether scoring runs compiled code (`compile`)."""
+        parts = [m for m in (self.model, self.text_model) if m is not None]
+        return all(getattr(m, "native", None) is not None for m in parts)
 
     def score(self, x: np.ndarray, *, text: bool = False) -> np.ndarray:
         """Per pair, a score in (0, 1): the classifier's probability, or a ranker's raw
@@ -251,6 +300,7 @@ class Reranker:
             "sha256": hashlib.sha256(blob).hexdigest(),
             **self.meta,
         }
+        self.digest = header["sha256"]
         tmp = path.with_name(path.name + ".tmp")
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
@@ -281,7 +331,7 @@ class Reranker:
         meta = {
             k: v for k, v in header.items() if k not in ("format_version", "features", "sha256")
         }
-        return cls(loaded["model"], meta, loaded["text_model"])
+        return cls(loaded["model"], meta, loaded["text_model"], header["sha256"])
 
 
 _THREADPOOLS: Any = None

@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
             settings.index_dir,
             hnsw_threshold=settings.hnsw_threshold,
             batch_size=settings.encode_batch_size,
+            native_ranker=settings.native_ranker,
         )
         app.state.sessions = sessions
         app.state.engine = engine

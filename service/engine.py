@@ -76,6 +76,7 @@ STATE_FILE = "state.json"
 CURRENT_FILE = "CURRENT"
 LEXICAL_FILE = "lexical.pkl"
 RERANKER_FILE = "reranker.bin"
+NATIVE_DIR = "native"  # the re-ranker's compiled object files (models.native)
 SAVE_LOCK_FILE = ".save.lock"
 KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 
@@ -290,6 +291,7 @@ class Engine:
         hnsw_threshold: int = 50_000,
         batch_size: int = 64,
         cache: EmbeddingCache | None = None,
+        native_ranker: bool = False,
     ) -> None:
         self.encoder = encoder
         self.sessions = sessions
@@ -311,6 +313,10 @@ class Engine:
         self.kind_lift: np.ndarray | None = None
         self.country_lift: np.ndarray | None = None
         self.reranker: Reranker | None = None
+        # Compile each re-ranker put in use to native code (models.native) in the
+        # background; `compiling` is that work while it runs.
+        self.native_ranker = native_ranker
+        self.compiling: threading.Thread | None = None
         # why hand weights are in use although a re-ranker was saved (an upgrade changed
         # the features, another embedding model): shown by GET /v1/ranker
         self.ranker_note: str | None = None
@@ -730,20 +736,26 @@ class Engine:
         self.edges = edges
         self.history_seq = max(self.history_seq, feed_at)
         self.set_graph(self.graph_from(edges))
+        # The model in use is swapped in one step: a request meanwhile gets the old one
+        # or the new one, never the hand weights of a half-done reload.
         path = self.index_dir / RERANKER_FILE
-        self.reranker = None
-        self.ranker_note = None
+        reranker: Reranker | None = None
+        note: str | None = None
         if path.exists():
             try:
                 model = Reranker.load(path)
             except (OSError, ValueError) as exc:
-                self.ranker_note = f"the saved re-ranker is not usable ({exc}); retrain it"
+                note = f"the saved re-ranker is not usable ({exc}); retrain it"
                 log.warning("saved re-ranker not usable, using hand weights: %s", exc)
             else:
-                if model.meta.get("model_id") == self.encoder.model_id:
-                    self.reranker = model
+                if model.meta.get("model_id") != self.encoder.model_id:
+                    note = "the saved re-ranker was trained for another model"
+                elif self.reranker is not None and self.reranker.digest == model.digest:
+                    reranker = self.reranker  # the file this process saved (or loaded)
                 else:
-                    self.ranker_note = "the saved re-ranker was trained for another model"
+                    reranker = model
+                    self._compile_ranker(model)
+        self.reranker, self.ranker_note = reranker, note
 
     def graph_from(self, edges: Sequence[Edge]) -> InteractionGraph:
         n = max([0, *self.records]) + 1
@@ -772,6 +784,32 @@ class Engine:
             model.meta["model_id"] = self.encoder.model_id
             model.save(path)
         self.reranker = model
+        if model is not None:
+            self._compile_ranker(model)
+
+    def _compile_ranker(self, model: Reranker) -> None:
+        """With `native_ranker`: compile the model in the background (a few seconds per
+        booster, or a load from the cache beside the index); it scores through LightGBM
+        until then, and on if compiling fails (the same scores either way)."""
+        if not self.native_ranker:
+            return
+
+        def work() -> None:
+            started = time.perf_counter()
+            done = model.compile(self.index_dir / NATIVE_DIR)
+            log.info(
+                "re-ranker %s",
+                "compiled" if done else "not compiled (LightGBM scores it)",
+                extra={
+                    "event": "ranker_compiled",
+                    "native": done,
+                    "took_s": round(time.perf_counter() - started, 2),
+                },
+            )
+
+        thread = threading.Thread(target=work, name="compile-ranker", daemon=True)
+        self.compiling = thread
+        thread.start()
 
     # ------------------------------------------------------------------ queries
 

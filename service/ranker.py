@@ -21,6 +21,8 @@ def status(request: Request, caller: CallerDep) -> dict[str, Any]:
         "method": "learned" if model is not None else "hand",
         "interactions": len(engine.edges),
         "model": None if model is None else {k: v for k, v in model.meta.items() if k != "medians"},
+        # scoring runs compiled code (settings.native_ranker), not LightGBM's interpreter
+        "native": model is not None and model.native,
         "note": engine.ranker_note,
     }
 

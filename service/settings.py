@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     sharing a socket the next request goes to an idle worker instead of queueing behind
     the GIL of a busy one. `serve --workers N` (N > 1) turns it on; with one worker it
     would serialise all requests, so leave it off there."""
+    native_ranker: bool = True
+    """Compile the learned re-ranker to native code (lleaves / LLVM) in the background
+    when it is trained or loaded, and score with it once ready: the same scores, ~6x less
+    CPU than LightGBM's own scoring (models.native). Object files are cached under the
+    index directory, per model and CPU. Off: LightGBM scores every request."""
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     """Largest request body (import files included)."""
     max_import_rows: int = Field(default=100_000, ge=1)

@@ -97,13 +97,15 @@ def encoder() -> HashingEncoder:
 
 
 def make_settings(tmp_path: Path, db_url: str | None = None, **overrides: Any) -> Settings:
+    """Test settings: the re-ranker is compiled only where a test asks for it
+    (`native_ranker=True`), not in the background of every test that trains one."""
     return Settings(
         data_dir=tmp_path / "data",
         database_url=db_url,
         index_save_interval_s=0,
         log_level="WARNING",
         _env_file=None,  # type: ignore[call-arg]
-        **overrides,
+        **{"native_ranker": False, **overrides},
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from models.encoders import HashingEncoder
 from models.profile import Profile
+from models.ranking import Reranker
 from service.engine import RERANKER_FILE, Engine
 from service.import_formats import parse_interactions
 from service.interactions import save_interactions
@@ -124,6 +125,40 @@ def test_training_learns_and_is_deterministic(tmp_path: Path) -> None:
     assert np.allclose([s for _, s in c], [s for _, s in a])
 
 
+def test_history_reload_swaps_the_model_in_one_step(tmp_path: Path, monkeypatch: Any) -> None:
+    """Another process's change to the history makes every process reload the network and
+    the saved model (service.sync): the model in use is replaced in one step, never by
+    the hand weights meanwhile, and a reload of the very file in use keeps it as it is
+    (compiled code included)."""
+    engine, _ = _engine(tmp_path)
+    train_reranker(engine, seed=5)
+    in_use = engine.reranker
+    assert in_use is not None and in_use.digest
+    seen: list[object] = []
+    load = Reranker.load
+
+    def watch(path: Path) -> Reranker:  # what a request would find mid-reload
+        seen.append(engine.reranker)
+        return load(path)
+
+    monkeypatch.setattr(Reranker, "load", watch)
+    engine.load_history()
+    assert engine.reranker is in_use and seen == [in_use]
+    # a model trained elsewhere (another process) replaces it, again in one step
+    other, _ = _engine(tmp_path / "other")
+    train_reranker(other, seed=6)
+    (tmp_path / "index" / RERANKER_FILE).write_bytes(
+        (tmp_path / "other" / "index" / RERANKER_FILE).read_bytes()
+    )
+    engine.load_history()
+    assert seen == [in_use, in_use]
+    assert engine.reranker is not in_use and engine.reranker is not None
+    assert engine.reranker.digest == other.reranker.digest  # type: ignore[union-attr]
+    (tmp_path / "index" / RERANKER_FILE).unlink()
+    engine.load_history()
+    assert engine.reranker is None and engine.ranker_note is None
+
+
 def test_without_lightgbm_training_falls_back_to_the_pair_classifier(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
@@ -201,9 +236,19 @@ def test_interactions_api(api: Api) -> None:
     assert "shared_partners" in {r["code"] for r in it1["reasons"]} or it1["features"]["walk"] > 0
 
 
+def _native_status(api: Api) -> dict[str, Any]:
+    """GET /v1/ranker once the background compile of the model in use is over."""
+    for _ in range(1200):
+        status = api.get("/v1/ranker", headers=api.h()).json()
+        if status["native"]:
+            break
+        time.sleep(0.05)
+    return status
+
+
 def test_ranker_train_over_api(tmp_path: Path) -> None:
     orgs, rows = _world()
-    for api in start_api(make_settings(tmp_path), HashingEncoder()):
+    for api in start_api(make_settings(tmp_path, native_ranker=True), HashingEncoder()):
         assert (
             api.post("/v1/profiles/import", content=_jsonl(orgs), headers=api.h()).status_code
             == 200
@@ -225,6 +270,21 @@ def test_ranker_train_over_api(tmp_path: Path) -> None:
         assert status["note"] is None
         res = api.get("/v1/profiles/o3/matches", headers=api.h()).json()["results"]
         assert res and res[0]["reasons"]
+        # compiled to native code in the background: the same matches, scores and reasons
+        assert _native_status(api)["native"] is True
+        native = api.get("/v1/profiles/o3/matches", headers=api.h()).json()["results"]
+        assert [m["profile"]["id"] for m in native] == [m["profile"]["id"] for m in res]
+        assert np.allclose([m["score"] for m in native], [m["score"] for m in res], atol=1e-9)
+        assert [m["reasons"] for m in native] == [m["reasons"] for m in res]
+    compiled = sorted(p.name for p in (make_settings(tmp_path).index_dir / "native").glob("*.o"))
+    assert len(compiled) == 6  # three partner and three free-text models
+    # a restart loads the saved model and its object code; without the setting, LightGBM
+    for api in start_api(make_settings(tmp_path, native_ranker=True), HashingEncoder()):
+        assert _native_status(api)["native"] is True
+    assert sorted(p.name for p in (tmp_path / "data" / "index" / "native").glob("*.o")) == compiled
+    for api in start_api(make_settings(tmp_path), HashingEncoder()):
+        status = api.get("/v1/ranker", headers=api.h()).json()
+        assert status["method"] == "learned" and status["native"] is False
     # An upgrade that changes the features leaves a model the service cannot use: it says
     # so (hand weights meanwhile) instead of only logging it.
     settings = make_settings(tmp_path)
