@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,20 @@ def start(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def ranker_status(url: str, key: str) -> dict[str, Any]:
+    """GET /v1/ranker's method, and whether scoring runs compiled code (None: a version
+    without that field); waits up to a minute for a background compile."""
+    req = urllib.request.Request(f"{url}/v1/ranker", headers={"Authorization": f"Bearer {key}"})
+    status: dict[str, Any] = {}
+    for _ in range(60):
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            status = json.load(resp)
+        if status.get("native", True) or status["method"] != "learned":
+            break
+        time.sleep(1)
+    return {"method": status.get("method"), "native": status.get("native")}
 
 
 def burst(url: str, args: argparse.Namespace, key: str, level: int, out: Path) -> dict[str, Any]:
@@ -142,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, server in servers.items():
             url = f"http://127.0.0.1:{ports[name]}"
             log(f"{name}: ready after {_wait_ready(server, url, t0, 900):.0f} s")
+            log(f"{name}: ranking in use {ranker_status(url, keys[name])}")
         for level in levels:
             results[level] = {name: [] for name in versions}
             for b in range(args.bursts):
