@@ -43,11 +43,8 @@ def unavailable() -> str | None:
     """None when lleaves can compile here, else why not."""
     try:
         import lleaves  # noqa: F401
-        import llvmlite.binding as llvm
     except (ImportError, OSError) as exc:
         return f"lleaves does not load ({exc})"
-    if not hasattr(llvm, "PassManagerBuilder"):  # lleaves 1.3 needs llvmlite < 0.45
-        return "lleaves needs llvmlite < 0.45 (the legacy pass manager)"
     return None
 
 

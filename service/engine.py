@@ -313,10 +313,8 @@ class Engine:
         self.kind_lift: np.ndarray | None = None
         self.country_lift: np.ndarray | None = None
         self.reranker: Reranker | None = None
-        # Compile each re-ranker put in use to native code (models.native) in the
-        # background; `compiling` is that work while it runs.
+        # Compile each re-ranker put in use to native code (models.native) in the background.
         self.native_ranker = native_ranker
-        self.compiling: threading.Thread | None = None
         # why hand weights are in use although a re-ranker was saved (an upgrade changed
         # the features, another embedding model): shown by GET /v1/ranker
         self.ranker_note: str | None = None
@@ -807,9 +805,7 @@ class Engine:
                 },
             )
 
-        thread = threading.Thread(target=work, name="compile-ranker", daemon=True)
-        self.compiling = thread
-        thread.start()
+        threading.Thread(target=work, name="compile-ranker", daemon=True).start()
 
     # ------------------------------------------------------------------ queries
 

@@ -10,16 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 import models.native as native_mod
-from models.native import cache_name, compile_booster, prune_cache, unavailable
+from models.native import cache_name, compile_booster, prune_cache
 from models.ranking import Averaged, Reranker, averaged, train
 from tests.models.test_ranking_training import _toy
-
-pytestmark = pytest.mark.skipif(
-    unavailable() is not None, reason=f"lleaves cannot compile here: {unavailable()}"
-)
 
 
 def _model() -> tuple[Reranker, np.ndarray]:
