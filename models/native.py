@@ -1,9 +1,10 @@
 """Native scoring of the learned re-ranker: each LightGBM booster compiled to machine code
 with lleaves (LLVM), the same trees giving the same scores (to float rounding) several
 times faster than LightGBM's own interpreter of them. A request scores its candidate pool
-(~300 rows) and the reasons' probes with every averaged model: measured on the CORDIS
-re-ranker (three boosters of 150 trees, one thread), 300 rows 5.2 -> 0.87 ms, 70 rows
-1.46 -> 0.16 ms (`scripts/bench_native.py`).
+(~300 rows) and the reasons' probes (~70) with every averaged model, three boosters of 150
+trees: on the CORDIS model's own pools 5.2 -> 0.87 ms and 1.46 -> 0.16 ms, on the 100k
+benchmark store's model 8.8 -> 2.1 ms and 2.2 -> 0.5 ms (one thread;
+`scripts/bench_native.py --model DATA/index/reranker.bin`).
 
 Compiling takes a few seconds per booster, so the object code is kept in a cache
 directory under a name made of the model text, the host CPU and the compiler versions:
