@@ -140,6 +140,12 @@ BLOCK_BUDGET = 1.0
 #: three scans per request cost more than the walks they replaced (overseas p50 29 -> 36
 #: ms), and building the three copies stalled a request for ~300 ms.
 BLOCK_MAX_SHARE = 0.25
+#: The same limit for an exhaustive search (a complete list, e.g. the one a ranking
+#: feature reads). Its short walk ends in the exact scan of the whole store, whatever the
+#: filter's share: 11.1 ms at 100k x 512 for "other countries than Japan" (41 %), against
+#: 4.1 ms for that filter's block (scripts/profile_matches.py showed it as the slowest 5 %
+#: of overseas requests). Only the searches that must be complete ask for such a block.
+BLOCK_MAX_SHARE_EXHAUSTIVE = 0.6
 #: FAISS's default; M=32 with ef 40 already gives >0.95 recall@10 on embedding-like data,
 #: and a larger value doubles a build that runs on two cores.
 EF_CONSTRUCTION = 40
@@ -458,10 +464,14 @@ class _Store:
         """What the store keeps about one filter: its label bitmap, how its walks went and
         its block. The last few are remembered (by identity: callers cache their filter
         arrays, so the same filter comes back as the same object), which saves translating
-        tens of thousands of ids on every search."""
+        tens of thousands of ids on every search. Least recently used goes first: a
+        filter in steady use (overseas from the largest country) must keep its walk
+        record and its block while many rarer ones come and go."""
         memo = self._allowed_memo
-        for f in memo:
+        for i, f in enumerate(memo):
             if f.allowed is allowed:
+                if i:
+                    self._allowed_memo = [f, *memo[:i], *memo[i + 1 :]]
                 return f
         bits = np.zeros(self.ntotal, dtype=bool)
         bits[self.labels_of(allowed)] = True
@@ -471,16 +481,16 @@ class _Store:
         self._allowed_memo = [f, *memo[: ALLOWED_MEMO - 1]]
         return f
 
-    def _block(self, f: _Filter) -> tuple[IdArray, FloatArray] | None:
+    def _block(self, f: _Filter, max_share: float) -> tuple[IdArray, FloatArray] | None:
         """The filter's block when it is built; else None, and the first ask puts it on
         the list that `VectorIndex.search` hands to a background builder (`take_wanted`,
         `build_block`): copying tens of MB of vectors stalled the request that asked for
         100-300 ms, after startup and again after every write. Until it is there, the
         filter is answered as without a block."""
+        if f.count > max_share * self.ntotal:  # (a walk costs less than this scan)
+            return None
         if f.block is not None or f.wanted:
             return f.block
-        if f.count > BLOCK_MAX_SHARE * self.ntotal:  # (checked before listing the labels)
-            return None
         with self._wanted_lock:
             if not f.wanted:
                 f.wanted = True
@@ -588,7 +598,7 @@ class _Store:
         # everything): scoring them all beats walking a graph that rejects most nodes.
         exact = bits is not None and m <= WALK_COST_PER_EF * walk_ef
         if filt is not None and self.layout == "hnsw" and (exact or filt.walks_fail()):
-            block = self._block(filt)
+            block = self._block(filt, BLOCK_MAX_SHARE_EXHAUSTIVE if exhaustive else BLOCK_MAX_SHARE)
             if block is not None:
                 return _hits(self.ext, *_scan_block(block, queries, kk, excluded))
         # `packed` must outlive the search: the selector only holds a raw pointer to it.
@@ -730,8 +740,11 @@ def _build_store(
     return store
 
 
-#: Allowed-id bitmaps remembered per store (one per filter in use: purposes, kinds...).
-ALLOWED_MEMO = 8
+#: Allowed-id bitmaps remembered per store (one per filter in use: purposes, kinds, and
+#: "other countries than X" for each X that asks for overseas matches). 8 was too few: at
+#: 100k profiles from 9 countries the 11 filters came and went, and the busiest filter lost
+#: its walk record and its block (the slowest overseas requests re-scanned the store).
+ALLOWED_MEMO = 32
 
 
 # --------------------------------------------------------------------------- files

@@ -690,6 +690,66 @@ def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
     assert top[0] == int(allowed[5]) and top[1] == pytest.approx(1.0, abs=1e-5)
 
 
+def test_wide_filters_get_blocks_for_exhaustive_searches_only(
+    data: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past BLOCK_MAX_SHARE a filter's block serves exhaustive searches only (their short
+    walks would end in a scan of the whole store); a search that only adds candidates
+    keeps its one walk, even when the block is there."""
+    walk_the_graph(monkeypatch)
+    monkeypatch.setattr(vector_index, "BLOCK_MAX_SHARE", 0.01)  # the ~5 % filter is "wide"
+    ids, x, queries = data
+    index = VectorIndex(DIM, MODEL, hnsw_threshold=THRESHOLD)
+    index.upsert(ids, x)
+    walks = 0
+    real_walk = vector_index._Store._search_hnsw
+
+    def counting_walk(self: object, *args: object, **kwargs: object) -> object:
+        nonlocal walks
+        walks += 1
+        return real_walk(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vector_index._Store, "_search_hnsw", counting_walk)
+    where, pushed = away_from(x, queries, 0)
+    assert 0.01 < where.mean() < vector_index.BLOCK_MAX_SHARE_EXHAUSTIVE
+    allowed = ids[where]
+    n = vector_index.SHORT_WALKS_SEEN + 2
+    for i in range(n):
+        index.search(pushed[i], 100, allowed=allowed, exhaustive=False)
+        index.settle()
+    (memo,) = index._store._allowed_memo
+    assert walks == n and memo.walks_fail() and not memo.wanted and memo.block is None
+    got = index.search(pushed[:10], 100, allowed=allowed)  # exhaustive: asks for it
+    assert_exact(got, brute(ids, x, pushed[:10], 100, where))
+    index.settle()
+    assert memo.block is not None
+    got = index.search(pushed[:10], 100, allowed=allowed)
+    assert walks == n + 1  # answered from the block
+    assert_exact(got, brute(ids, x, pushed[:10], 100, where))
+    index.search(pushed[0], 100, allowed=allowed, exhaustive=False)
+    assert walks == n + 2  # a candidate search still walks
+
+
+def test_a_filter_in_steady_use_keeps_its_record_among_many_others(
+    data: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store remembers filters least recently used first: one asked for between each
+    of many others (overseas from the largest country) keeps its walk record."""
+    walk_the_graph(monkeypatch)
+    ids, x, queries = data
+    index = VectorIndex(DIM, MODEL, hnsw_threshold=THRESHOLD)
+    index.upsert(ids, x)
+    busy = ids[::2]
+    index.search(queries[0], 5, allowed=busy)
+    first = index._store._allowed_memo[0]
+    for i in range(3 * vector_index.ALLOWED_MEMO):
+        index.search(queries[1], 5, allowed=ids[i % 3 :: 3 + i])  # a new filter each time
+        index.search(queries[2], 5, allowed=busy)
+    assert index._store._allowed_memo[0] is first
+    assert first.walks == 1 + 3 * vector_index.ALLOWED_MEMO
+    assert len(index._store._allowed_memo) == vector_index.ALLOWED_MEMO
+
+
 def test_filter_blocks_stay_within_their_memory_budget(
     data: tuple, monkeypatch: pytest.MonkeyPatch
 ) -> None:
