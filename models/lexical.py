@@ -28,10 +28,13 @@ import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+from models.topn import top_n
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,67 @@ class _Snapshot:
     postings: np.ndarray
     delta: Mapping[int, sparse.csr_matrix] = field(default_factory=dict)
     stale: frozenset[int] = frozenset()
+
+
+def _plain_product(matrix: sparse.csc_matrix, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix[:, terms] @ weights, dtype=np.float32).ravel()
+
+
+def _strided_product(
+    matrix: sparse.csc_matrix, terms: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """`matrix[:, terms] @ weights` without copying the columns out first (the copy was
+    most of a search's cost: 100k synthetic profiles, 2M postings per query, 4.0 -> 2.2
+    ms). scipy's compiled CSC product reads column j from indptr[j] to indptr[j + 1]; it
+    is handed a column-pointer array that alternates each picked column's start and end:
+    the picked columns in decreasing order make every in-between "column" empty (its start,
+    an end, lies past its end, the next start), and those carry weight 0."""
+    order = np.argsort(-terms, kind="stable")
+    terms, weights = terms[order], weights[order]
+    starts = np.empty(2 * terms.size, dtype=matrix.indptr.dtype)
+    starts[0::2] = matrix.indptr[terms]
+    starts[1::2] = matrix.indptr[terms + 1]
+    x = np.zeros(2 * terms.size - 1, dtype=np.float32)
+    x[0::2] = weights
+    out = np.zeros(matrix.shape[0], dtype=np.float32)
+    _csc_matvec(matrix.shape[0], x.size, starts, matrix.indices, matrix.data, x, out)
+    return out
+
+
+def _strided_works() -> bool:
+    """Whether `_strided_product` (through scipy's private `_sparsetools`) is there and
+    agrees with the plain product on a small matrix; checked once, at import."""
+    if _csc_matvec is None:
+        return False
+    rng = np.random.default_rng(0)
+    m = sparse.random(50, 40, density=0.2, format="csc", dtype=np.float32, random_state=rng)
+    terms = np.asarray([3, 17, 5, 39, 0], dtype=m.indices.dtype)
+    weights = rng.random(terms.size).astype(np.float32)
+    try:
+        got = _strided_product(m, terms, weights)
+    except (TypeError, ValueError):  # a scipy whose private signature changed
+        return False
+    return bool(np.allclose(got, _plain_product(m, terms, weights), rtol=1e-5, atol=1e-6))
+
+
+try:
+    from scipy.sparse import _sparsetools
+
+    _csc_matvec: Any = getattr(_sparsetools, "csc_matvec", None)
+except ImportError:  # pragma: no cover - a scipy without it: the plain product
+    _csc_matvec = None
+STRIDED = _strided_works()
+
+
+def weighted_columns(
+    matrix: sparse.csc_matrix, terms: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """The weighted sum of some columns of a CSC matrix (unique column numbers), float32."""
+    if not terms.size:
+        return np.zeros(matrix.shape[0], dtype=np.float32)
+    if STRIDED and matrix.indptr.dtype == matrix.indices.dtype and matrix.data.dtype == np.float32:
+        return _strided_product(matrix, terms, weights.astype(np.float32, copy=False))
+    return _plain_product(matrix, terms, weights)
 
 
 def _stack(rows: Mapping[int, sparse.csr_matrix], width: int) -> _Snapshot:
@@ -213,7 +277,7 @@ class LexicalIndex:
             return []  # (a query transformed just before a refit: the next one matches)
         picked = self._query_terms(query, snap.postings)
         terms = query.indices[picked]
-        scores = np.asarray(snap.matrix[:, terms] @ query.data[picked]).ravel()
+        scores = weighted_columns(snap.matrix, terms, query.data[picked])
         mask = scores > 0
         if allowed is not None:
             allowed = np.asarray(allowed, dtype=np.int64)
@@ -225,7 +289,7 @@ class LexicalIndex:
         mask[self._rows_of(snap, np.concatenate([excluded, dropped]))] = False
         idx = np.flatnonzero(mask)
         if idx.size > n:
-            idx = idx[np.argpartition(-scores[idx], n - 1)[:n]]
+            idx = idx[top_n(scores[idx], n)]
         found = [(int(snap.keys[i]), float(scores[i])) for i in idx]
         if snap.delta:
             found += self._search_delta(snap, query, picked, allowed, set(excluded.tolist()))

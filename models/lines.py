@@ -42,6 +42,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import sparse
 
+from models.topn import top_n
+
 # Line breaks, and sentence ends: ". " / "! " / "? " (followed by space) and the CJK full
 # stops, which are not followed by a space.
 _SEGMENT = re.compile(r"\s*\n\s*|(?<=[.!?])\s+|(?<=[。！？])")
@@ -143,7 +145,7 @@ class LineIndex:
         if sims is None or sims.size == 0:
             return np.zeros(n, dtype=np.float32)
         k = min(k, sims.size)
-        top = np.argpartition(-sims, k - 1)[:k] if k < sims.size else np.arange(sims.size)
+        top = top_n(sims, k)
         w = np.zeros(sims.size, dtype=np.float32)
         w[top] = np.maximum(sims[top], 0.0) ** power
         return np.asarray(self.owners_t @ w, dtype=np.float32).ravel()

@@ -134,6 +134,30 @@ def test_lexical_search_reads_the_heaviest_ngrams_within_a_posting_budget() -> N
     assert {k for k, _ in only} <= {3, 4, 300}
 
 
+@pytest.mark.parametrize("strided", [True, False])
+def test_weighted_columns_is_the_product_of_the_picked_columns(
+    strided: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The column-pointer trick (scipy's compiled product, no column copy) and the plain
+    slice-and-multiply path give the same scores, for any order of the picked columns."""
+    from scipy import sparse
+
+    import models.lexical as lexical
+
+    assert lexical.STRIDED  # the fast path is in use with this scipy
+    monkeypatch.setattr(lexical, "STRIDED", strided)
+    rng = np.random.default_rng(5)
+    m = sparse.random(400, 300, density=0.05, format="csc", dtype=np.float32, random_state=rng)
+    dense = m.toarray()
+    for size in (1, 2, 37, 300):
+        terms = rng.permutation(300)[:size].astype(m.indices.dtype)
+        weights = rng.random(size).astype(np.float32)
+        got = lexical.weighted_columns(m, terms, weights)
+        assert got.dtype == np.float32 and got.shape == (400,)
+        np.testing.assert_allclose(got, dense[:, terms] @ weights, rtol=1e-5, atol=1e-6)
+    assert not lexical.weighted_columns(m, terms[:0], weights[:0]).any()
+
+
 @pytest.mark.parametrize("delta_limit", [0, 1_000])
 def test_lexical_writes_are_searchable_with_or_without_a_restack(delta_limit: int) -> None:
     """A write lands in the delta (or restacks the index past the limit); either way a
