@@ -63,6 +63,7 @@ from models.ranking import (
     purpose_scores,
     reciprocal_ranks,
 )
+from models.topn import top_n
 from service.sync import latest_seq
 from service.sync import prune as prune_changes
 from service.tables import EmbeddingRow, InteractionRow, ProfileRow
@@ -101,7 +102,7 @@ def _best(scores: np.ndarray, mask: np.ndarray, n: int) -> list[int]:
     cand = np.flatnonzero(scores > 0)
     cand = cand[mask[cand]]
     if cand.size > n:
-        cand = cand[np.argpartition(-scores[cand], n - 1)[:n]]
+        cand = cand[top_n(scores[cand], n)]
     return cand[np.lexsort((cand, -scores[cand]))].tolist()
 
 
@@ -240,6 +241,9 @@ class Pool:
     line_lexical: np.ndarray | None = None  # LineIndex votes per node (models.lines)
     line_dense: np.ndarray | None = None
     lines: bool = True  # line votes on for this catalogue (Engine.lines_on)
+    # each key's record as the pool saw it: a profile removed by another thread meanwhile
+    # (the change feed) is still ranked and explained whole in this request
+    records: list[Record] = field(default_factory=list)
 
 
 @dataclass
@@ -931,7 +935,7 @@ class Engine:
             if learned and explain_results and self.reranker is not None
             else None
         )
-        keys = candidates.keys.tolist()
+        recs = pool.records
         if explain_results:
             # one cache read for every item the reasons will compare, not one per result
             q_offers, q_needs = query_items
@@ -939,8 +943,8 @@ class Engine:
                 [
                     *q_offers,
                     *q_needs,
-                    *(t for i in order for t in self.records[keys[i]].profile.offers),
-                    *(t for i in order for t in self.records[keys[i]].profile.needs),
+                    *(t for i in order for t in recs[i].profile.offers),
+                    *(t for i in order for t in recs[i].profile.needs),
                 ]
             )
             query_vectors = (
@@ -959,6 +963,7 @@ class Engine:
                     query,
                     query_record,
                     c,
+                    recs[i],
                     f,
                     purpose,
                     query_items,
@@ -968,7 +973,7 @@ class Engine:
                     graph,
                     None if contrib is None else contrib[rank_i],
                 )
-            out.append(Match(self.records[c.key], scored, reasons))
+            out.append(Match(recs[i], scored, reasons))
         return out
 
     def candidate_features(
@@ -1000,7 +1005,7 @@ class Engine:
         exclude = self._exclusions(query_record)
         graph = graph if graph is not None else self.graph
         pool = self.pool(query, query_record, query_text, allowed, exclude, k, graph)
-        candidates = self.candidates(pool.keys)
+        candidates = self.candidates(pool)
         x = feature_matrix(
             query,
             candidates,
@@ -1021,9 +1026,9 @@ class Engine:
         )
         return candidates, x, pool, graph
 
-    def candidates(self, keys: np.ndarray) -> Candidates:
-        """The columns feature computation reads, for these indexed keys."""
-        recs = [self.records[pk] for pk in keys.tolist()]
+    def candidates(self, pool: Pool) -> Candidates:
+        """The columns feature computation reads, for the pool's candidates."""
+        keys, recs = pool.keys, pool.records
         return Candidates.assemble(
             keys,
             [r.profile for r in recs],
@@ -1098,9 +1103,11 @@ class Engine:
             keys.update(
                 (pk, None) for pk in _best(total, self._mask(allowed, total.size, exclude), n)
             )
-        ordered = np.asarray(
-            [pk for pk in keys if pk in self.records and pk not in exclude], dtype=np.int64
-        )
+        records = self.records
+        picked = [
+            (pk, rec) for pk in keys if pk not in exclude and (rec := records.get(pk)) is not None
+        ]
+        ordered = np.asarray([pk for pk, _ in picked], dtype=np.int64)
         lexical = (
             self.lexical.similarity(q_lex, ordered)
             if q_lex is not None
@@ -1116,6 +1123,7 @@ class Engine:
             line_lexical=line_lexical,
             line_dense=line_dense,
             lines=lines_on,
+            records=[rec for _, rec in picked],
         )
 
     def line_segments(self) -> int:
@@ -1238,6 +1246,7 @@ class Engine:
         query: Party,
         query_record: Record | None,
         c: Party,
+        rec: Record,
         f: dict[str, float],
         purpose: Purpose,
         query_items: tuple[Sequence[str], Sequence[str]],
@@ -1249,7 +1258,6 @@ class Engine:
     ) -> list[Reason]:
         """Why candidate `c` suits the query; `table`: the vectors of the query's and the
         candidate's items, `query_vectors` those of the query's offers and needs."""
-        rec = self.records[c.key]
         q_offers, q_needs = query_items
         no = best_item_match(
             q_needs,
@@ -1295,7 +1303,8 @@ class Engine:
         a, _ = graph.neighbors(query_record.pk)
         b, _ = graph.neighbors(pk)
         common = np.intersect1d(a, b)[:3]
-        return [self.records[int(x)].profile.name for x in common if int(x) in self.records]
+        found = (self.records.get(int(x)) for x in common.tolist())
+        return [rec.profile.name for rec in found if rec is not None]
 
     def matches_for(
         self,

@@ -173,3 +173,37 @@ def test_embedding_cache_write_race_keeps_the_first_vector(
     assert np.array_equal(got["h1"], v) and np.array_equal(got["h2"], v)
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(EmbeddingRow)) == 2
+
+
+def test_a_profile_removed_during_a_request_is_still_ranked_whole(
+    db_url: str, tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's delete reaches this one through the change feed, on its own
+    thread, while requests run: a candidate removed between the candidate pool and the
+    explanations is answered from the record the pool took (it was a 500, KeyError). Its
+    vectors are gone by then, so its score may differ; the next request drops it."""
+    sessions = sessions_for(db_url)
+    engine = _engine(sessions, tmp_path, encoder)
+    save_profiles(engine, sessions, _profiles())
+    query = engine.record("jp-1")
+    assert query is not None
+    before = {m.record.profile.id: m.reasons for m in engine.matches_for(query, "partner")}
+    expected = list(before)
+    real_pool = Engine.pool
+    removed: list[str] = []
+
+    def pool_then_remove(self: Engine, *args: object, **kwargs: object) -> object:
+        pool = real_pool(self, *args, **kwargs)  # type: ignore[arg-type]
+        gone = int(pool.keys[0])  # type: ignore[attr-defined]
+        removed.append(self.records[gone].profile.id)
+        self.remove([gone])  # what the change feed does in another thread
+        return pool
+
+    monkeypatch.setattr(Engine, "pool", pool_then_remove)
+    got = engine.matches_for(query, "partner")
+    assert removed and engine.record(removed[0]) is None
+    assert sorted(m.record.profile.id for m in got) == sorted(expected)
+    for m in got:  # the others are explained as before
+        assert m.record.profile.id == removed[0] or m.reasons == before[m.record.profile.id]
+    after = [m.record.profile.id for m in engine.matches_for(query, "partner")]
+    assert removed[0] not in after and len(after) == len(expected) - 1
