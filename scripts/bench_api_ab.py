@@ -4,7 +4,7 @@ same machine (absolute timings drift by tens of percent on a shared 2-core machi
 
     .venv/bin/python scripts/bench_api_ab.py --base ../base --data-dir D \
         [--workers 2] [--fresh-connections] [--levels 1,2,4] [--bursts 6] [--requests 80] \
-        [--hide-in-base httptools,uvloop]
+        [--hide-in-base httptools,uvloop] [--warm 200]
 
 `--data-dir` is a store that `bench_core.py --workdir W` left (W/api-data), or any data
 directory of synthetic profiles `org-000000`...; the script adds an admin key to it.
@@ -81,7 +81,14 @@ def ranker_status(url: str, key: str) -> dict[str, Any]:
     return {"method": status.get("method"), "native": status.get("native")}
 
 
-def burst(url: str, args: argparse.Namespace, key: str, level: int, out: Path) -> dict[str, Any]:
+def burst(
+    url: str,
+    args: argparse.Namespace,
+    key: str,
+    level: int,
+    out: Path,
+    requests: int | None = None,
+) -> dict[str, Any]:
     cmd = [
         sys.executable,
         str(HERE / "_bench_util.py"),
@@ -91,7 +98,7 @@ def burst(url: str, args: argparse.Namespace, key: str, level: int, out: Path) -
         "--profiles",
         str(args.profiles),
         "--requests",
-        str(args.requests),
+        str(requests or args.requests),
         "--concurrency",
         str(level),
         "--out",
@@ -132,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--levels", default="1,2,4", help="concurrency levels")
     p.add_argument("--bursts", type=int, default=6, help="bursts per version and level")
     p.add_argument("--requests", type=int, default=80, help="requests per burst")
+    p.add_argument(
+        "--warm",
+        type=int,
+        default=200,
+        help="requests to each version before measuring, 2 in flight, not counted: the "
+        "first requests of each filter build its blocks in the background (0: none)",
+    )
     p.add_argument("--hide-in-base", default="", help="modules the baseline must not import")
     p.add_argument("--json-out", type=Path)
     args = p.parse_args(argv)
@@ -158,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             url = f"http://127.0.0.1:{ports[name]}"
             log(f"{name}: ready after {_wait_ready(server, url, t0, 900):.0f} s")
             log(f"{name}: ranking in use {ranker_status(url, keys[name])}")
+            if args.warm:
+                burst(url, args, keys[name], 2, work / f"{name}-warm.json", args.warm)
+                log(f"{name}: warmed with {args.warm} requests")
         for level in levels:
             results[level] = {name: [] for name in versions}
             for b in range(args.bursts):
