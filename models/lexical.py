@@ -10,8 +10,8 @@ has changed a lot (the service refits at reconciliation).
 n-gram). A query's n-grams are taken by weight, heaviest (rarest) first, until their
 posting lists hold `posting_budget` entries: below that size the scores are exact; above
 it they are the dot product over the query's most telling n-grams, which keeps a search at
-100k profiles to ~2 ms instead of ~30 ms for the full product (the candidates' exact
-similarity is then computed by `similarity`). The default budget keeps every query of the
+100k profiles to ~3 ms instead of ~30 ms for the full product (the candidates' exact
+similarity is then computed by `similarity`; `scripts/profile_matches.py` times it). The default budget keeps every query of the
 5k-profile CORDIS benchmark exact (at most 1.5M postings); a 100k-profile catalogue of
 synthetic profiles needs ~14M per query.
 

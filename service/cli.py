@@ -176,6 +176,10 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
     os.environ.setdefault("CLUSTERMATCH_SERVE_WHEN_READY", "true")
     # ... and a worker that is matching takes no new connection meanwhile: an idle one does.
     os.environ.setdefault("CLUSTERMATCH_MATCH_INLINE", "true")
+    # ... and one that wakes to several waiting connections takes one, then lets the
+    # others have a turn (libuv, under uvloop: accepting all of them queued the second
+    # behind the first, in the same busy process, while another sat idle).
+    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -111,3 +111,55 @@ def test_demo_loads_corpus_and_history(tmp_path: Path) -> None:
     assert "184 created" in r.output and "154 interactions added" in r.output
     r = runner.invoke(cli.app, ["demo", *d])
     assert "184 unchanged" in r.output and "0 interactions added" in r.output
+
+
+def test_serve_with_workers_shares_one_tcp_socket_and_balances_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`serve --workers N` hands its workers one TCP socket (TCP_NODELAY on accepted
+    connections), each loading before it accepts, matching on its event loop, and taking
+    one waiting connection at a time (UV_TCP_SINGLE_ACCEPT: a burst of connections is
+    shared out instead of queueing in one process). The worker processes are not started:
+    the supervisor is replaced by a recorder."""
+    import os
+    import socket
+
+    import uvicorn.supervisors
+
+    for name in (
+        "CLUSTERMATCH_SERVE_WHEN_READY",
+        "CLUSTERMATCH_MATCH_INLINE",
+        "UV_TCP_SINGLE_ACCEPT",
+    ):
+        monkeypatch.setenv(name, "")  # (recorded, so that teardown removes what is set)
+        monkeypatch.delenv(name)
+    seen: dict[str, object] = {}
+
+    class Recorder:
+        def __init__(self, config: object, sockets: list[socket.socket]) -> None:
+            seen["workers"] = config.workers  # type: ignore[attr-defined]
+            seen["sockets"] = sockets
+
+        def run(self) -> None:
+            seen["env"] = {
+                k: os.environ.get(k)
+                for k in (
+                    "CLUSTERMATCH_SERVE_WHEN_READY",
+                    "CLUSTERMATCH_MATCH_INLINE",
+                    "UV_TCP_SINGLE_ACCEPT",
+                )
+            }
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Recorder)
+    cli.run_server("service.app:create_app", host="127.0.0.1", port=0, workers=2)
+    (sock,) = seen["sockets"]  # type: ignore[misc]
+    try:
+        assert seen["workers"] == 2 and sock.proto == socket.IPPROTO_TCP
+        assert sock.get_inheritable()
+    finally:
+        sock.close()
+    assert seen["env"] == {
+        "CLUSTERMATCH_SERVE_WHEN_READY": "true",
+        "CLUSTERMATCH_MATCH_INLINE": "true",
+        "UV_TCP_SINGLE_ACCEPT": "1",
+    }
