@@ -11,9 +11,9 @@ n-gram). A query's n-grams are taken by weight, heaviest (rarest) first, until t
 posting lists hold `posting_budget` entries: below that size the scores are exact; above
 it they are the dot product over the query's most telling n-grams, which keeps a search at
 100k profiles to ~3 ms instead of ~30 ms for the full product (the candidates' exact
-similarity is then computed by `similarity`; `scripts/profile_matches.py` times it). The default budget keeps every query of the
-5k-profile CORDIS benchmark exact (at most 1.5M postings); a 100k-profile catalogue of
-synthetic profiles needs ~14M per query.
+similarity is then computed by `similarity`; `scripts/profile_matches.py` times it). The
+default budget keeps every query of the 5k-profile CORDIS benchmark exact (at most 1.5M
+postings); a 100k-profile catalogue of synthetic profiles needs ~14M per query.
 
 Writes do not rebuild the inverted index: a changed or new row goes to a small delta that
 searches score directly, and its old stacked row is masked out; the index is rebuilt (by
