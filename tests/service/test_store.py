@@ -207,3 +207,30 @@ def test_a_profile_removed_during_a_request_is_still_ranked_whole(
         assert m.record.profile.id == removed[0] or m.reasons == before[m.record.profile.id]
     after = [m.record.profile.id for m in engine.matches_for(query, "partner")]
     assert removed[0] not in after and len(after) == len(expected) - 1
+
+
+def test_a_restarted_engine_explains_matches_without_reading_the_database(
+    db_url: str, tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reconciliation fills the item-vector cache that reasons read, so the first requests
+    of a restarted process make no embedding-cache reads (they were ~1 ms each)."""
+    sessions = sessions_for(db_url)
+    first = _engine(sessions, tmp_path, encoder)
+    save_profiles(first, sessions, _profiles())
+    first.save()
+    restarted = Engine(encoder, sessions, tmp_path / "index")
+    assert restarted.reconcile()["reindexed"] == 0  # loaded, not re-embedded
+    reads: list[int] = []
+    real = restarted.cache.get_many
+
+    def counting(model_id: str, hashes: object) -> dict:
+        wanted = list(hashes)  # type: ignore[call-overload]
+        reads.append(len(wanted))
+        return real(model_id, wanted)
+
+    monkeypatch.setattr(restarted.cache, "get_many", counting)
+    query = restarted.record("jp-1")
+    assert query is not None
+    got = restarted.matches_for(query, "partner")
+    assert got and reads == []
+    assert [m.reasons for m in got] == [m.reasons for m in first.matches_for(query, "partner")]
