@@ -57,6 +57,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+# first, as in the server: its BLAS / OpenMP settings (one OpenBLAS thread) before numpy loads
+import service  # noqa: F401
+
+# isort: split
 import faiss
 import numpy as np
 import numpy.typing as npt

@@ -11,7 +11,7 @@ the four purposes. Each stage is timed by wrapping the function that does it, so
 is inclusive (a stage's figure holds the stages it calls). Printed: per stage, the median
 over all requests and the mean over the slowest 5 % of them, and the purposes of the
 slowest 5 %. The encoder is the hashing stand-in of the benchmarks (the store's vectors
-came from it).
+came from it). `service` is imported before numpy, as in the server: one OpenBLAS thread.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import service  # noqa: F401  (first: its BLAS / OpenMP settings precede numpy's load)
+
+# isort: split
+import numpy as np
 
 PURPOSES = ("partner", "buyer", "overseas", "academia")
 
