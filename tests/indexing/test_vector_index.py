@@ -93,6 +93,19 @@ def walk_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vector_index, "WALK_COST_PER_EF", 0)
 
 
+def count_walks(monkeypatch: pytest.MonkeyPatch) -> list[None]:
+    """A list that grows by one for each HNSW walk of any store from now on."""
+    walks: list[None] = []
+    real_walk = vector_index._Store._search_hnsw
+
+    def counting_walk(self: object, *args: object, **kwargs: object) -> object:
+        walks.append(None)
+        return real_walk(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vector_index._Store, "_search_hnsw", counting_walk)
+    return walks
+
+
 @pytest.fixture(scope="module")
 def hnsw_built(data: tuple[np.ndarray, np.ndarray, np.ndarray]) -> VectorIndex:
     ids, x, _ = data
@@ -649,15 +662,7 @@ def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
     ids, x, queries = data
     index = VectorIndex(DIM, MODEL, hnsw_threshold=THRESHOLD)
     index.upsert(ids, x)
-    walks = 0
-    real_walk = vector_index._Store._search_hnsw
-
-    def counting_walk(self: object, *args: object, **kwargs: object) -> object:
-        nonlocal walks
-        walks += 1
-        return real_walk(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(vector_index._Store, "_search_hnsw", counting_walk)
+    walks = count_walks(monkeypatch)
     builders: list[str] = []
     real_build = vector_index._Store.build_block
 
@@ -670,19 +675,19 @@ def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
     allowed = ids[where]
     for i in range(vector_index.SHORT_WALKS_SEEN):
         assert len(index.search(pushed[i], 100, allowed=allowed)[0]) == 100
-    assert walks == vector_index.SHORT_WALKS_SEEN
+    assert len(walks) == vector_index.SHORT_WALKS_SEEN
     (memo,) = index._store._allowed_memo
     assert memo.short > memo.walks / 2  # the walks did come up short
     exclude = {int(allowed[3]), int(ids[1])}
     mask = where & ~np.isin(ids, list(exclude))
     # the next search asks for the block and, without it yet, walks (and stays exact)
     got = index.search(pushed[:10], 100, allowed=allowed, exclude=exclude)
-    assert walks == vector_index.SHORT_WALKS_SEEN + 1 and memo.wanted
+    assert len(walks) == vector_index.SHORT_WALKS_SEEN + 1 and memo.wanted
     assert_exact(got, brute(ids, x, pushed[:10], 100, mask))
     index.settle()
     assert memo.block is not None and builders == ["vector-index-block"]
     got = index.search(pushed[:10], 100, allowed=allowed, exclude=exclude)
-    assert walks == vector_index.SHORT_WALKS_SEEN + 1  # the block answered, no walk
+    assert len(walks) == vector_index.SHORT_WALKS_SEEN + 1  # the block answered, no walk
     assert_exact(got, brute(ids, x, pushed[:10], 100, mask))
     # a write clears what the store remembered: the new vector is found at once
     index.upsert(np.asarray([allowed[5]]), pushed[:1])
@@ -701,15 +706,7 @@ def test_wide_filters_get_blocks_for_exhaustive_searches_only(
     ids, x, queries = data
     index = VectorIndex(DIM, MODEL, hnsw_threshold=THRESHOLD)
     index.upsert(ids, x)
-    walks = 0
-    real_walk = vector_index._Store._search_hnsw
-
-    def counting_walk(self: object, *args: object, **kwargs: object) -> object:
-        nonlocal walks
-        walks += 1
-        return real_walk(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(vector_index._Store, "_search_hnsw", counting_walk)
+    walks = count_walks(monkeypatch)
     where, pushed = away_from(x, queries, 0)
     assert 0.01 < where.mean() < vector_index.BLOCK_MAX_SHARE_EXHAUSTIVE
     allowed = ids[where]
@@ -718,16 +715,16 @@ def test_wide_filters_get_blocks_for_exhaustive_searches_only(
         index.search(pushed[i], 100, allowed=allowed, exhaustive=False)
         index.settle()
     (memo,) = index._store._allowed_memo
-    assert walks == n and memo.walks_fail() and not memo.wanted and memo.block is None
+    assert len(walks) == n and memo.walks_fail() and not memo.wanted and memo.block is None
     got = index.search(pushed[:10], 100, allowed=allowed)  # exhaustive: asks for it
     assert_exact(got, brute(ids, x, pushed[:10], 100, where))
     index.settle()
     assert memo.block is not None
     got = index.search(pushed[:10], 100, allowed=allowed)
-    assert walks == n + 1  # answered from the block
+    assert len(walks) == n + 1  # answered from the block
     assert_exact(got, brute(ids, x, pushed[:10], 100, where))
     index.search(pushed[0], 100, allowed=allowed, exhaustive=False)
-    assert walks == n + 2  # a candidate search still walks
+    assert len(walks) == n + 2  # a candidate search still walks
 
 
 def test_a_filter_in_steady_use_keeps_its_record_among_many_others(
