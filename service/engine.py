@@ -242,7 +242,7 @@ class Pool:
     line_dense: np.ndarray | None = None
     lines: bool = True  # line votes on for this catalogue (Engine.lines_on)
     # each key's record as the pool saw it: a profile removed by another thread meanwhile
-    # (the change feed) is still ranked and explained whole in this request
+    # (the change feed) is still answered in this request, from this record
     records: list[Record] = field(default_factory=list)
 
 
