@@ -52,9 +52,9 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def instrument(engine: Any) -> None:
-    """Wrap the stages of one request (class attributes, so every instance is timed)."""
+    """Wrap the stages of one request: class attributes (every instance is timed), and the
+    engine's own vector indexes (one figure per facet) and re-ranker."""
     import service.engine as eng
-    from indexing.vector_index import VectorIndex
     from models.lexical import LexicalIndex
 
     for name in ("pool", "candidates", "line_votes", "_reasons", "_load_items", "allowed"):
@@ -64,7 +64,6 @@ def instrument(engine: Any) -> None:
     LexicalIndex.similarity = _timed("lexical.similarity", LexicalIndex.similarity)  # type: ignore[method-assign]
     for facet, index in engine.indexes.items():
         index.search = _timed(f"vector.search[{facet}]", index.search)
-    del VectorIndex
     if engine.graph is not None:
         for name in ("ppr", "spread", "popular", "neighbors"):
             setattr(

@@ -719,12 +719,7 @@ class Engine:
             for t in item_texts(rec.profile):
                 counts[t] = counts.get(t, 0) + 1
         wanted = sorted(counts, key=lambda t: -counts[t])[: self._items.capacity]
-        by_hash = {text_hash(t): t for t in wanted}
-        found = self.cache.get_many(self.encoder.model_id, list(by_hash))
-        for h in reversed(list(by_hash)):  # the most listed last: the most recently used
-            if h in found:
-                self._items.put(h, found[h])
-        return len(found)
+        return len(self._load_items(wanted))
 
     def refit_lexical(self, *, warm: bool = True) -> None:
         """Rebuild the TF-IDF vocabulary and rows from all indexed profiles (`warm`: and
