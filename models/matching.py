@@ -74,6 +74,27 @@ class Party:
     needs: np.ndarray | None = None
     script: str | None = None  # dominant writing system of its text (models.lexical.script)
 
+    @classmethod
+    def of_text(
+        cls,
+        vec: np.ndarray,
+        purpose: Purpose,
+        *,
+        script: str | None = None,
+        country: str | None = None,
+    ) -> Party:
+        """A free-text query (encoded as `vec`): what the searcher looks for, and, for
+        buyer searches, also what they offer."""
+        return cls(
+            key=-1,
+            kind="other",
+            country=country,
+            all=vec,
+            needs=vec,
+            offers=vec if purpose == "buyer" else None,
+            script=script,
+        )
+
 
 class Described(Protocol):
     """The fields candidates are compared on (a `Party`, or a stored profile)."""

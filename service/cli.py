@@ -45,7 +45,7 @@ def _settings(data_dir: Path | None) -> Settings:
 
 
 @contextmanager
-def _progress() -> Iterator[Any]:
+def progress_bars() -> Iterator[Any]:
     """Progress bars on a terminal; plain lines (at most one per phase every 5 s) when the
     output is a file or a pipe (CI logs, nohup)."""
     if not err.is_terminal:
@@ -100,7 +100,7 @@ def _open(settings: Settings, *, with_engine: bool = True) -> tuple[Any, Any]:
         hnsw_threshold=settings.hnsw_threshold,
         batch_size=settings.encode_batch_size,
     )
-    with _progress() as progress:
+    with progress_bars() as progress:
         engine.reconcile(progress)
     return sessions, engine
 
@@ -208,7 +208,7 @@ def import_(
     parsed = _read(parse_profiles, file, format, encoding, max_rows=settings.max_import_rows)
     sessions, engine = _open(settings)
     try:
-        with _progress() as progress:
+        with progress_bars() as progress:
             report = import_parsed(
                 engine, sessions, parsed, allow_partial=allow_partial, progress=progress
             )
@@ -267,7 +267,7 @@ def train(
     from service.learning import train_reranker
 
     _, engine = _open(_settings(data_dir))
-    with _progress() as progress:
+    with progress_bars() as progress:
         report = train_reranker(engine, seed=seed, max_queries=max_queries, progress=progress)
     print(json.dumps(report.to_dict()))
 
@@ -302,7 +302,7 @@ def evaluate(
 
     encoder = SentenceTransformerEncoder(settings.model, threads=settings.encoder_threads)
     try:
-        with _progress() as progress:
+        with progress_bars() as progress:
             result = run(
                 profiles,
                 interactions,
@@ -381,7 +381,7 @@ def demo(data_dir: DataDir = None) -> None:
     settings = _settings(data_dir)
     demo_dir = Path(__file__).parent / "demo"
     sessions, engine = _open(settings)
-    with _progress() as progress:
+    with progress_bars() as progress:
         report = import_file(
             engine,
             sessions,
@@ -455,7 +455,7 @@ def index_rebuild(data_dir: DataDir = None) -> None:
     """Rebuild the vector index from the database (embeddings come from the cache)."""
     settings = _settings(data_dir)
     _, engine = _open(settings)
-    with _progress() as progress:
+    with progress_bars() as progress:
         summary = engine.reconcile(progress, rebuild=True)
     err.print(f"rebuilt: {summary}")
 

@@ -1367,15 +1367,7 @@ class Engine:
         searches, what they offer)."""
         vec = self.encoder.encode([text])[0]
         self.encoded_total += 1
-        query = Party(
-            key=-1,
-            kind="other",
-            country=country,
-            all=vec,
-            needs=vec,
-            offers=vec if purpose == "buyer" else None,
-            script=script(text),
-        )
+        query = Party.of_text(vec, purpose, script=script(text), country=country)
         items = ([text], [text]) if purpose == "buyer" else ((), [text])
         return self.rank(
             query,

@@ -17,7 +17,8 @@ import random
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,23 +222,19 @@ def score_runs(
     }
 
 
-def evaluate(
+@contextmanager
+def loaded_store(
     profiles: Path,
     interactions: Path,
-    queries: Path,
     *,
-    k: int = 10,
     seed: int = 0,
     encoder: Encoder | None = None,
     embedding_cache: Path | None = None,
     progress: Progress | None = None,
-    methods: Sequence[str] = METHODS,
-    diversity: float = DIVERSITY,
-) -> dict[str, Any]:
-    if not 0.0 < diversity <= 1.0:
-        raise ValueError(f"diversity must be in (0, 1], got {diversity}")
-    started = time.perf_counter()
-    spec_list = read_queries(queries)
+) -> Iterator[tuple[Engine, dict[str, Any]]]:
+    """A fresh temporary store with the profiles and interactions imported and the
+    re-ranker trained (seeded), as `evaluate` ranks on it; yields the engine and what was
+    set up. Everything is removed on exit."""
     if encoder is None:
         from models.encoders import SentenceTransformerEncoder
 
@@ -258,6 +255,46 @@ def evaluate(
         parsed_i = parse_interactions(interactions.read_bytes(), filename=interactions.name)
         saved_i = save_interactions(engine, sessions, parsed_i, allow_partial=True)
         trained = train_reranker(engine, seed=seed, progress=progress)
+        setup = {
+            "profiles": loaded.created,
+            "profiles_rejected": loaded.rejected,
+            "interactions": saved_i.created,
+            "interactions_rejected": saved_i.rejected,
+            "model": encoder.model_id,
+            "ranker": trained.to_dict(),
+            "seed": seed,
+        }
+        try:
+            yield engine, setup
+        finally:
+            db.dispose()
+
+
+def evaluate(
+    profiles: Path,
+    interactions: Path,
+    queries: Path,
+    *,
+    k: int = 10,
+    seed: int = 0,
+    encoder: Encoder | None = None,
+    embedding_cache: Path | None = None,
+    progress: Progress | None = None,
+    methods: Sequence[str] = METHODS,
+    diversity: float = DIVERSITY,
+) -> dict[str, Any]:
+    if not 0.0 < diversity <= 1.0:
+        raise ValueError(f"diversity must be in (0, 1], got {diversity}")
+    started = time.perf_counter()
+    spec_list = read_queries(queries)
+    with loaded_store(
+        profiles,
+        interactions,
+        seed=seed,
+        encoder=encoder,
+        embedding_cache=embedding_cache,
+        progress=progress,
+    ) as (engine, setup):
         rankers = Rankers(engine, k, seed, diversity)
         runs: dict[str, list[list[str]]] = {m: [] for m in methods}
         for i, q in enumerate(spec_list):
@@ -267,18 +304,11 @@ def evaluate(
                 progress("queries", i + 1, len(spec_list))
         result = score_runs(spec_list, runs, k, catalog=len(engine))
         result["setup"] = {
-            "profiles": loaded.created,
-            "profiles_rejected": loaded.rejected,
-            "interactions": saved_i.created,
-            "interactions_rejected": saved_i.rejected,
+            **setup,
             "queries": len(spec_list),
-            "model": encoder.model_id,
-            "ranker": trained.to_dict(),
-            "seed": seed,
             "diversity": diversity,
             "took_s": round(time.perf_counter() - started, 1),
         }
-        db.dispose()
         return result
 
 

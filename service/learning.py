@@ -238,7 +238,7 @@ def replay(
             progress(i + 1, total)
     for j, (g, text) in enumerate(texts.items()):
         vec = vectors[text_hash(text)]
-        party = Party(key=-1, kind="other", all=vec, needs=vec, script=script(text))
+        party = Party.of_text(vec, "partner", script=script(text))
         found = world.candidate_features(party, None, "partner", k=10, query_text=text, graph=graph)
         if found is not None:
             _, x, pool, _ = found
