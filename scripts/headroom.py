@@ -1,16 +1,16 @@
 #!/usr/bin/env python
-"""How far the ranking's features can go on an evaluation's own queries (service.ceiling):
-a diagnostic beside `clustermatch evaluate`, never a ranking.
+"""Headroom (service.headroom): would training on answers like the evaluation's beat the
+system? A diagnostic beside `clustermatch evaluate`, never a ranking.
 
-    python scripts/ceiling.py --profiles P.jsonl --interactions I.jsonl --queries Q.jsonl
+    python scripts/headroom.py --profiles P.jsonl --interactions I.jsonl --queries Q.jsonl
         [--embedding-cache DB] [--splits 3] [--seed 0] [--k 10] [--json]
 
-Prints per task and slice the nDCG@k of popularity, of the system (the re-ranker trained on
-replayed history, as `evaluate` reports it), of the `ceiling` (the same kind of model
-trained on the queries' own answers, cross-validated; mean and range over the splits), of
-the pool's best order, the pool's recall, and the system and ceiling over popularity.
-With `--json`, the figures as one JSON object on the last line. `service` is imported
-before numpy, as in the server (one OpenBLAS thread).
+Prints per task and slice the nDCG@k of popularity and the system on the official answers,
+the pool's best order and the pool's recall; then, cross-validated over answer units
+(the held-out projects), the system's kind of model trained on the evaluation's own
+answers against the system and popularity on the same test answers. With `--json`, the
+figures as one JSON object on the last line. `service` is imported before numpy, as in
+the server (one OpenBLAS thread).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import service  # noqa: F401  (first: its BLAS / OpenMP settings precede numpy's load)
 
 # isort: split
-from service.ceiling import ceiling
 from service.cli import progress_bars
+from service.headroom import headroom
 
 
 def main() -> None:
@@ -42,7 +42,7 @@ def main() -> None:
     args = ap.parse_args()
     started = time.perf_counter()
     with progress_bars() as progress:
-        result = ceiling(
+        result = headroom(
             args.profiles,
             args.interactions,
             args.queries,
@@ -52,16 +52,24 @@ def main() -> None:
             embedding_cache=args.embedding_cache,
             progress=progress,
         )
+    print(f"nDCG@{args.k}; cross-validation split by {result['split_by']}")
+    print(f"{'':<20}{'':>6}{'official answers':^32}{'':>8}{'cross-validated, test answers':^46}")
     print(
-        f"{'task':<20}{'n':>6}{'popularity':>12}{'system':>9}{'ceiling':>9}{'range':>15}"
-        f"{'pool':>8}{'recall':>8}{'system x':>10}{'ceiling x':>11}   (nDCG@{args.k})"
+        f"{'task':<20}{'n':>6}{'popularity':>11}{'system':>8}{'pool':>7}{'recall':>8}"
+        f"{'tested':>8}{'popularity':>11}{'system':>8}{'on answers':>11}{'range':>15}"
     )
     for name, r in result["tasks"].items():
-        lo, hi = r["ceiling_range"]
+        cv = r.get("cv")
+        tail = ""
+        if cv:
+            lo, hi = cv["on_answers_range"]
+            tail = (
+                f"{cv['tested']:>8}{cv['popularity']:>11.4f}{cv['system']:>8.4f}"
+                f"{cv['on_answers']:>11.4f}{f'{lo:.4f}-{hi:.4f}':>15}"
+            )
         print(
-            f"{name:<20}{r['n']:>6}{r['popularity']:>12.4f}{r['system']:>9.4f}"
-            f"{r['ceiling']:>9.4f}{f'{lo:.4f}-{hi:.4f}':>15}{r['pool']:>8.4f}"
-            f"{r['pool_recall']:>8.4f}{r['system_x'] or 0:>10.3f}{r['ceiling_x'] or 0:>11.3f}"
+            f"{name:<20}{r['n']:>6}{r['popularity']:>11.4f}{r['system']:>8.4f}"
+            f"{r['pool']:>7.4f}{r['pool_recall']:>8.4f}{tail}"
         )
     print(f"took {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.json:
