@@ -41,17 +41,23 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = ap.parse_args()
     started = time.perf_counter()
-    with progress_bars() as progress:
-        result = headroom(
-            args.profiles,
-            args.interactions,
-            args.queries,
-            k=args.k,
-            seed=args.seed,
-            splits=args.splits,
-            embedding_cache=args.embedding_cache,
-            progress=progress,
-        )
+    for path in (args.profiles, args.interactions, args.queries):
+        if not path.is_file():
+            sys.exit(f"headroom: no such file: {path}")
+    try:
+        with progress_bars() as progress:
+            result = headroom(
+                args.profiles,
+                args.interactions,
+                args.queries,
+                k=args.k,
+                seed=args.seed,
+                splits=args.splits,
+                embedding_cache=args.embedding_cache,
+                progress=progress,
+            )
+    except ValueError as exc:  # a bad query file, too little history, --splits 0
+        sys.exit(f"headroom: {exc}")
     print(f"nDCG@{args.k}; cross-validation split by {result['split_by']}")
     print(f"{'':<20}{'':>6}{'official answers':^32}{'':>8}{'cross-validated, test answers':^46}")
     print(
