@@ -131,11 +131,12 @@ class Tested:
 
 def _answers(p: QueryPool, chosen: set[str], units: dict[str, frozenset[str]]) -> set[str]:
     """A query's answers that come from the chosen units: a free text's own (if its unit
-    is chosen), a profile's partners in the chosen units it belongs to."""
+    is chosen), a profile's partners in the chosen units it belongs to (those its filters
+    admit: an `academia:` query's answers are the academic ones)."""
     if p.text:
         return set(p.query.relevant) if p.query.spec.id in chosen else set()
     me = p.query.spec.profile_id
-    return set().union(*(units[u] for u in chosen if me in units[u])) - {me}
+    return set().union(*(units[u] for u in chosen if me in units[u])) & p.query.relevant
 
 
 def _fold(

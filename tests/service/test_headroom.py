@@ -110,12 +110,17 @@ def test_answer_units_and_the_split_keep_projects_on_one_side(
         _pool(QuerySpec(id=name, task="consortium", text="t"), members, everyone)
         for name, members in projects.items()
     ]
+    academic = set(everyone[:6])
     for o in everyone:
         mine = set().union(*(m for m in projects.values() if o in m)) - {o}
         if mine:
             pools.append(
                 _pool(QuerySpec(id=f"partner:{o}", task="partner", profile_id=o), mine, everyone)
             )
+        if mine & academic:  # a filtered query: only its academic partners are answers
+            spec = QuerySpec(id=f"academia:{o}", task="partner", profile_id=o)
+            pools.append(_pool(spec, mine & academic, everyone))
+    wanted = {p.query.spec.id: p.query.relevant for p in pools}
     units = answer_units(pools)
     assert units == {name: frozenset(m) for name, m in projects.items()}
     fits: list[dict[str, set[str]]] = []  # per model: query -> the positives it learned
@@ -147,7 +152,8 @@ def test_answer_units_and_the_split_keep_projects_on_one_side(
         for qid, positives in profiles.items():
             me = qid.split(":")[1]
             mine = set().union(*(projects[u] for u in trained_units if me in projects[u]))
-            assert positives == mine - {me}  # its partners in the training projects only
+            # its partners in the training projects only (those its filter admits)
+            assert positives == (mine - {me}) & wanted[qid]
             assert positives <= members
     # every query is tested where it has answers on the test side: text queries once per
     # split, profiles once per side they have partners on
