@@ -215,20 +215,9 @@ def cross_validated(
             order = list(range(len(pools)))
             rng.shuffle(order)
             first = set(order[: len(order) // 2])
-            for side in (True, False):
-                tested += _fold(
-                    pools,
-                    k,
-                    seed,
-                    [
-                        p.query.relevant if (i in first) == side else set()
-                        for i, p in enumerate(pools)
-                    ],
-                    [
-                        p.query.relevant if (i in first) != side else set()
-                        for i, p in enumerate(pools)
-                    ],
-                )
+            one = [p.query.relevant if i in first else frozenset() for i, p in enumerate(pools)]
+            other = [frozenset() if i in first else p.query.relevant for i, p in enumerate(pools)]
+            tested += _fold(pools, k, seed, one, other) + _fold(pools, k, seed, other, one)
         out.append(tested)
         if done is not None:
             done(s + 1)
@@ -259,25 +248,17 @@ def summary(
             return ndcg_at_k(p.popular, rel, k)
         if which == "system":
             return ndcg_at_k(ranked(p, p.system, k), rel, k)
-        return ndcg_at_k(ranked(p, p.labels(rel).astype(np.float64), k), rel, k)
+        found = p.labels(rel)
+        if which == "pool_recall":
+            return int(found.sum()) / max(1, len(rel))
+        return ndcg_at_k(ranked(p, found.astype(np.float64), k), rel, k)  # the pool's best
 
     out: dict[str, Any] = {}
     for name, idx in groups.items():
         members = set(idx)
         row: dict[str, Any] = {"n": len(idx)}
-        for which in ("popularity", "system", "pool"):
+        for which in ("popularity", "system", "pool", "pool_recall"):
             row[which] = round(float(np.mean([official(pools[i], which) for i in idx])), 4)
-        found = [
-            int(p.labels(p.query.relevant).sum()) if (p := pools[i]) is not None else 0 for i in idx
-        ]
-        row["pool_recall"] = round(
-            float(
-                np.mean(
-                    [f / max(1, len(queries[i].relevant)) for f, i in zip(found, idx, strict=True)]
-                )
-            ),
-            4,
-        )
         per_split = [[t for t in split if at[t.query] in members] for split in tested]
         if per_split and all(per_split):
             means = {
