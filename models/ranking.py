@@ -174,7 +174,7 @@ class Averaged:
     """Several rankers as one: the mean of their raw scores. Rankers trained on different
     samples of held-out history disagree by chance (consortium nDCG@10 on CORDIS dev
     moved by up to .013 between training seeds, the mean of three by .003); their mean is
-    steadier and a little better than any one's average (see service.learning.ENSEMBLE)."""
+    steadier and a little better than any one's average (see service.offline.learning.ENSEMBLE)."""
 
     def __init__(self, models: Sequence[Any]) -> None:
         if not models:

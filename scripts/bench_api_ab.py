@@ -37,8 +37,8 @@ from bench_core import _free_port, _stop, _wait_ready, log, serve_command  # noq
 
 def admin_key(data_dir: Path) -> str:
     from service.auth import create_key
-    from service.db import make_engine, make_sessionmaker, transaction
     from service.settings import Settings
+    from service.store.db import make_engine, make_sessionmaker, transaction
 
     settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
     db = make_engine(settings.resolved_database_url)

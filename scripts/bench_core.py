@@ -72,7 +72,7 @@ from models.encoders import Encoder, HashingEncoder, Progress
 from models.matching import PURPOSES, Purpose
 from models.profile import Profile, facet_texts, text_hash
 from service.engine import Engine, profile_texts
-from service.profiles import import_file, save_profiles
+from service.profiles.routes import import_file, save_profiles
 
 K = 10
 HNSW_M = 32  # VectorIndex's defaults, used for the raw FAISS baseline too
@@ -644,7 +644,7 @@ def progress_printer(label: str) -> Callable[[str, int, int], None]:
 
 def open_store(url: str) -> tuple[Any, Any]:
     """(SQLAlchemy engine, sessionmaker) on a migrated database."""
-    from service.db import make_engine, make_sessionmaker, upgrade
+    from service.store.db import make_engine, make_sessionmaker, upgrade
 
     db = make_engine(url)
     upgrade(db)
@@ -1118,9 +1118,9 @@ def add_history(
     """Synthetic projects of 2-8 members among the first n profiles (Zipf-skewed, so some
     organizations take part in many), stored through `save_interactions`; then the
     re-ranker is trained on them, as `clustermatch train` does."""
-    from service.import_formats import Interaction, ParsedFile
-    from service.interactions import save_interactions
-    from service.learning import train_reranker
+    from service.interactions.routes import save_interactions
+    from service.io.imports import Interaction, ParsedFile
+    from service.offline.learning import train_reranker
 
     rng = random.Random(SEED + 7 + n)
     groups = max(1, (n - prev) * per_1k // 1000)
@@ -1304,7 +1304,7 @@ def bench_engine(
     if engine.dirty:
         engine.save()
     from service.auth import create_key
-    from service.db import transaction
+    from service.store.db import transaction
 
     with transaction(sessions) as s:
         _, key = create_key(s, "admin", name="bench")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Headroom (service.headroom): would training on answers like the evaluation's beat the
+"""Headroom (service.offline.headroom): would training on answers like the evaluation's beat the
 system? A diagnostic beside `clustermatch evaluate`, never a ranking.
 
     python scripts/headroom.py --profiles P.jsonl --interactions I.jsonl --queries Q.jsonl
@@ -26,7 +26,7 @@ import service  # noqa: F401  (first: its BLAS / OpenMP settings precede numpy's
 
 # isort: split
 from service.cli import progress_bars
-from service.headroom import headroom
+from service.offline.headroom import headroom
 
 
 def main() -> None:

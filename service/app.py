@@ -18,12 +18,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.encoders import Encoder, SentenceTransformerEncoder
-from service import events, interactions, jobs, matching, ops, profiles, ranker, sync
+from service import sync
 from service.auth import KeyCache
-from service.db import make_engine, make_sessionmaker, transaction, upgrade
 from service.engine import Engine
 from service.errors import PROBLEM_JSON, TYPE_BASE, ClusterMatchError, field_path
+from service.events import routes as events
+from service.interactions import routes as interactions
+from service.jobs import routes as jobs
+from service.matching import routes as matching
+from service.ops import routes as ops
+from service.profiles import routes as profiles
+from service.ranker import routes as ranker
 from service.settings import Settings
+from service.store.db import make_engine, make_sessionmaker, transaction, upgrade
 
 log = logging.getLogger("clustermatch.app")
 

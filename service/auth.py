@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from service.errors import Forbidden, Unauthorized
-from service.tables import ApiKeyRow, utcnow
+from service.store.tables import ApiKeyRow, utcnow
 
 Role = Literal["admin", "organizer", "member"]
 ROLES: tuple[str, ...] = get_args(Role)

@@ -80,7 +80,7 @@ def progress_bars() -> Iterator[Any]:
 
 
 def _open(settings: Settings, *, with_engine: bool = True) -> tuple[Any, Any]:
-    from service.db import make_engine, make_sessionmaker, upgrade
+    from service.store.db import make_engine, make_sessionmaker, upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = make_engine(settings.resolved_database_url)
@@ -107,7 +107,7 @@ def _open(settings: Settings, *, with_engine: bool = True) -> tuple[Any, Any]:
 
 def _read(parser: Any, file: Path, format: str, encoding: str | None, **kwargs: Any) -> Any:
     """Parse an import file, or exit 2 with the reason the file cannot be read."""
-    from service.import_formats import ImportFormatError
+    from service.io.imports import ImportFormatError
 
     if format not in ("auto", "jsonl", "csv"):
         raise typer.BadParameter("format must be auto, jsonl or csv")
@@ -201,8 +201,8 @@ def import_(
 ) -> None:
     """Import profiles from a JSONL or CSV file (UTF-8 / BOM / cp932)."""
     from service.errors import ValidationFailed
-    from service.import_formats import parse_profiles
-    from service.profiles import import_parsed
+    from service.io.imports import parse_profiles
+    from service.profiles.routes import import_parsed
 
     settings = _settings(data_dir)
     parsed = _read(parse_profiles, file, format, encoding, max_rows=settings.max_import_rows)
@@ -238,8 +238,8 @@ def import_interactions(
 ) -> None:
     """Import past interactions (collaborations, meetings, follow-ups, deals, declines)."""
     from service.errors import ValidationFailed
-    from service.import_formats import parse_interactions
-    from service.interactions import save_interactions
+    from service.interactions.routes import save_interactions
+    from service.io.imports import parse_interactions
 
     parsed = _read(parse_interactions, file, format, encoding)
     sessions, engine = _open(_settings(data_dir))
@@ -264,7 +264,7 @@ def train(
     data_dir: DataDir = None,
 ) -> None:
     """Retrain the learned re-ranker on the stored interactions."""
-    from service.learning import train_reranker
+    from service.offline.learning import train_reranker
 
     _, engine = _open(_settings(data_dir))
     with progress_bars() as progress:
@@ -293,8 +293,8 @@ def evaluate(
 ) -> None:
     """Recall@k, nDCG@k and MRR per task for the system and the baselines (random,
     popularity, TF-IDF, dense) on a fresh temporary store."""
-    from service.evaluation import evaluate as run
-    from service.evaluation import format_table
+    from service.offline.evaluation import evaluate as run
+    from service.offline.evaluation import format_table
 
     settings = Settings()
     err.print(f"loading model {settings.model} ...")
@@ -374,9 +374,9 @@ def schedule(
 def demo(data_dir: DataDir = None) -> None:
     """Load the bundled demo corpus (fictional organizations in ja/en/it/ko) and their
     past interactions."""
-    from service.import_formats import parse_interactions
-    from service.interactions import save_interactions
-    from service.profiles import import_file
+    from service.interactions.routes import save_interactions
+    from service.io.imports import parse_interactions
+    from service.profiles.routes import import_file
 
     settings = _settings(data_dir)
     demo_dir = Path(__file__).parent / "demo"
@@ -410,7 +410,7 @@ def keys_create(
 ) -> None:
     """Create an API key and print it (it is shown only once)."""
     from service.auth import ROLES, create_key
-    from service.db import transaction
+    from service.store.db import transaction
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
@@ -428,7 +428,7 @@ def keys_list(data_dir: DataDir = None) -> None:
     """List API keys (never their secrets)."""
     from sqlalchemy import select
 
-    from service.tables import ApiKeyRow
+    from service.store.tables import ApiKeyRow
 
     sessions, _ = _open(_settings(data_dir), with_engine=False)
     with sessions() as s:
@@ -441,7 +441,7 @@ def keys_list(data_dir: DataDir = None) -> None:
 def keys_revoke(key_id: int, data_dir: DataDir = None) -> None:
     """Revoke an API key by its number (see `keys list`)."""
     from service.auth import revoke_key
-    from service.db import transaction
+    from service.store.db import transaction
 
     sessions, _ = _open(_settings(data_dir), with_engine=False)
     with transaction(sessions) as s:

@@ -30,7 +30,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from models.profile import Profile
-from service.tables import ChangeRow, ProfileRow, utcnow
+from service.store.tables import ChangeRow, ProfileRow, utcnow
 
 if TYPE_CHECKING:
     from service.engine import Engine

@@ -27,8 +27,8 @@ from sqlalchemy import create_engine, text
 from models.encoders import Encoder, HashingEncoder
 from service.app import create_app
 from service.auth import create_key
-from service.db import make_engine, make_sessionmaker, transaction
 from service.settings import Settings
+from service.store.db import make_engine, make_sessionmaker, transaction
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CLUSTERMATCH_SHARED_DIR", ROOT.parent / "shared"))
@@ -157,7 +157,7 @@ def real_encoder() -> Encoder:
 
 
 def sessions_for(url: str) -> Any:
-    from service.db import upgrade
+    from service.store.db import upgrade
 
     eng = make_engine(url)
     upgrade(eng)

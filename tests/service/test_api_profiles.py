@@ -107,7 +107,7 @@ def test_a_revoked_key_stops_working_within_the_key_cache_time(
     request); a key revoked elsewhere (the CLI) is refused once that time has passed, at
     once with 0, and an unknown key is never trusted."""
     from service.auth import create_key, revoke_key
-    from service.db import transaction
+    from service.store.db import transaction
     from tests.conftest import start_api
 
     for api in start_api(make_settings(tmp_path, key_cache_s=ttl), encoder):

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from models.encoders import HashingEncoder
 from service import cli
-from service.evaluation import QuerySpec, evaluate, read_queries, score_runs
+from service.offline.evaluation import QuerySpec, evaluate, read_queries, score_runs
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "eval"
 

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 
 from models.events import Event, Meeting, parse_event
-from service.exports import (
+from service.io.exports import (
     all_agendas_html,
     escape_text,
     fold_line,

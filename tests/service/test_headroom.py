@@ -1,4 +1,4 @@
-"""The headroom diagnostic (service.headroom): its official figures are the evaluation's,
+"""The headroom diagnostic (service.offline.headroom): its official figures are the evaluation's,
 its cross-validation splits the answers' units (held-out projects) rather than queries,
 so no model is scored on a project whose participants it saw asked for, and no order of a
 pool beats the pool's best order."""
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from models.encoders import HashingEncoder
-from service import headroom as headroom_module
-from service.evaluation import EvalQuery, QuerySpec, evaluate
-from service.headroom import QueryPool, answer_units, cross_validated, headroom
+from service.offline import headroom as headroom_module
+from service.offline.evaluation import EvalQuery, QuerySpec, evaluate
+from service.offline.headroom import QueryPool, answer_units, cross_validated, headroom
 from tests.service.test_learning import TOPICS, _world
 
 HELD = 40  # the last projects of the world are the queries' answers, not history

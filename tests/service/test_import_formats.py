@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from service.import_formats import (
+from service.io.imports import (
     ImportFormatError,
     RowError,
     decode,

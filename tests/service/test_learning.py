@@ -17,10 +17,10 @@ from models.encoders import HashingEncoder
 from models.profile import Profile
 from models.ranking import Reranker
 from service.engine import RERANKER_FILE, Engine
-from service.import_formats import parse_interactions
-from service.interactions import save_interactions
-from service.learning import TrainingSet, train_reranker
-from service.profiles import save_profiles
+from service.interactions.routes import save_interactions
+from service.io.imports import parse_interactions
+from service.offline.learning import TrainingSet, train_reranker
+from service.profiles.routes import save_profiles
 from tests.conftest import SAMPLE, Api, make_settings, sessions_for, start_api
 
 TOPICS = [
@@ -164,7 +164,7 @@ def test_without_lightgbm_training_falls_back_to_the_pair_classifier(
 ) -> None:
     """LightGBM's wheel needs the system's OpenMP runtime; where it does not load, the
     re-ranker is the sklearn pair classifier, and the report says why."""
-    import service.learning as learning
+    import service.offline.learning as learning
 
     engine, _ = _engine(tmp_path)
     report = train_reranker(engine, seed=5)
@@ -305,7 +305,7 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
     """As in the evaluation (no held-out project's text in any profile), the replayed
     queries see no line of a held-out group, in the query nor in any candidate."""
     from models.training import sample_holdout
-    from service.learning import held_group_lines, training_world
+    from service.offline.learning import held_group_lines, training_world
 
     engine, _ = _engine(tmp_path)
     # each project also leaves a line in its members' descriptions
@@ -358,7 +358,7 @@ def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
     from models.lines import LINES_MAX, LineIndex
     from models.ranking import INDEX
     from models.training import sample_holdout
-    from service.learning import training_world
+    from service.offline.learning import training_world
 
     engine, sessions = _engine(tmp_path)
     builds: list[int] = []

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from models.encoders import HashingEncoder
 from models.profile import Profile
 from service.auth import authenticate, create_key, revoke_key
-from service.db import transaction
 from service.engine import Engine
 from service.errors import Unauthorized
-from service.profiles import delete_profile, save_profiles
-from service.tables import EmbeddingRow, ProfileRow
+from service.profiles.routes import delete_profile, save_profiles
+from service.store.db import transaction
+from service.store.tables import EmbeddingRow, ProfileRow
 from tests.conftest import SAMPLE, sessions_for
 
 
@@ -114,7 +114,7 @@ def test_crash_between_db_and_index_loses_nothing(
     # Simulate a process that commits to the database and dies before touching the index:
     # one new profile, one changed, one deleted, written behind the engine's back.
     with transaction(sessions) as s:
-        from service.profiles import _row_values
+        from service.profiles.routes import _row_values
 
         p = _profiles()[3]
         s.add(ProfileRow(**_row_values(p, "h-new")))

@@ -11,12 +11,12 @@ from sqlalchemy import delete, func, select
 from models.encoders import HashingEncoder
 from models.profile import Profile
 from service.engine import Engine
-from service.import_formats import parse_interactions
-from service.interactions import save_interactions
-from service.learning import train_reranker
-from service.profiles import delete_profile, save_profiles
+from service.interactions.routes import save_interactions
+from service.io.imports import parse_interactions
+from service.offline.learning import train_reranker
+from service.profiles.routes import delete_profile, save_profiles
+from service.store.tables import ChangeRow, EmbeddingRow
 from service.sync import catch_up
-from service.tables import ChangeRow, EmbeddingRow
 from tests.conftest import SAMPLE, make_settings, sessions_for, start_api
 
 
@@ -154,7 +154,7 @@ def test_vectors_that_never_come_are_encoded_after_the_grace_period(
 def test_old_changes_are_pruned_at_startup(db_url: str, tmp_path: Path) -> None:
     import datetime as dt
 
-    from service.db import transaction
+    from service.store.db import transaction
     from service.sync import KEEP_S, record_changes
 
     sessions, a, _, _ = _pair(db_url, tmp_path)

@@ -38,8 +38,8 @@ from models.matching import Party, Purpose
 from models.metrics import ndcg_at_k
 from models.ranking import Reranker, train
 from service.engine import Engine
-from service.evaluation import EvalQuery, Progress, Rankers, loaded_store, read_queries
-from service.learning import OBJECTIVE, TEXT_OBJECTIVE
+from service.offline.evaluation import EvalQuery, Progress, Rankers, loaded_store, read_queries
+from service.offline.learning import OBJECTIVE, TEXT_OBJECTIVE
 
 
 @dataclass

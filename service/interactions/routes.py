@@ -16,17 +16,17 @@ from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
 from service.auth import CallerDep
-from service.db import transaction
 from service.engine import Engine
 from service.errors import NotFound, ValidationFailed
-from service.import_formats import (
+from service.io.imports import (
     Interaction,
     ParsedFile,
     parse_interactions,
 )
-from service.profiles import parse_upload, row_error
+from service.profiles.routes import parse_upload, row_error
+from service.store.db import transaction
+from service.store.tables import InteractionRow, ProfileRow
 from service.sync import HISTORY, record_changes
-from service.tables import InteractionRow, ProfileRow
 
 router = APIRouter(prefix="/v1", tags=["interactions"])
 

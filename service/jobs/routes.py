@@ -16,9 +16,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.auth import CallerDep
-from service.db import transaction
 from service.errors import ClusterMatchError, NotFound
-from service.tables import JobRow, utcnow
+from service.store.db import transaction
+from service.store.tables import JobRow, utcnow
 
 log = logging.getLogger("clustermatch.jobs")
 router = APIRouter(prefix="/v1", tags=["jobs"])

@@ -20,18 +20,18 @@ from sqlalchemy.orm import Session
 
 from models.profile import ID_PATTERN, MAX_ID, Kind, Profile, profile_hash
 from service.auth import CallerDep, Principal
-from service.db import transaction
 from service.engine import Engine, Progress, org_key
 from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from service.import_formats import (
+from service.io.imports import (
     FileFormat,
     ImportFormatError,
     ParsedFile,
     RowError,
     parse_profiles,
 )
+from service.store.db import transaction
+from service.store.tables import ProfileRow, utcnow
 from service.sync import PROFILE, record_changes
-from service.tables import ProfileRow, utcnow
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
 

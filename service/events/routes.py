@@ -18,13 +18,13 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from models.events import EventValidationError, parse_event, parse_previous, solve_event_file
-from service import exports
 from service.auth import CallerDep, Principal
-from service.db import transaction
 from service.engine import Engine
 from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from service.matching import ready_engine
-from service.tables import EventRow, utcnow
+from service.io import exports
+from service.matching.routes import ready_engine
+from service.store.db import transaction
+from service.store.tables import EventRow, utcnow
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PayloadTooLarge, ServiceUnavailable
-from service.tables import ProfileRow
+from service.store.tables import ProfileRow
 
 router = APIRouter(tags=["operations"])
 access_log = logging.getLogger("clustermatch.access")

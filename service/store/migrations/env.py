@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed over by `service.db.upgrade`, or on
+"""Alembic environment: runs on the connection handed over by `service.store.db.upgrade`, or on
 `CLUSTERMATCH_DATABASE_URL` when invoked through the alembic command line."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from service.db import make_engine
 from service.settings import Settings
-from service.tables import Base
+from service.store.db import make_engine
+from service.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -35,8 +35,8 @@ from models.ranking import (
     train,
 )
 from models.training import Holdout, group_lines, sample_holdouts, strip_lines
-from service.db import transaction
 from service.engine import Engine
+from service.store.db import transaction
 from service.sync import HISTORY, record_changes
 
 log = logging.getLogger("clustermatch.learning")

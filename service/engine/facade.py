@@ -64,9 +64,9 @@ from models.ranking import (
     reciprocal_ranks,
 )
 from models.topn import top_n
+from service.store.tables import EmbeddingRow, InteractionRow, ProfileRow
 from service.sync import latest_seq
 from service.sync import prune as prune_changes
-from service.tables import EmbeddingRow, InteractionRow, ProfileRow
 
 log = logging.getLogger("clustermatch.engine")
 
@@ -440,7 +440,7 @@ class Engine:
 
     def fork(self, facets: Iterable[Facet]) -> Engine:
         """A copy of the catalogue to change without touching this engine (the training
-        world of service.learning): the indexes of `facets` and the lexical index are
+        world of service.offline.learning): the indexes of `facets` and the lexical index are
         copied, the other facet indexes shared (the fork refuses to write to them), the
         records and lookups copied; no network, re-ranker, caches or saving. At 100k
         profiles: one index copy (~0.25 GB) instead of a second catalogue built anew."""

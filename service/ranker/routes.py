@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from service.auth import CallerDep
-from service.learning import train_reranker
+from service.offline.learning import train_reranker
 
 router = APIRouter(prefix="/v1/ranker", tags=["ranking"])
 
