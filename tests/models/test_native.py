@@ -14,11 +14,11 @@ import numpy as np
 import models.native as native_mod
 from models.native import cache_name, compile_booster, prune_cache
 from models.ranking import Averaged, Reranker, averaged, train
-from tests.models.test_ranking_training import _toy
+from tests.support.worlds import toy_features
 
 
 def _model() -> tuple[Reranker, np.ndarray]:
-    x, y = _toy()
+    x, y = toy_features()
     groups = [50] * (len(y) // 50)
     parts = [
         train(x, y, seed=s, max_iter=40, groups=groups, objective="rank_xendcg") for s in (1, 2)
@@ -96,7 +96,7 @@ def test_a_compile_that_disagrees_is_dropped(tmp_path: Path, monkeypatch: Any) -
     assert compile_booster(booster, tmp_path) is None
     assert not list(tmp_path.glob("*.o"))  # the suspect object file is not kept
     # a classifier (no LightGBM booster) is left as it is
-    xs, ys = _toy()
+    xs, ys = toy_features()
     clf = train(xs, ys, seed=1, max_iter=20)
     assert not clf.compile(tmp_path) and not clf.native
     assert np.array_equal(clf.score(xs), clf.score(xs))

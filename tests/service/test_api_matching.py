@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE, Api
+from models.encoders import HashingEncoder
+from tests.support.app import Api, make_settings, start_api
+from tests.support.samples import SAMPLE
 
 
 @pytest.fixture
@@ -128,14 +131,13 @@ def test_updates_and_deletes_reach_the_index(loaded: Api) -> None:
 
 
 def test_match_inline_answers_the_same_on_the_event_loop_thread(
-    tmp_path, encoder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """match_inline (set for several workers) runs matching on the event-loop thread, so a
     busy worker takes no new connection; the answers are the same as from a worker thread."""
     import threading
 
     from service.engine import Engine
-    from tests.conftest import make_settings, start_api
 
     threads: list[str] = []
     real_matches, real_search = Engine.matches_for, Engine.search_text

@@ -16,14 +16,15 @@ from service.errors import Unauthorized
 from service.profiles.routes import delete_profile, save_profiles
 from service.store.db import transaction
 from service.store.tables import EmbeddingRow, ProfileRow
-from tests.conftest import SAMPLE, sessions_for
+from tests.support.db import Sessions, sessions_for
+from tests.support.samples import SAMPLE
 
 
 def _profiles() -> list[Profile]:
     return [Profile.model_validate(p) for p in SAMPLE]
 
 
-def _engine(sessions, tmp_path: Path, encoder: HashingEncoder) -> Engine:
+def _engine(sessions: Sessions, tmp_path: Path, encoder: HashingEncoder) -> Engine:
     engine = Engine(encoder, sessions, tmp_path / "index")
     engine.reconcile()
     return engine
@@ -194,7 +195,7 @@ def test_a_profile_removed_during_a_request_is_still_ranked_whole(
 
     def pool_then_remove(self: Engine, *args: object, **kwargs: object) -> object:
         pool = real_pool(self, *args, **kwargs)  # type: ignore[arg-type]
-        gone = int(pool.keys[0])  # type: ignore[attr-defined]
+        gone = int(pool.keys[0])
         removed.append(self.records[gone].profile.id)
         self.remove([gone])  # what the change feed does in another thread
         return pool
