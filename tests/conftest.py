@@ -22,15 +22,18 @@ import pytest
 
 from models.encoders import Encoder, HashingEncoder
 from tests.support.app import Api, make_settings, start_api
-from tests.support.db import postgres_url
+from tests.support.db import postgres_schema
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Runs a test once on SQLite and once on PostgreSQL."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Runs a test once on SQLite and once on PostgreSQL (in a schema of its own, dropped
+    afterwards)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    return postgres_url()
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

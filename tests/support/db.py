@@ -1,15 +1,18 @@
 """The test databases: SQLite files under tmp_path, and PostgreSQL at
 CLUSTERMATCH_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test),
-where each test gets a schema of its own."""
+where each test gets a schema of its own that is dropped when it ends."""
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeAlias
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -56,13 +59,53 @@ def _require_postgres() -> None:
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
 
 
-def postgres_url() -> str:
-    """A fresh schema on the test PostgreSQL, or skip (fail under CI)."""
+def _schema_url(schema: str) -> str:
+    """PG_URL with `schema` as the search path. The connections also carry the schema's
+    name as their application_name, so that the teardown can find the ones a test left
+    inside a transaction (which would block the drop)."""
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}&application_name={schema}"
+
+
+def _drop(admin: Engine, schema: str) -> None:
+    """Drop `schema` and everything in it. Connections of the test still open inside a
+    transaction hold locks that would make the drop wait: those are ended first, and if a
+    lock still stands in the way after a few seconds, every connection of the schema."""
+    states = "('idle in transaction', 'idle in transaction (aborted)')"
+    for attempt in ("stuck", "all"):
+        with admin.begin() as conn:
+            only = f"and state in {states}" if attempt == "stuck" else ""
+            conn.execute(
+                text(
+                    "select pg_terminate_backend(pid) from pg_stat_activity "
+                    f"where application_name = :schema and pid <> pg_backend_pid() {only}"
+                ),
+                {"schema": schema},
+            )
+        try:
+            with admin.begin() as conn:
+                conn.execute(text("set local lock_timeout = '5s'"))
+                conn.execute(text(f'drop schema if exists "{schema}" cascade'))
+            return
+        except OperationalError:  # lock_timeout: something of the test still holds a lock
+            if attempt == "all":
+                raise
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """The URL of a new, empty schema on the test PostgreSQL, dropped (CASCADE) when the
+    block ends, whether the test passed or not. Skips where there is no PostgreSQL (fails
+    under CLUSTERMATCH_REQUIRE_POSTGRES)."""
     _require_postgres()
     schema = "t_" + uuid.uuid4().hex[:12]
-    eng = create_engine(PG_URL)
-    with eng.begin() as conn:
-        conn.execute(text(f'create schema "{schema}"'))
-    eng.dispose()
-    sep = "&" if "?" in PG_URL else "?"
-    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    admin = create_engine(PG_URL, poolclass=NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'create schema "{schema}"'))
+        try:
+            yield _schema_url(schema)
+        finally:
+            _drop(admin, schema)
+    finally:
+        admin.dispose()
