@@ -149,6 +149,7 @@ def test_answer_units_and_the_split_keep_projects_on_one_side(
             texts, profiles = profiles, texts
         trained_units = set(texts)
         members = set().union(*(projects[u] for u in trained_units))
+        assert profiles
         for qid, positives in profiles.items():
             me = qid.split(":")[1]
             mine = set().union(*(projects[u] for u in trained_units if me in projects[u]))

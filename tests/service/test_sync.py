@@ -136,7 +136,8 @@ def test_two_apps_on_one_data_directory(tmp_path: Path, encoder: HashingEncoder)
             if "it-1" not in [m["profile"]["id"] for m in got["results"]]:
                 break
             time.sleep(0.05)
-        assert "it-1" not in [m["profile"]["id"] for m in got["results"]]
+        left = [m["profile"]["id"] for m in got["results"]]
+        assert left and "it-1" not in left
     finally:
         for gen in (second, first):
             for _ in gen:
