@@ -62,7 +62,7 @@ def recall(got: Results, want: Results) -> float:
 @pytest.fixture(scope="module", autouse=True)
 def one_openmp_thread() -> Iterator[None]:
     """Single-threaded FAISS in the test thread: HNSW builds become deterministic, and
-    stay fast on a busy two-core machine, where a spinning two-thread OpenMP team made
+    stay fast on a busy two-core machine, where a spinning two-thread OpenMP team makes
     them 4-5x slower than one thread."""
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)

@@ -23,7 +23,7 @@ HELD = 40  # the last projects of the world are the queries' answers, not histor
 
 
 def _files(tmp_path: Path, texts: int = HELD) -> tuple[Path, Path, Path]:
-    """The synthetic world of test_learning with its last projects held out: each member
+    """The topic world (tests.support.worlds) with its last projects held out: each member
     asks for its partners there, and the first `texts` of them are asked for by text."""
     orgs, rows = topic_world()
     projects: dict[str, set[str]] = {}

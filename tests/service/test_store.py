@@ -158,7 +158,8 @@ def test_embedding_cache_write_race_keeps_the_first_vector(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two processes on one database may both miss a text in the cache and both write
-    its vector: the second write is skipped, not a UNIQUE violation (a 500 on a PUT)."""
+    its vector: the second write is skipped rather than failing on the UNIQUE constraint
+    (which would answer the PUT with a 500)."""
     import numpy as np
 
     from service.engine import DbEmbeddingCache
@@ -181,8 +182,8 @@ def test_a_profile_removed_during_a_request_is_still_ranked_whole(
 ) -> None:
     """Another process's delete reaches this one through the change feed, on its own
     thread, while requests run: a candidate removed between the candidate pool and the
-    explanations is answered from the record the pool took (it was a 500, KeyError). Its
-    vectors are gone by then, so its score may differ; the next request drops it."""
+    explanations is answered from the record the pool took, not with a KeyError (a 500).
+    Its vectors are gone by then, so its score may differ; the next request drops it."""
     sessions = sessions_for(db_url)
     engine = _engine(sessions, tmp_path, encoder)
     save_profiles(engine, sessions, _profiles())
@@ -214,7 +215,7 @@ def test_a_restarted_engine_explains_matches_without_reading_the_database(
     db_url: str, tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Reconciliation fills the item-vector cache that reasons read, so the first requests
-    of a restarted process make no embedding-cache reads (they were ~1 ms each)."""
+    of a restarted process make no embedding-cache reads (~1 ms each)."""
     sessions = sessions_for(db_url)
     first = _engine(sessions, tmp_path, encoder)
     save_profiles(first, sessions, _profiles())
