@@ -18,7 +18,8 @@ from models.encoders import Encoder
 from models.profile import Profile
 from service.engine import Engine
 from service.profiles.routes import save_profiles
-from tests.conftest import ROOT, sessions_for
+from tests.support.db import sessions_for
+from tests.support.env import ROOT
 
 PAIRS = ROOT / "tests" / "data" / "crosslingual_pairs.jsonl"
 

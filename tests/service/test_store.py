@@ -16,14 +16,15 @@ from service.errors import Unauthorized
 from service.profiles.routes import delete_profile, save_profiles
 from service.store.db import transaction
 from service.store.tables import EmbeddingRow, ProfileRow
-from tests.conftest import SAMPLE, sessions_for
+from tests.support.db import Sessions, sessions_for
+from tests.support.samples import SAMPLE
 
 
 def _profiles() -> list[Profile]:
     return [Profile.model_validate(p) for p in SAMPLE]
 
 
-def _engine(sessions, tmp_path: Path, encoder: HashingEncoder) -> Engine:
+def _engine(sessions: Sessions, tmp_path: Path, encoder: HashingEncoder) -> Engine:
     engine = Engine(encoder, sessions, tmp_path / "index")
     engine.reconcile()
     return engine
@@ -157,7 +158,8 @@ def test_embedding_cache_write_race_keeps_the_first_vector(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two processes on one database may both miss a text in the cache and both write
-    its vector: the second write is skipped, not a UNIQUE violation (a 500 on a PUT)."""
+    its vector: the second write is skipped rather than failing on the UNIQUE constraint
+    (which would answer the PUT with a 500)."""
     import numpy as np
 
     from service.engine import DbEmbeddingCache
@@ -180,8 +182,8 @@ def test_a_profile_removed_during_a_request_is_still_ranked_whole(
 ) -> None:
     """Another process's delete reaches this one through the change feed, on its own
     thread, while requests run: a candidate removed between the candidate pool and the
-    explanations is answered from the record the pool took (it was a 500, KeyError). Its
-    vectors are gone by then, so its score may differ; the next request drops it."""
+    explanations is answered from the record the pool took, not with a KeyError (a 500).
+    Its vectors are gone by then, so its score may differ; the next request drops it."""
     sessions = sessions_for(db_url)
     engine = _engine(sessions, tmp_path, encoder)
     save_profiles(engine, sessions, _profiles())
@@ -194,7 +196,7 @@ def test_a_profile_removed_during_a_request_is_still_ranked_whole(
 
     def pool_then_remove(self: Engine, *args: object, **kwargs: object) -> object:
         pool = real_pool(self, *args, **kwargs)  # type: ignore[arg-type]
-        gone = int(pool.keys[0])  # type: ignore[attr-defined]
+        gone = int(pool.keys[0])
         removed.append(self.records[gone].profile.id)
         self.remove([gone])  # what the change feed does in another thread
         return pool
@@ -213,7 +215,7 @@ def test_a_restarted_engine_explains_matches_without_reading_the_database(
     db_url: str, tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Reconciliation fills the item-vector cache that reasons read, so the first requests
-    of a restarted process make no embedding-cache reads (they were ~1 ms each)."""
+    of a restarted process make no embedding-cache reads (~1 ms each)."""
     sessions = sessions_for(db_url)
     first = _engine(sessions, tmp_path, encoder)
     save_profiles(first, sessions, _profiles())
