@@ -72,7 +72,7 @@ from models.encoders import Encoder, HashingEncoder, Progress
 from models.matching import PURPOSES, Purpose
 from models.profile import Profile, facet_texts, text_hash
 from service.engine import Engine, profile_texts
-from service.profiles.routes import import_file, save_profiles
+from service.profiles.service import import_file, save_profiles
 
 K = 10
 HNSW_M = 32  # VectorIndex's defaults, used for the raw FAISS baseline too
