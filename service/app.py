@@ -39,6 +39,7 @@ from service.ops.middleware import RequestMiddleware
 from service.profiles import routes as profiles
 from service.ranker import routes as ranker
 from service.resources import Resources
+from service.runtime import configure_process
 from service.settings import Settings
 from service.store.db import transaction
 
@@ -111,6 +112,9 @@ def install_docs(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, encoder: Encoder | None = None) -> FastAPI:
     """Build the app. `encoder` replaces the configured model (tests use a fast stand-in)."""
+    # `clustermatch serve` ran this before anything loaded numpy; an app made another way
+    # gets the settings for whatever loads from here on.
+    configure_process()
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_format)
     resources = Resources(settings, encoder=encoder)

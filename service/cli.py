@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from service.runtime import configure_process
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -471,6 +472,10 @@ def index_status(data_dir: DataDir = None) -> None:
 
 
 def main() -> None:
+    """The `clustermatch` command. Process settings come first: the console script runs
+    with the environment's bin directory on the import path, and nothing imported so far
+    has loaded numpy."""
+    configure_process()
     try:
         app()
     except KeyboardInterrupt:
