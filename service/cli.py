@@ -139,8 +139,8 @@ def serve(
 def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
     """uvicorn on an app factory ("module:function"). With several workers the listening
     socket is made here, as a TCP socket by protocol: uvicorn's own (protocol 0) makes
-    asyncio skip TCP_NODELAY on accepted connections, and every response then waited
-    ~40 ms for a delayed ACK (measured: /healthz 0.7 ms with one worker, 44 ms with two)."""
+    asyncio skip TCP_NODELAY on accepted connections, so that every response would wait
+    ~40 ms for a delayed ACK."""
     import socket
 
     import uvicorn
@@ -156,7 +156,7 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
         access_log=False,
         # How long uvicorn waits for a worker's answer, and for a replacement to start
         # serving in a rolling restart (SIGHUP): loading a 100k-profile index takes ~25 s,
-        # which the default 5 s cut short.
+        # far beyond the default 5 s.
         timeout_worker_healthcheck=120,
     )
     if workers <= 1:
@@ -168,8 +168,8 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
     # ... and a worker that is matching takes no new connection meanwhile: an idle one does.
     os.environ.setdefault("CLUSTERMATCH_MATCH_INLINE", "true")
     # ... and one that wakes to several waiting connections takes one, then lets the
-    # others have a turn (libuv, under uvloop: accepting all of them queued the second
-    # behind the first, in the same busy process, while another sat idle).
+    # others have a turn (libuv, under uvloop, would accept all of them, queueing the
+    # second behind the first in the same busy process while another sits idle).
     os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

@@ -16,9 +16,9 @@ def configure_process() -> None:
 
     Environment variables given explicitly win. The variables take effect only if numpy
     and the OpenMP runtime have not been loaded yet, so call this before importing them."""
-    # OpenMP (FAISS, scikit-learn) spins idle threads by default; on small shared machines
-    # (2 cores) that made HNSW builds 4-5x slower. Passive waiting costs nothing measurable
-    # when the machine is idle.
+    # OpenMP (FAISS, scikit-learn) spins idle threads by default, which makes HNSW builds
+    # several times slower on small shared machines (2 cores). Passive waiting costs
+    # nothing measurable when the machine is idle.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # numpy's OpenBLAS splits a request's matrix products (candidate similarities, filter
     # blocks) over its own threads, which then spin waiting for more work and take the CPU
