@@ -4,7 +4,8 @@
     SessionDep       one session per request: committed when the route returns, rolled
                      back if it raises (before the response is sent)
     EngineDep        the matching engine, loaded or not
-    ReadyEngineDep   the engine once its index is loaded; 503 meanwhile
+    ReadyEngineDep   the engine once its index is loaded; 503 meanwhile (checked, like
+                     every dependency, before the query and body are validated)
     SettingsDep      the settings
     JobsDep          the background job runner
     MetricsDep       the app's Prometheus metrics
