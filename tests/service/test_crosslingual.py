@@ -17,7 +17,7 @@ import pytest
 from models.encoders import Encoder
 from models.profile import Profile
 from service.engine import Engine
-from service.profiles.routes import save_profiles
+from service.profiles.service import save_profiles
 from tests.support.db import sessions_for
 from tests.support.env import ROOT
 

@@ -16,10 +16,10 @@ from models.encoders import HashingEncoder
 from models.profile import Profile
 from models.ranking import Reranker
 from service.engine import RERANKER_FILE, Engine
-from service.interactions.routes import save_interactions
+from service.interactions.service import save_interactions
 from service.io.imports import parse_interactions
 from service.offline.learning import TrainingSet, train_reranker
-from service.profiles.routes import save_profiles
+from service.profiles.service import save_profiles
 from tests.support.app import Api, make_settings, start_api
 from tests.support.db import Sessions, sessions_for
 from tests.support.jobs import wait_for_job

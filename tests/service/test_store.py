@@ -13,7 +13,7 @@ from models.profile import Profile
 from service.auth import authenticate, create_key, revoke_key
 from service.engine import Engine
 from service.errors import Unauthorized
-from service.profiles.routes import delete_profile, save_profiles
+from service.profiles.service import delete_profile, save_profiles
 from service.store.db import transaction
 from service.store.tables import EmbeddingRow, ProfileRow
 from tests.support.db import Sessions, sessions_for
@@ -115,7 +115,7 @@ def test_crash_between_db_and_index_loses_nothing(
     # Simulate a process that commits to the database and dies before touching the index:
     # one new profile, one changed, one deleted, written behind the engine's back.
     with transaction(sessions) as s:
-        from service.profiles.routes import _row_values
+        from service.profiles.service import _row_values
 
         p = _profiles()[3]
         s.add(ProfileRow(**_row_values(p, "h-new")))

@@ -15,10 +15,10 @@ from sqlalchemy import delete, func, select
 from models.encoders import HashingEncoder
 from models.profile import Profile
 from service.engine import Engine
-from service.interactions.routes import save_interactions
+from service.interactions.service import save_interactions
 from service.io.imports import parse_interactions
 from service.offline.learning import train_reranker
-from service.profiles.routes import delete_profile, save_profiles
+from service.profiles.service import delete_profile, save_profiles
 from service.store.tables import ChangeRow, EmbeddingRow
 from service.sync import catch_up
 from tests.support.app import make_settings, start_api
