@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +15,9 @@ from models.b2b.encoding import (
     reversal_meeting,
     symmetry_breaks,
 )
+from tests.support.env import ROOT
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "b2b"
+DATA = ROOT / "tests" / "data" / "b2b"
 
 
 def check(inst: B2BInstance, d: int, expected: int | None, engine: str = "maxsat") -> None:

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from models.encoders import HashingEncoder
 from service import cli
 from service.offline.evaluation import QuerySpec, evaluate, read_queries, score_runs
+from tests.support.env import ROOT
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "eval"
+DATA = ROOT / "tests" / "data" / "eval"
 
 
 def _dcg(ranks: list[int]) -> float:

@@ -4,9 +4,7 @@ row numbers and field paths in errors, and the whole-file guards."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -18,10 +16,7 @@ from service.io.imports import (
     parse_interactions,
     parse_profiles,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("CLUSTERMATCH_SHARED_DIR", REPO.parent / "shared"))
-SHARED_EDINET = SHARED / "data" / "japan" / "EdinetcodeDlInfo.csv"
+from tests.support.env import need_shared
 
 JA_CSV = (
     "ID,企業名,英文名称,種別,国,都道府県,事業内容,提供,ニーズ,業種,販売先国,言語,従業員数,設立年\r\n"
@@ -418,11 +413,8 @@ def test_unknown_format_name() -> None:
 
 @pytest.mark.shared
 def test_edinet_code_list_is_detected_as_cp932() -> None:
-    if not SHARED_EDINET.is_file():
-        if os.environ.get("CLUSTERMATCH_REQUIRE_SHARED") == "1":
-            pytest.fail(f"{SHARED_EDINET} is missing and CLUSTERMATCH_REQUIRE_SHARED=1")
-        pytest.skip(f"shared data not present: {SHARED_EDINET}")
-    text, used = decode(SHARED_EDINET.read_bytes())
+    edinet = need_shared("data", "japan", "EdinetcodeDlInfo.csv")
+    text, used = decode(edinet.read_bytes())
     assert used == "cp932"
     assert "\r\n" in text
     assert "Submitter Name" in text.split("\n", 2)[1]

@@ -8,8 +8,9 @@ import pytest
 
 from models.b2b import B2BInstance, DznError, InvalidInstanceError, Meeting, parse_dzn, read_dzn
 from models.b2b.dzn import read_dzn_values
+from tests.support.env import ROOT
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "b2b"
+DATA = ROOT / "tests" / "data" / "b2b"
 
 HEADER = """nBusiness = 3;
 nMeetings = 2;

@@ -7,29 +7,24 @@ When it is absent these tests skip with the reason, unless ``CLUSTERMATCH_REQUIR
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
 
 from models.b2b import read_dzn, solve, validate_schedule
+from tests.support.env import SHARED, flag
 
 pytestmark = pytest.mark.shared
 
 
-def shared_dir() -> Path:
-    env = os.environ.get("CLUSTERMATCH_SHARED_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
-
-
-BENCH = shared_dir() / "benchmarks" / "b2b-meetings"
+BENCH = SHARED / "benchmarks" / "b2b-meetings"
 
 
 def require_bench() -> Path:
     if (BENCH / "instances").is_dir() and (BENCH / "published_results.csv").is_file():
         return BENCH
     reason = f"B2B benchmark folder not found at {BENCH} (set CLUSTERMATCH_SHARED_DIR)"
-    if os.environ.get("CLUSTERMATCH_REQUIRE_SHARED") == "1":
+    if flag("CLUSTERMATCH_REQUIRE_SHARED"):
         pytest.fail(reason + " and CLUSTERMATCH_REQUIRE_SHARED=1")
     pytest.skip(reason)
 

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from typing import Any
-
-import pytest
-from fastapi.testclient import TestClient
 
 from models.encoders import HashingEncoder
+from service.errors import PROBLEM_JSON
 from tests.support.app import Api, make_settings, start_api
 from tests.support.jobs import wait_for_job
 from tests.support.samples import SAMPLE
-
-PROBLEM = "application/problem+json"
 
 
 def _jsonl(rows: list[dict]) -> bytes:
@@ -44,7 +38,7 @@ def test_create_read_update_delete(api: Api) -> None:
 
     assert api.delete("/v1/profiles/jp-1", headers=api.h()).status_code == 204
     r = api.get("/v1/profiles/jp-1", headers=api.h())
-    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM_JSON
     assert api.delete("/v1/profiles/jp-1", headers=api.h()).status_code == 404
     assert api.app.state.engine.record("jp-1") is None
 
@@ -75,82 +69,14 @@ def test_contact_only_for_admin_and_owner(api: Api) -> None:
     assert listed and all("contact" not in i for i in listed)
 
 
-def test_roles(api: Api) -> None:
-    r = api.post("/v1/profiles", json=SAMPLE[1], headers=api.h("member"))
-    assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
-    assert api.post("/v1/profiles", json=SAMPLE[0], headers=api.h("organizer")).status_code == 201
-    # a member edits its own profile, not others'
-    r = api.patch("/v1/profiles/jp-1", json={"description": "x"}, headers=api.h("member"))
-    assert r.status_code == 200
-    api.post("/v1/profiles", json=SAMPLE[1], headers=api.h())
-    assert (
-        api.patch(
-            "/v1/profiles/it-1", json={"description": "x"}, headers=api.h("member")
-        ).status_code
-        == 403
-    )
-    assert api.delete("/v1/profiles/jp-1", headers=api.h("member")).status_code == 403
 
 
-def test_auth_errors(api: Api) -> None:
-    r = api.get("/v1/profiles")
-    assert r.status_code == 401 and r.json()["title"] == "Unauthorized"
-    r = api.get("/v1/profiles", headers={"Authorization": "Bearer cm_nope_nope"})
-    assert r.status_code == 401
-    r = api.get("/v1/profiles", headers={"Authorization": "Basic abc"})
-    assert r.status_code == 401
 
 
-@pytest.mark.parametrize("ttl", [0.0, 0.5])
-def test_a_revoked_key_stops_working_within_the_key_cache_time(
-    tmp_path: Path, encoder: HashingEncoder, ttl: float
-) -> None:
-    """A process trusts a key it checked for key_cache_s seconds (no database read per
-    request); a key revoked elsewhere (the CLI) is refused once that time has passed, at
-    once with 0, and an unknown key is never trusted."""
-    from service.auth import create_key, revoke_key
-    from service.store.db import transaction
-
-    for api in start_api(make_settings(tmp_path, key_cache_s=ttl), encoder):
-        with transaction(api.app.state.sessions) as s:
-            row, key = create_key(s, "organizer")
-        h = {"Authorization": f"Bearer {key}"}
-        assert api.get("/v1/profiles", headers=h).status_code == 200
-        with transaction(api.app.state.sessions) as s:
-            assert revoke_key(s, row.pk)
-        assert api.get("/v1/profiles", headers=h).status_code == (200 if ttl else 401)
-        time.sleep(ttl + 0.05)
-        assert api.get("/v1/profiles", headers=h).status_code == 401
-        assert api.get("/v1/profiles", headers=h).status_code == 401
 
 
-def test_validation_errors_name_the_field(api: Api) -> None:
-    bad = {**SAMPLE[0], "country": "Japan", "kind": "company", "employees": -1}
-    r = api.post("/v1/profiles", json=bad, headers=api.h())
-    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
-    fields = {e["field"] for e in r.json()["errors"]}
-    assert {"country", "kind", "employees"} <= fields
-    r = api.post("/v1/profiles", json={**SAMPLE[0], "description": "x" * 60_000}, headers=api.h())
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "description"
-    r = api.post(
-        "/v1/profiles",
-        content=b"{not json",
-        headers={**api.h(), "content-type": "application/json"},
-    )
-    assert r.status_code == 422
-    r = api.put("/v1/profiles/jp-1", json={**SAMPLE[0], "id": "other"}, headers=api.h())
-    assert r.status_code == 400
-    r = api.get("/v1/profiles/" + "x" * 500, headers=api.h())
-    assert r.status_code == 404
-    r = api.get("/v1/profiles", params={"limit": 100000}, headers=api.h())
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "limit"
 
 
-def test_body_size_limit(tmp_path: Path, encoder: HashingEncoder) -> None:
-
-    for small in start_api(make_settings(tmp_path, max_body_bytes=2048), encoder):
-        r = small.post("/v1/profiles/import", content=b"x" * 5000, headers=small.h())
-        assert r.status_code == 413 and r.headers["content-type"] == PROBLEM
 
 
 def test_import_reports_bad_rows_and_imports_nothing(api: Api) -> None:
@@ -203,7 +129,7 @@ def test_unreadable_import_is_a_clear_error(api: Api) -> None:
         params={"encoding": "utf-8"},
         headers=api.h(),
     )
-    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON
     assert "byte offset 0" in r.json()["detail"]
 
 
@@ -232,45 +158,5 @@ def test_large_import_runs_as_a_job_with_progress(tmp_path: Path, encoder: Hashi
         assert small.get("/v1/profiles", headers=small.h()).json()["total"] == 40
 
 
-def test_ops_endpoints(api: Api) -> None:
-    assert api.get("/healthz").json() == {"status": "ok"}
-    ready = api.get("/readyz").json()
-    assert ready["status"] == "ready"
-    api.post("/v1/profiles", json=SAMPLE[0], headers=api.h())
-    assert api.get("/readyz").json()["profiles"] == 1
-    metrics = api.get("/metrics").text
-    assert "clustermatch_request_seconds_bucket" in metrics
-    assert 'clustermatch_index_vectors{facet="all"} 1.0' in metrics
-    assert "clustermatch_encoded_texts_total" in metrics
-    docs = api.get("/docs")
-    assert docs.status_code == 200 and "/static/docs/swagger-ui-bundle.js" in docs.text
-    assert "cdn" not in docs.text.lower()
-    assert api.get("/static/docs/swagger-ui-bundle.js").status_code == 200
-    assert api.get("/openapi.json").json()["info"]["title"] == "ClusterMatch"
-    r = api.get("/nope")
-    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
-    assert api.put("/healthz").status_code == 405
 
 
-@pytest.mark.parametrize("when_ready", [False, True])
-def test_serve_when_ready_waits_for_the_index(
-    tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch, when_ready: bool
-) -> None:
-    """By default the app answers at once (/readyz 503 while the index loads); with
-    serve_when_ready (several workers) startup waits for it, so that the first request a
-    worker takes is already served."""
-    from service.app import create_app
-    from service.engine import Engine
-
-    real = Engine.reconcile
-
-    def slow(self: Engine, *args: Any, **kwargs: Any) -> Any:
-        time.sleep(1.0)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Engine, "reconcile", slow)
-    app = create_app(make_settings(tmp_path, serve_when_ready=when_ready), encoder=encoder)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        first = client.get("/readyz")
-        assert first.status_code == (200 if when_ready else 503)
-        assert client.get("/healthz").status_code == 200

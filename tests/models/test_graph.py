@@ -1,0 +1,66 @@
+"""The interaction network (models.graph): activity, ties, kind lifts, personalised PageRank."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from models.graph import Edge, InteractionGraph
+
+
+def test_graph_features() -> None:
+    g = _graph()
+    assert g.edges == 5
+    assert g.activity.tolist() == [2, 2, 3, 2, 1, 0]
+    assert (0, 4) in g.declined and g.ties(0, [4]).tolist() == [0.0]
+    assert g.ties(2, [3, 0]).tolist() == [1.5, 1.0]
+    common, aa = g.common_and_aa(0, [1, 3, 5])
+    assert common.tolist() == [1, 1, 0]  # 0-1 share 2; 0-3 share 2
+    assert aa[0] == pytest.approx(1 / math.log(4)) and aa[2] == 0
+    assert g.days_since[0] == 31 and g.days_since[3] == 365 and np.isnan(g.days_since[4])
+    walk = g.spread({0: 1.0})
+    assert walk[1] == pytest.approx(0.5) and walk[2] == pytest.approx(0.5) and walk[3] == 0
+    assert g.popular(2).tolist() == [2, 0]
+    assert not g.has(5) and g.has(4)
+
+
+def test_kind_lift_prefers_observed_pairs() -> None:
+    # kinds: 0 firm, 1 university; firms only ever work with universities
+    edges = [Edge(a, b, "collaboration") for a in range(0, 6) for b in range(6, 9)]
+    g = InteractionGraph(9, edges)
+    kinds = np.asarray([0] * 6 + [1] * 3)
+    lift = g.kind_lift(kinds, 2)
+    assert lift[0, 1] > 0 > lift[0, 0]
+    assert lift[0, 1] == pytest.approx(lift[1, 0])
+
+
+def test_ppr_weighs_small_groups_and_reaches_partners_of_partners() -> None:
+    # node 0 was in a pair project with 1 and in a five-member project with 2..5;
+    # 1 also worked with 6 (a partner of a partner); 7 is unconnected
+    edges = [Edge(0, 1, "collaboration", "p:small")]
+    big = [0, 2, 3, 4, 5]
+    edges += [Edge(a, b, "collaboration", "p:big") for a in big for b in big if a < b]
+    edges.append(Edge(1, 6, "collaboration", "p:other"))
+    g = InteractionGraph(8, edges)
+    v = g.ppr({0: 1.0})
+    assert v[1] > v[2] > 0  # met in a pair beats one of five
+    assert v[2] == pytest.approx(v[5])
+    assert v[6] > 0 and v[7] == 0  # partners of partners are reached
+    assert g.ppr({}).sum() == 0 and g.ppr({99: 1.0}).sum() == 0
+
+
+def _graph() -> InteractionGraph:
+    today = dt.date(2026, 1, 1)
+    edges = [
+        Edge(0, 1, "collaboration", "p1", dt.date(2025, 12, 1)),
+        Edge(0, 2, "collaboration", "p1"),
+        Edge(1, 2, "collaboration", "p1"),
+        Edge(2, 3, "deal", "d1", dt.date(2025, 1, 1)),
+        Edge(3, 4, "meeting", "m"),
+        Edge(0, 4, "declined", "x"),
+        Edge(1, 1, "meeting", "self"),  # ignored
+    ]
+    return InteractionGraph(6, edges, today=today)

@@ -1,0 +1,37 @@
+"""Health, readiness, metrics, documentation and the request limits (service.ops)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from models.encoders import HashingEncoder
+from service.errors import PROBLEM_JSON
+from tests.support.app import Api, make_settings, start_api
+from tests.support.samples import SAMPLE
+
+
+def test_body_size_limit(tmp_path: Path, encoder: HashingEncoder) -> None:
+
+    for small in start_api(make_settings(tmp_path, max_body_bytes=2048), encoder):
+        r = small.post("/v1/profiles/import", content=b"x" * 5000, headers=small.h())
+        assert r.status_code == 413 and r.headers["content-type"] == PROBLEM_JSON
+
+
+def test_ops_endpoints(api: Api) -> None:
+    assert api.get("/healthz").json() == {"status": "ok"}
+    ready = api.get("/readyz").json()
+    assert ready["status"] == "ready"
+    api.post("/v1/profiles", json=SAMPLE[0], headers=api.h())
+    assert api.get("/readyz").json()["profiles"] == 1
+    metrics = api.get("/metrics").text
+    assert "clustermatch_request_seconds_bucket" in metrics
+    assert 'clustermatch_index_vectors{facet="all"} 1.0' in metrics
+    assert "clustermatch_encoded_texts_total" in metrics
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and "/static/docs/swagger-ui-bundle.js" in docs.text
+    assert "cdn" not in docs.text.lower()
+    assert api.get("/static/docs/swagger-ui-bundle.js").status_code == 200
+    assert api.get("/openapi.json").json()["info"]["title"] == "ClusterMatch"
+    r = api.get("/nope")
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM_JSON
+    assert api.put("/healthz").status_code == 405
