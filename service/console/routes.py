@@ -147,21 +147,21 @@ def set_password_submit(
     password: FormText = "",
     password_confirm: FormText = "",
 ) -> Response:
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {}  # field -> message key, in the form's order
     display_name = display_name.strip()
-    if len(display_name) > NAME_MAX:
-        errors["display_name"] = "field.too_long"
-    if password != password_confirm:
-        errors["password_confirm"] = "password.mismatch"
     factory = deps.sessions(request)
     cookie = ""
     try:
         with transaction(factory) as s:
             user = accounts.user_for_token(s, token)
             email = user.email
+            if len(display_name) > NAME_MAX:
+                errors["display_name"] = "field.too_long"
             problem = passwords.password_problem(password, email=email)
             if problem:
                 errors["password"] = problem
+            if password != password_confirm:
+                errors["password_confirm"] = "password.mismatch"
             if not errors:
                 accounts.set_password(s, token, password, display_name=display_name or None)
                 cookie, _ = accounts.open_session(s, user, deps.policy(request))
