@@ -6,6 +6,7 @@ hash passwords, which must stay off the event loop.
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -30,6 +31,7 @@ router = APIRouter(
 )
 
 FormText = Annotated[str, Form()]
+log = logging.getLogger("clustermatch.console")
 
 # What each role can do, as message keys (the home page lists them).
 CAN: dict[str, list[str]] = {
@@ -73,6 +75,8 @@ def sign_in_submit(
                 accounts.sign_out(s, old)
             cookie, _ = accounts.open_session(s, outcome.user, policy)
     if outcome.user is None:
+        # No email in the log: failures are counted in the database, by its hash.
+        log.info("sign-in refused", extra={"reason": outcome.problem, "client": _client(request)})
         status, headers, params = 400, {}, {}
         if outcome.problem == "throttled":
             minutes = max(1, -(-outcome.retry_after_s // 60))
@@ -91,6 +95,7 @@ def sign_in_submit(
             error_params=params,
             notice=None,
         )
+    log.info("signed in", extra={"user": outcome.user.pk, "client": _client(request)})
     response = RedirectResponse(target, status_code=303)
     security.set_cookie(response, request, security.SESSION_COOKIE, cookie)
     security.clear_cookie(response, request, security.PRESESSION_COOKIE)
@@ -164,6 +169,9 @@ def set_password_submit(
                 errors["password_confirm"] = "password.mismatch"
             if not errors:
                 accounts.set_password(s, token, password, display_name=display_name or None)
+                old = request.cookies.get(security.SESSION_COOKIE, "")
+                if old:  # whoever was signed in in this browser is not any more
+                    accounts.sign_out(s, old)
                 cookie, _ = accounts.open_session(s, user, deps.policy(request))
     except accounts.TokenInvalid as exc:
         raise ConsoleProblem(410, "token.invalid", _NO_REFERRER) from exc
