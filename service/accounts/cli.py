@@ -50,7 +50,7 @@ def users_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a user and print a one-time link to set the password (valid 7 days)."""
-    from service.accounts import InvalidUser, create_user, issue_password_link
+    from service.accounts.service import InvalidUser, create_user, issue_password_link
     from service.store.db import transaction
 
     settings, sessions = _open(data_dir)
@@ -67,7 +67,7 @@ def users_create(
 @users_app.command("reset-password")
 def users_reset_password(email: Email, data_dir: DataDir = None) -> None:
     """Print a new one-time link to set the user's password (earlier links stop working)."""
-    from service.accounts import find_user, issue_password_link
+    from service.accounts.service import find_user, issue_password_link
     from service.store.db import transaction
 
     settings, sessions = _open(data_dir)
@@ -82,7 +82,7 @@ def users_reset_password(email: Email, data_dir: DataDir = None) -> None:
 @users_app.command("list")
 def users_list(data_dir: DataDir = None) -> None:
     """List users: email, role, profile, state, name (tab-separated)."""
-    from service.accounts import list_users
+    from service.accounts.service import list_users
 
     _, sessions = _open(data_dir)
     with sessions() as s:
@@ -92,7 +92,7 @@ def users_list(data_dir: DataDir = None) -> None:
 
 
 def _set_disabled(email: str, disabled: bool, data_dir: Path | None) -> None:
-    from service.accounts import find_user, set_disabled
+    from service.accounts.service import find_user, set_disabled
     from service.store.db import transaction
 
     _, sessions = _open(data_dir)

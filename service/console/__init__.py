@@ -2,7 +2,7 @@
 users and rules as the API. The app mounts `routes.router` and `routes.STATIC_DIR`.
 
 Modules: `routes` (the pages), `pages` (rendering, navigation, `ConsoleRoute`), `deps`
-(the database accessor, the signed-in `Viewer`, role checks), `security` (cookies, CSRF),
+(the signed-in `Viewer`, role checks, the pre-session key), `security` (cookies, CSRF),
 `i18n` + `messages` (ja/en), `errors` (what a route raises to end with a page).
 
 Adding a page
@@ -13,7 +13,9 @@ Adding a page
    `viewer: Annotated[Viewer, require_role("admin", "organizer")]` (the API's own
    `Principal.require`: a 403 page otherwise). Decide access to a record with the API's
    rules on `viewer.principal` (`owns`, `sees_contact`, `key_pk` for ownership), never
-   with rules of your own. Reach the database only through `deps.sessions(request)`.
+   with rules of your own. Take the database as the API does: `session: SessionDep`
+   (service.deps; committed when the route returns, rolled back if it raises), and call
+   the domain's service functions with it (`service.profiles.service.get`, ...).
    Return `render(request, "x.html", status, headers, **values)`; for a missing record
    raise the API's `NotFound` (or `ConsoleProblem(404, "error.404")`) and the route class
    renders the page. Redirect after a successful POST (303).

@@ -12,14 +12,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service import accounts
 from service.accounts import passwords
+from service.accounts import service as accounts
 from service.accounts.service import NAME_MAX
 from service.console import deps, security
 from service.console.deps import SignedIn
 from service.console.errors import ConsoleProblem
 from service.console.pages import STATIC_DIR, ConsoleRoute, render, safe_next
-from service.store.db import transaction
+from service.deps import SessionDep
+from service.profiles import service as profiles
+from service.profiles.schemas import profile_out
 
 __all__ = ["STATIC_DIR", "router"]
 
@@ -50,8 +52,10 @@ def _client(request: Request) -> str:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, next: str = "", signed_out: str = "") -> Response:
-    if deps.current_viewer(request) is not None:
+def sign_in_page(
+    request: Request, viewer: deps.ViewerDep, next: str = "", signed_out: str = ""
+) -> Response:
+    if viewer is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     notice = {"1": "sign_in.signed_out", "all": "sign_in.signed_out_all"}.get(signed_out)
     return render(
@@ -61,19 +65,23 @@ def sign_in_page(request: Request, next: str = "", signed_out: str = "") -> Resp
 
 @router.post("/sign-in", response_class=HTMLResponse)
 def sign_in_submit(
-    request: Request, email: FormText = "", password: FormText = "", next: FormText = ""
+    request: Request,
+    session: SessionDep,
+    email: FormText = "",
+    password: FormText = "",
+    next: FormText = "",
 ) -> Response:
     policy = deps.policy(request)
     target = safe_next(next)
     email = email[:300]
     cookie = ""
-    with transaction(deps.sessions(request)) as s:
-        outcome = accounts.sign_in(s, email, password, _client(request), policy)
-        if outcome.user is not None:
-            old = request.cookies.get(security.SESSION_COOKIE, "")
-            if old:
-                accounts.sign_out(s, old)
-            cookie, _ = accounts.open_session(s, outcome.user, policy)
+    # A refusal is committed too (SessionDep commits when the route returns): it counts.
+    outcome = accounts.sign_in(session, email, password, _client(request), policy)
+    if outcome.user is not None:
+        old = request.cookies.get(security.SESSION_COOKIE, "")
+        if old:
+            accounts.sign_out(session, old)
+        cookie, _ = accounts.open_session(session, outcome.user, policy)
     if outcome.user is None:
         # No email in the log: failures are counted in the database, by its hash.
         log.info("sign-in refused", extra={"reason": outcome.problem, "client": _client(request)})
@@ -103,20 +111,18 @@ def sign_in_submit(
 
 
 @router.post("/sign-out")
-def sign_out(request: Request) -> Response:
+def sign_out(request: Request, session: SessionDep) -> Response:
     cookie = request.cookies.get(security.SESSION_COOKIE, "")
     if cookie:
-        with transaction(deps.sessions(request)) as s:
-            accounts.sign_out(s, cookie)
+        accounts.sign_out(session, cookie)
     response = RedirectResponse("/console/sign-in?signed_out=1", status_code=303)
     security.clear_cookie(response, request, security.SESSION_COOKIE)
     return response
 
 
 @router.post("/sign-out-everywhere")
-def sign_out_everywhere(request: Request, viewer: SignedIn) -> Response:
-    with transaction(deps.sessions(request)) as s:
-        accounts.sign_out_everywhere(s, viewer.user_pk)
+def sign_out_everywhere(request: Request, viewer: SignedIn, session: SessionDep) -> Response:
+    accounts.sign_out_everywhere(session, viewer.user_pk)
     response = RedirectResponse("/console/sign-in?signed_out=all", status_code=303)
     security.clear_cookie(response, request, security.SESSION_COOKIE)
     return response
@@ -128,51 +134,49 @@ _NO_REFERRER = {"Referrer-Policy": "no-referrer"}  # the token is in the URL
 
 
 @router.get("/set-password/{token}", response_class=HTMLResponse)
-def set_password_page(request: Request, token: str) -> Response:
-    with deps.sessions(request)() as s:
-        try:
-            user = accounts.user_for_token(s, token)
-        except accounts.TokenInvalid as exc:
-            raise ConsoleProblem(410, "token.invalid", _NO_REFERRER) from exc
-        return render(
-            request,
-            "set_password.html",
-            headers=_NO_REFERRER,
-            email=user.email,
-            display_name=user.display_name,
-            errors={},
-        )
+def set_password_page(request: Request, token: str, session: SessionDep) -> Response:
+    try:
+        user = accounts.user_for_token(session, token)
+    except accounts.TokenInvalid as exc:
+        raise ConsoleProblem(410, "token.invalid", _NO_REFERRER) from exc
+    return render(
+        request,
+        "set_password.html",
+        headers=_NO_REFERRER,
+        email=user.email,
+        display_name=user.display_name,
+        errors={},
+    )
 
 
 @router.post("/set-password/{token}", response_class=HTMLResponse)
 def set_password_submit(
     request: Request,
     token: str,
+    session: SessionDep,
     display_name: FormText = "",
     password: FormText = "",
     password_confirm: FormText = "",
 ) -> Response:
     errors: dict[str, str] = {}  # field -> message key, in the form's order
     display_name = display_name.strip()
-    factory = deps.sessions(request)
     cookie = ""
     try:
-        with transaction(factory) as s:
-            user = accounts.user_for_token(s, token)
-            email = user.email
-            if len(display_name) > NAME_MAX:
-                errors["display_name"] = "field.too_long"
-            problem = passwords.password_problem(password, email=email)
-            if problem:
-                errors["password"] = problem
-            if password != password_confirm:
-                errors["password_confirm"] = "password.mismatch"
-            if not errors:
-                accounts.set_password(s, token, password, display_name=display_name or None)
-                old = request.cookies.get(security.SESSION_COOKIE, "")
-                if old:  # whoever was signed in in this browser is not any more
-                    accounts.sign_out(s, old)
-                cookie, _ = accounts.open_session(s, user, deps.policy(request))
+        user = accounts.user_for_token(session, token)
+        email = user.email
+        if len(display_name) > NAME_MAX:
+            errors["display_name"] = "field.too_long"
+        problem = passwords.password_problem(password, email=email)
+        if problem:
+            errors["password"] = problem
+        if password != password_confirm:
+            errors["password_confirm"] = "password.mismatch"
+        if not errors:
+            accounts.set_password(session, token, password, display_name=display_name or None)
+            old = request.cookies.get(security.SESSION_COOKIE, "")
+            if old:  # whoever was signed in in this browser is not any more
+                accounts.sign_out(session, old)
+            cookie, _ = accounts.open_session(session, user, deps.policy(request))
     except accounts.TokenInvalid as exc:
         raise ConsoleProblem(410, "token.invalid", _NO_REFERRER) from exc
     if errors:
@@ -200,12 +204,12 @@ def home(request: Request, viewer: SignedIn, welcome: str = "") -> Response:
 
 
 @router.get("/profiles/{profile_id}", response_class=HTMLResponse)
-def profile_page(request: Request, profile_id: str, viewer: SignedIn) -> Response:
-    # The API's own read and presentation (contact only where the API shows it).
-    from service.profiles.routes import _get_row, _out  # integration point: profiles
-
-    with deps.sessions(request)() as s:
-        data: dict[str, Any] = _out(_get_row(s, profile_id), viewer.principal)
+def profile_page(
+    request: Request, profile_id: str, viewer: SignedIn, session: SessionDep
+) -> Response:
+    # The API's own read and presentation (404 for an unknown or impossible id; contact
+    # only where the API shows it).
+    data: dict[str, Any] = profile_out(profiles.get(session, profile_id), viewer.principal)
     return render(
         request,
         "profile.html",

@@ -5,7 +5,7 @@
 - CSRF: every form carries `csrf_token` (or an htmx request the `X-CSRF-Token` header).
   Signed in, the token is an HMAC of the session's own secret (stored with the session).
   Before sign-in (the sign-in and set-password forms) it is an HMAC, under a server key
-  kept in the database, of a random nonce in the `cm_presession` cookie; a forged
+  kept in the database (deps.server_key), of a random nonce in the `cm_presession` cookie; a forged
   cross-site form has neither the cookie (SameSite) nor the token.
   `csrf_guard` checks it on every POST/PUT/PATCH/DELETE under /console.
 """
@@ -18,22 +18,19 @@ import re
 import secrets
 
 from fastapi import Request, Response
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from service.console import deps
+from service.console.deps import SESSION_COOKIE, ViewerDep
 from service.console.errors import ConsoleProblem
-from service.store import users as repo
-from service.store.db import transaction
-from service.store.tables import utcnow
 
-SESSION_COOKIE = "cm_session"
+__all__ = ["SESSION_COOKIE", "csrf_guard", "form_token", "set_cookie"]
+
 PRESESSION_COOKIE = "cm_presession"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-_SECRET_NAME = "console-presession-key"
 
 
 def is_https(request: Request) -> bool:
@@ -73,29 +70,6 @@ def session_token(csrf_secret: str) -> str:
     return hmac.new(csrf_secret.encode(), b"cm-csrf-v1", hashlib.sha256).hexdigest()
 
 
-def _server_key(request: Request) -> bytes:
-    """The pre-session signing key: made once, kept in the database so that every worker
-    and machine shares it, cached per process."""
-    cached: bytes | None = getattr(request.app.state, "console_key", None)
-    if cached is not None:
-        return cached
-    factory = deps.sessions(request)
-    with factory() as s:
-        value = repo.secret(s, _SECRET_NAME)
-    if value is None:
-        try:
-            with transaction(factory) as s:
-                value = secrets.token_hex(32)
-                repo.add_secret(s, _SECRET_NAME, value, utcnow())
-        except IntegrityError:  # another process made it first
-            with factory() as s:
-                value = repo.secret(s, _SECRET_NAME)
-    assert value is not None
-    key = bytes.fromhex(value)
-    request.app.state.console_key = key
-    return key
-
-
 def _presession_nonce(request: Request) -> str | None:
     value = request.cookies.get(PRESESSION_COOKIE, "")
     return value if _NONCE.match(value) else None
@@ -112,7 +86,7 @@ def presession_token(request: Request) -> str:
 
 
 def _presession_mac(request: Request, nonce: str) -> str:
-    return hmac.new(_server_key(request), b"pre:" + nonce.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(deps.server_key(request), b"pre:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def form_token(request: Request) -> str:
@@ -121,8 +95,9 @@ def form_token(request: Request) -> str:
     return session_token(viewer.csrf_secret) if viewer else presession_token(request)
 
 
-async def csrf_guard(request: Request) -> None:
-    """Router dependency: refuse (403) an unsafe request without a valid token."""
+async def csrf_guard(request: Request, viewer: ViewerDep) -> None:
+    """Router dependency: refuse (403) an unsafe request without a valid token. (It also
+    makes every console request resolve its viewer.)"""
     if request.method not in UNSAFE_METHODS:
         return
     sent = request.headers.get(CSRF_HEADER, "")
@@ -132,7 +107,6 @@ async def csrf_guard(request: Request) -> None:
         form = await request.form()  # parsed once: FastAPI's own parse reuses it
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else ""
-    viewer = await run_in_threadpool(deps.current_viewer, request)
     if viewer is None and request.url.path == "/console/sign-out":
         return  # nothing to sign out of: the route only redirects
     expected: list[str] = []

@@ -3,7 +3,7 @@ the test process (no port race):
 
     python -m tests.support.console_server --fd N --root DIR
 
-Settings as in tests.conftest.make_settings (SQLite under DIR/data); the HashingEncoder stands
+Settings as in tests.support.app.make_settings (SQLite under DIR/data); the HashingEncoder stands
 in for the model, so the server is up in a second or two."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main() -> None:
 
     from models.encoders import HashingEncoder
     from service.app import create_app
-    from tests.conftest import make_settings
+    from tests.support.app import make_settings
 
     settings = make_settings(args.root)
     app = create_app(settings, encoder=HashingEncoder(dim=64))

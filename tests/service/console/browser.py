@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service import accounts
+from service.accounts import service as accounts
 from service.auth import create_key
 from service.store.db import make_engine, make_sessionmaker, transaction, upgrade
 

@@ -17,10 +17,11 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from models.encoders import HashingEncoder
-from service import accounts
 from service.accounts import passwords
+from service.accounts import service as accounts
 from service.store.db import transaction
-from tests.conftest import SAMPLE, Api, make_settings, start_api
+from tests.support.app import Api, make_settings, start_api
+from tests.support.samples import SAMPLE
 
 PASSWORD = "correct horse battery staple"
 NASTY = "<script>alert(1)</script>\"'&"

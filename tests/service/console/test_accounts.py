@@ -11,13 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from argon2 import PasswordHasher
 
-from service import accounts
 from service.accounts import passwords
+from service.accounts import service as accounts
 from service.auth import authenticate, create_key
 from service.store.db import make_engine, make_sessionmaker, transaction, upgrade
 from service.store.tables import ApiKeyRow, Base, ConsoleSessionRow, ProfileRow, utcnow
-from tests.conftest import sessions_for
 from tests.service.console.conftest import PASSWORD
+from tests.support.db import sessions_for
 
 NOW = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
 POLICY = accounts.Policy(
@@ -125,9 +125,9 @@ def test_password_links_work_once_and_expire(db_url: str) -> None:
     with pytest.raises(accounts.TokenInvalid), transaction(factory) as s:
         accounts.set_password(s, second, PASSWORD + "!", now=NOW)
     with transaction(factory) as s:
-        user = accounts.find_user(s, "a@example.jp")
-        assert user is not None
-        late = accounts.issue_password_link(s, user, NOW)
+        again = accounts.find_user(s, "a@example.jp")
+        assert again is not None
+        late = accounts.issue_password_link(s, again, NOW)
     with factory() as s:
         assert accounts.user_for_token(s, late, NOW + dt.timedelta(days=6, hours=23))
         with pytest.raises(accounts.TokenInvalid):
@@ -164,7 +164,8 @@ def test_sign_in_rehashes_a_password_hashed_with_older_parameters(
 def test_throttling_is_shared_by_workers_and_ends_after_the_window(db_url: str) -> None:
     first = sessions_for(db_url)
     # A second engine on the same database: another worker process.
-    second = make_sessionmaker(make_engine(first.kw["bind"].url.render_as_string(False)))
+    other_worker = make_engine(first.kw["bind"].url.render_as_string(hide_password=False))
+    second = make_sessionmaker(other_worker)
     _user(first, "a@example.jp")
 
     def attempt(factory: Any, password: str, at: dt.datetime, ip: str = "10.0.0.1") -> Any:
@@ -191,6 +192,7 @@ def test_throttling_is_shared_by_workers_and_ends_after_the_window(db_url: str) 
     blocked = attempt(first, PASSWORD, later + dt.timedelta(seconds=1), "10.7.7.7")
     assert blocked.problem == "throttled"
     assert attempt(first, PASSWORD, later + dt.timedelta(seconds=1), "10.7.7.8").user
+    other_worker.dispose()
 
 
 def test_sessions_end_when_idle_or_too_old_and_on_sign_out(db_url: str) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from http.cookies import SimpleCookie
 
-from service import accounts
+from service.accounts import service as accounts
 from service.store.db import transaction
 from service.store.tables import PasswordTokenRow
 from tests.service.console.conftest import PASSWORD, Console, csrf_of
@@ -115,6 +115,7 @@ def test_sign_out_ends_the_session_wherever_its_cookie_is(console: Console) -> N
     browser = console.signed_in(user)
     other = console.signed_in(user)
     stolen = browser.cookies.get("cm_session")
+    assert stolen
     r = browser.post(
         "/console/sign-out", data={"csrf_token": csrf_of(browser.get("/console").text)}
     )
