@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from models.encoders import Encoder
 from service import sync
 from service.auth import ensure_key
+from service.console import routes as console  # console
 from service.engine import Engine
 from service.errors import (
     PROBLEM_JSON,
@@ -174,6 +175,9 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(ranker.router)
     app.include_router(events.router)
     app.include_router(jobs.router)
+    # console: static files before the router, whose catch-all 404 would shadow them
+    app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
+    app.include_router(console.router)  # console
     app.add_middleware(
         RequestMiddleware,
         metrics=resources.metrics,

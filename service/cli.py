@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from service.accounts.cli import users_app  # console
 from service.runtime import configure_process
 from service.settings import Settings
 
@@ -33,6 +34,7 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 index_app = typer.Typer(help="The vector index.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(index_app, name="index")
+app.add_typer(users_app, name="users")  # console
 err = Console(stderr=True)
 
 DataDir = Annotated[

@@ -93,3 +93,26 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    # console (service.console, service.accounts)
+    session_idle_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
+    """A console session ends after this long without a request."""
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 90)
+    """... and this long after sign-in, however active."""
+    signin_max_failures: int = Field(default=5, ge=1, le=1000)
+    """Failed sign-ins to one email within `signin_window_s` before it is refused."""
+    signin_max_failures_per_ip: int = Field(default=20, ge=1, le=100_000)
+    """... and from one client address (an office behind one NAT address shares it)."""
+    signin_window_s: int = Field(default=900, ge=10, le=86_400)
+    public_url: str = "http://127.0.0.1:8000"
+    """The console's address as users reach it, for the links `users create` prints."""
+    trust_forwarded_proto: bool = False
+    """Take `X-Forwarded-Proto: https` from a TLS proxy as HTTPS (Secure cookies). uvicorn
+    already does so for proxies at FORWARDED_ALLOW_IPS (default 127.0.0.1)."""
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("public_url must start with http:// or https://")
+        return value.rstrip("/")

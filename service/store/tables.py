@@ -140,3 +140,91 @@ class ChangeRow(Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # profile|history
     pk: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------------------------------
+# Console accounts (service.accounts). Appended here; the SQL lives in service.store.users.
+
+
+class UserRow(Base):
+    """A person who signs in to the console. `principal_key` is an api_keys row made for
+    the user (its secret is discarded and the row revoked, so it can never be used as a
+    Bearer key): events and jobs are owned by a key number, and this gives a console user
+    one that no API key shares."""
+
+    __tablename__ = "users"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    """Stored lower-cased, so that it is unique regardless of case."""
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    profile_id: Mapped[str | None] = mapped_column(String(128))
+    principal_key: Mapped[int] = mapped_column(
+        Integer, ForeignKey("api_keys.pk"), unique=True, nullable=False
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    time_zone: Mapped[str] = mapped_column(String(64), nullable=False, default="Asia/Tokyo")
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PasswordTokenRow(Base):
+    """A one-time link to set a password: only the SHA-256 of its secret is stored."""
+
+    __tablename__ = "password_tokens"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_pk: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored, so a
+    copy of the database cannot sign anyone in. Deleting the row ends the session in every
+    process at once."""
+
+    __tablename__ = "console_sessions"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_pk: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.pk", ondelete="CASCADE"), nullable=False, index=True
+    )
+    csrf_secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+
+
+class SignInFailureRow(Base):
+    """One failed sign-in, counted per email and per client address (`scope`) over a
+    window; in the database so that every worker and machine sees the same count.
+    `subject` is the SHA-256 of the email or address, not the text typed."""
+
+    __tablename__ = "signin_failures"
+    __table_args__ = (Index("ix_signin_failures_subject", "scope", "subject", "at"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(8), nullable=False)  # email|ip
+    subject: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class AppSecretRow(Base):
+    """Server-side secrets made on first use and shared by every process through the
+    database (e.g. the key that signs the sign-in form's CSRF cookie)."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,6 +8,7 @@
 - `samples`: the five sample profiles most service tests load.
 - `worlds`: synthetic worlds: topic communities with project history, ranking toys.
 - `events`: event builders and an independent checker of a schedule's hard rules.
+- `console_server`: the app as a real server in a subprocess (the console's browser tests).
 
 conftest.py holds the fixtures; this package holds plain functions and data.
 """

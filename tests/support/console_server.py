@@ -1,0 +1,35 @@
+"""The app as a real server for the browser tests, on a listening socket handed over by
+the test process (no port race):
+
+    python -m tests.support.console_server --fd N --root DIR
+
+Settings as in tests.support.app.make_settings (SQLite under DIR/data); the HashingEncoder stands
+in for the model, so the server is up in a second or two."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--root", type=Path, required=True)
+    args = parser.parse_args()
+
+    import uvicorn
+
+    from models.encoders import HashingEncoder
+    from service.app import create_app
+    from tests.support.app import make_settings
+
+    settings = make_settings(args.root)
+    app = create_app(settings, encoder=HashingEncoder(dim=64))
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[socket.socket(fileno=args.fd)])
+
+
+if __name__ == "__main__":
+    main()
