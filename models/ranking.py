@@ -521,40 +521,59 @@ def reciprocal_ranks(ranked: Sequence[int]) -> dict[int, float]:
     return {k: 1.0 / (i + 1) for i, k in enumerate(ranked)}
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Signals:
+    """What the retrieval sources said about one query's candidates: the lexical
+    similarity of each (in the candidates' order), the reciprocal rank of each key in the
+    dense and the lexical list, the network's walk / pseudo-walk scores per node
+    (models.graph spread vectors), and the line votes per node (models.lines; None: no
+    vote, 0). `lines` False: line votes are off for this catalogue (models.lines.LINES_MAX),
+    their features NaN."""
+
+    lexical: np.ndarray
+    dense_rr: Mapping[int, float]
+    lexical_rr: Mapping[int, float]
+    walk: np.ndarray | None = None
+    pseudo: np.ndarray | None = None
+    line_lexical: np.ndarray | None = None
+    line_dense: np.ndarray | None = None
+    lines: bool = True
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Lifts:
+    """How much more often two kinds, and two countries, interact than chance
+    (models.graph `kind_lift`; None: no history), with the code of each kind and country
+    (a country first seen after the lift was computed has none there: NaN)."""
+
+    kind: np.ndarray | None
+    kind_code: Mapping[str, int]
+    country: np.ndarray | None
+    country_code: Mapping[str, int]
+
+
 def feature_matrix(
     q: Party,
     cands: Candidates,
+    signals: Signals,
     *,
-    lexical: np.ndarray,
-    dense_rr: Mapping[int, float],
-    lexical_rr: Mapping[int, float],
     graph: InteractionGraph | None = None,
     q_node: int | None = None,
-    walk: np.ndarray | None = None,
-    pseudo: np.ndarray | None = None,
-    kind_lift: np.ndarray | None = None,
-    kind_code: Mapping[str, int] | None = None,
-    country_lift: np.ndarray | None = None,
-    country_code: Mapping[str, int] | None = None,
-    line_lexical: np.ndarray | None = None,
-    line_dense: np.ndarray | None = None,
-    lines: bool = True,
+    lifts: Lifts | None = None,
 ) -> np.ndarray:
     """One row of FEATURES per candidate. `q_node` is the query's node in the graph (None
-    for free text); `walk` / `pseudo` are graph.spread vectors (see models.graph);
-    `line_*` the votes of models.lines (None: no vote, 0), `lines` False: line votes are
-    off for this catalogue (models.lines.LINES_MAX), their features NaN.
-    Computed a column at a time (similarities as one matrix product per facet): a query
-    scores hundreds of candidates."""
+    for free text). Computed a column at a time (similarities as one matrix product per
+    facet): a query scores hundreds of candidates."""
     m = len(cands)
     x = np.full((m, len(FEATURES)), np.nan, dtype=np.float64)
     if m == 0:
         return x
     keys = cands.keys
-    x[:, INDEX["lexical"]] = lexical
+    x[:, INDEX["lexical"]] = signals.lexical
     if q.script:
         other_script = [bool(s) and s != q.script for s in cands.scripts]
         x[np.asarray(other_script, dtype=bool), INDEX["lexical"]] = np.nan
+    dense_rr, lexical_rr = signals.dense_rr, signals.lexical_rr
     x[:, INDEX["dense_rr"]] = [dense_rr.get(k, 0.0) for k in keys.tolist()]
     x[:, INDEX["lexical_rr"]] = [lexical_rr.get(k, 0.0) for k in keys.tolist()]
     x[:, INDEX["dense"]] = cosines(q.all, cands.all, cands.has_all)
@@ -583,10 +602,12 @@ def feature_matrix(
     x[:, INDEX["industry"]] = (
         [overlap(q.industries, ind) for ind in cands.industries] if q.industries else 0.0
     )
-    if kind_lift is not None and kind_code is not None and q.kind in kind_code:
+    if lifts is not None and lifts.kind is not None and q.kind in lifts.kind_code:
+        kind_lift, kind_code = lifts.kind, lifts.kind_code
         codes = np.asarray([kind_code[k] for k in cands.kinds], dtype=np.int64)
         x[:, INDEX["kind_lift"]] = kind_lift[kind_code[q.kind], codes]
-    if country_lift is not None and country_code is not None and q.country:
+    if lifts is not None and lifts.country is not None and q.country:
+        country_lift, country_code = lifts.country, lifts.country_code
         known = country_lift.shape[0]  # (countries first seen after the lift was computed: NaN)
         qc = country_code.get(q.country, known)
         cc = np.asarray([country_code.get(c, known) if c else known for c in cands.countries])
@@ -611,9 +632,10 @@ def feature_matrix(
             x[:, INDEX["common"]] = 0.0
             x[:, INDEX["adamic_adar"]] = 0.0
             x[:, INDEX["query_log_activity"]] = 0.0
-        for name, vec in (("walk", walk), ("pseudo_walk", pseudo)):
+        for name, vec in (("walk", signals.walk), ("pseudo_walk", signals.pseudo)):
             x[:, INDEX[name]] = np.where(inside, vec[safe], 0.0) if vec is not None else 0.0
-    for name, votes in (("line_lexical", line_lexical), ("line_dense", line_dense)):
+    lines = signals.lines
+    for name, votes in (("line_lexical", signals.line_lexical), ("line_dense", signals.line_dense)):
         if not lines:
             continue  # NaN, here and in the *_rel column below
         if votes is None:

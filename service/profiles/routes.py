@@ -207,7 +207,6 @@ def delete_profile(engine: Engine, session_factory: Any, profile_id: str) -> boo
             session.execute(delete(ProfileRow).where(ProfileRow.pk == pk))
             record_changes(session, PROFILE, [pk])
         engine.remove([pk])
-        engine.dirty = True
     return True
 
 
