@@ -86,8 +86,8 @@ INDEX = {name: i for i, name in enumerate(FEATURES)}
 # The learned score may only rise with these (+1) or fall (-1); 0 leaves the shape free.
 # History replayed for training never looks quite like the requests the model then sees
 # (fewer past projects, other organizations), and an unconstrained model learns bumps
-# that do not carry over: on the CORDIS dev queries the constraints lifted partner
-# nDCG@10 from .151 to .163 and consortium from .080 to .084 (`clustermatch evaluate`).
+# that do not carry over; the constraints keep the shapes that do (partner and consortium
+# nDCG@10 on the CORDIS dev queries are higher with them, `clustermatch evaluate`).
 MONOTONE: dict[str, int] = {
     "dense": 1,
     "need_offer": 1,
@@ -116,17 +116,16 @@ MONOTONE: dict[str, int] = {
 }
 # Features also given relative to the best candidate of the same query: a vote or a walk
 # score means little across queries (a broad query spreads more mass), and the model
-# scores pairs one at a time. On CORDIS dev (with query-balanced weights, `train`) these
-# lifted partner nDCG@10 from .164 to .176 and consortium from .093 to .101.
+# scores pairs one at a time, so it sees each candidate against its pool's best.
 RELATIVE: tuple[str, ...] = ("line_lexical", "line_dense", "walk", "log_activity")
-# 2: the pickle holds the model for profile queries and the one for free text (a dict).
-# (Files of version 1 were trained without `country_lift`: retrain.)
+# The model file's format: the pickle holds the model for profile queries and the one
+# for free text (a dict). A file of another version is refused (retrain).
 FORMAT_VERSION = 2
 # LightGBM ranking objectives, and the settings that differ from _fit_ranker's defaults.
-# On the CORDIS dev queries (mean of 3 training seeds, the evaluation's queries), the
-# cross-entropy objective (rank_xendcg, larger leaves) ranked an organization's partners
-# better than LambdaRank (nDCG@10 .1830 vs .1781; firm -> academia .1810 vs .1685) and a
-# project text's participants worse (.1086 vs .1112), so each query type gets its own.
+# On the CORDIS dev queries the cross-entropy objective (rank_xendcg, larger leaves) ranks
+# an organization's partners better than LambdaRank and a project text's participants
+# worse, so each query type gets its own (service.offline.learning OBJECTIVE and
+# TEXT_OBJECTIVE).
 RANKER_OBJECTIVES: dict[str, dict[str, Any]] = {
     "lambdarank": {},
     "rank_xendcg": {"min_child_samples": 100},
@@ -172,9 +171,9 @@ def hand_score(x: np.ndarray) -> np.ndarray:
 
 class Averaged:
     """Several rankers as one: the mean of their raw scores. Rankers trained on different
-    samples of held-out history disagree by chance (consortium nDCG@10 on CORDIS dev
-    moved by up to .013 between training seeds, the mean of three by .003); their mean is
-    steadier and a little better than any one's average (see service.offline.learning.ENSEMBLE)."""
+    samples of held-out history disagree by chance (their nDCG@10 on the CORDIS dev
+    queries varies with the training seed); their mean varies less and ranks a little
+    better than any one of them on average (see service.offline.learning.ENSEMBLE)."""
 
     def __init__(self, models: Sequence[Any]) -> None:
         if not models:
@@ -215,9 +214,9 @@ class Averaged:
 
 def _raw_score(model: Any, x: np.ndarray) -> np.ndarray:
     """A ranker's raw scores. A LightGBM model is asked through its booster: the sklearn
-    wrapper's input checks cost ~0.4 ms a call, as much as scoring 10 rows (measured
-    on one thread: 300 rows 2.07 -> 1.57 ms, 10 rows 0.41 -> 0.04 ms), and a request
-    scores its pool and then the reasons' probes, once per averaged model."""
+    wrapper's input checks cost about 0.4 ms a call, ten times the scoring of 10 rows,
+    and a request scores its pool and then the reasons' probes, once per averaged
+    model."""
     booster = getattr(model, "booster_", None)
     return np.asarray((model if booster is None else booster).predict(x), dtype=np.float64)
 
@@ -339,8 +338,8 @@ _THREADPOOLS: Any = None
 
 def _one_thread() -> Any:
     """OpenMP limited to the calling thread, for scoring a few hundred rows: the model
-    opens a parallel region per tree, and waking a thread team 300 times per request cost
-    6-23 ms (passive waiting, which the service sets) against 2.6 ms on one thread."""
+    opens a parallel region per tree, and waking a thread team 300 times per request
+    (with passive waiting, which the service sets) costs several times the scoring."""
     global _THREADPOOLS
     if _THREADPOOLS is None:
         from threadpoolctl import ThreadpoolController
@@ -353,8 +352,8 @@ def query_balanced_weights(ys: Sequence[np.ndarray]) -> np.ndarray:
     """Sample weights for the rows of several queries (one label array each, stacked in
     that order): in every query the positives together weigh as much as the negatives
     together, and every query as much as any other; mean 1. A query with many partners or
-    a big pool no longer outweighs the rest, as in the per-query mean the evaluation takes
-    (measured on CORDIS dev, see RELATIVE)."""
+    a big pool does not outweigh the rest, as in the per-query mean the evaluation
+    takes."""
     parts = []
     for y in ys:
         pos = int(np.sum(y == 1))
