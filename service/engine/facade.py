@@ -90,8 +90,6 @@ class Engine:
         self._loading = False  # inside reconcile (see _warm_lines)
         self._reconciled_seq = 0
 
-    # ------------------------------------------------------------------ state
-
     @property
     def ready(self) -> bool:
         """Whether the indexes are in step with the database (`reconcile` is done)."""
@@ -104,8 +102,7 @@ class Engine:
 
     @property
     def reconciled_seq(self) -> int:
-        """The change feed's position (service.store.changes) the last `reconcile` read:
-        every change up to it is in the catalogue."""
+        """The change feed's position up to which `reconcile` took in every change."""
         return self._reconciled_seq
 
     @property
@@ -149,7 +146,6 @@ class Engine:
         content hash). Returns how many texts had to be encoded (cache misses)."""
         if not rows:
             return 0
-
         texts = [t for _, p, _ in rows for t in profile_texts(p)]
         vectors, encoded = self.embedder.embed(texts, progress)
         with self.write_lock:
@@ -171,17 +167,14 @@ class Engine:
             self._warm_lines()
 
     def _warm_lines(self) -> int:
-        """Rebuild the segment index (when line votes are on) in the writer, after its
-        change, not in the next request; skipped inside a reconcile, which builds it once
-        at its end. Returns how many segments had to be encoded."""
+        """Rebuild the segment index after a change, in the writer, not in the next request
+        (a reconcile builds it once, at its end). Returns the segments encoded."""
         return 0 if self._loading else self.lines.warm()
 
     def fork(self, facets: Iterable[Facet]) -> Engine:
-        """A copy of the catalogue to change without touching this engine (the training
-        world of service.offline.learning): the indexes of `facets` and the lexical index
-        are copied, the other facet indexes shared (the fork refuses to write to them), the
-        records and lookups copied; no network, re-ranker, caches or saving. At 100k
-        profiles: one index copy (~0.25 GB) instead of a second catalogue built anew."""
+        """An engine on a copy of the catalogue (`Catalogue.copy_from`: only the indexes
+        of `facets` are copied), to change without touching this one: the training world
+        of service.offline.learning. No network, re-ranker, caches or saving."""
         world = Engine(
             self.encoder,
             self.sessions,
@@ -205,8 +198,6 @@ class Engine:
         if one was saved for this model."""
         self.network.load(self.sessions)
         self.ranking.load(self.disk.reranker, self.encoder.model_id)
-
-    # ------------------------------------------------------------------ persistence
 
     def save(self) -> Path:
         """Write the indexes as a new generation and make it current."""
