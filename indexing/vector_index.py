@@ -41,7 +41,7 @@ Filtered search (``allowed`` / ``exclude``):
   copy of its allowed vectors: one matrix-vector product, exact, 3-5x cheaper than the
   walk, the retry and the bitmap scan it replaces. The copy is made on a background
   thread under the read lock (the search that asks for it goes on without it: copying
-  tens of MB stalled that request for 100-300 ms). The copies of all remembered filters
+  tens of MB would stall that request for 100-300 ms). The copies of all remembered filters
   together stay within :data:`BLOCK_BUDGET` of the stored vectors' bytes (at most one
   more copy of the index); any write drops them.
 
@@ -54,7 +54,7 @@ on two cores and searches keep being served from the old index during it. A sing
 query searches on one OpenMP thread (``nthreads-var`` is per calling thread): on two
 cores, FAISS's team for one query costs more than it saves, and concurrent readers would
 oversubscribe the cores; batches and builds keep the default. (On a busy machine a
-spinning OpenMP team is much slower than one thread - an HNSW build ran 4-5x slower on
+spinning OpenMP team is much slower than one thread - an HNSW build runs 4-5x slower on
 two threads than on one - so deployments should set ``OMP_WAIT_POLICY=PASSIVE``.)
 
 Persistence: :meth:`VectorIndex.save` writes ``index.faiss``, ``ids.npy``, ``live.npy``
@@ -127,7 +127,7 @@ WALK_COST_PER_EF = 25
 #: A filter whose HNSW walks keep coming up short - its allowed labels lie away from the
 #: queries' neighbourhoods, e.g. "another country" for queries whose neighbours share their
 #: country - is answered from a contiguous copy of its allowed vectors (a "block": one
-#: matrix-vector product, exact). 100k x 512, 15 % allowed: 72 % of walks at ef 331 came up
+#: matrix-vector product, exact). 100k x 512, 15 % allowed: 72 % of walks at ef 331 come up
 #: short, the retry at ef 1324 still 41 %; walk + retry + bitmap scan cost 3.4 ms on average
 #: against 0.65 ms for the block. Decided per filter after SHORT_WALKS_SEEN searches.
 SHORT_WALKS_SEEN = 8
@@ -136,15 +136,16 @@ SHORT_WALK_SHARE = 0.25
 #: bytes; past it the oldest filters' blocks are dropped and rebuilt when needed.
 BLOCK_BUDGET = 1.0
 #: Filters admitting more than this share of the labels get no block: the scan streams
-#: m x dim floats from memory, and at 41 % of 100k x 512 (other countries than Japan)
-#: three scans per request cost more than the walks they replaced (overseas p50 29 -> 36
-#: ms), and building the three copies stalled a request for ~300 ms.
+#: m x dim floats from memory: at 41 % of 100k x 512 (other countries than Japan) three
+#: scans per request cost more than the walks (overseas p50 36 ms with blocks, 29 ms
+#: without), and building the three copies would stall a request for ~300 ms.
 BLOCK_MAX_SHARE = 0.25
 #: The same limit for an exhaustive search (a complete list, e.g. the one a ranking
 #: feature reads). Its short walk ends in the exact scan of the whole store, whatever the
 #: filter's share: 11.1 ms at 100k x 512 for "other countries than Japan" (41 %), against
-#: 4.1 ms for that filter's block (scripts/profile_matches.py showed it as the slowest 5 %
-#: of overseas requests). Only the searches that must be complete ask for such a block.
+#: 4.1 ms for that filter's block (without it these are the slowest 5 % of overseas
+#: requests in scripts/profile_matches.py). Only the searches that must be complete ask
+#: for such a block.
 BLOCK_MAX_SHARE_EXHAUSTIVE = 0.6
 #: FAISS's default; M=32 with ef 40 already gives >0.95 recall@10 on embedding-like data,
 #: and a larger value doubles a build that runs on two cores.
@@ -484,8 +485,8 @@ class _Store:
     def _block(self, f: _Filter, max_share: float) -> tuple[IdArray, FloatArray] | None:
         """The filter's block when it is built; else None, and the first ask puts it on
         the list that `VectorIndex.search` hands to a background builder (`take_wanted`,
-        `build_block`): copying tens of MB of vectors stalled the request that asked for
-        100-300 ms, after startup and again after every write. Until it is there, the
+        `build_block`): copying tens of MB of vectors would stall the request that asks
+        for 100-300 ms, after startup and again after every write. Until it is there, the
         filter is answered as without a block."""
         if f.count > max_share * self.ntotal:  # (a walk costs less than this scan)
             return None
@@ -635,7 +636,7 @@ class _Store:
         """efSearch for an HNSW walk that may admit only ``m`` of the labels.
 
         Only candidates enter the result heap, but every node is visited, so a filtered
-        walk needs a larger ef for the same recall. Scaling by sqrt(labels / m) gave
+        walk needs a larger ef for the same recall. Scaling by sqrt(labels / m) gives
         recall@10 0.96-0.995 from 5 % to 40 % selectivity on embedding-like data (100k x
         512); 1/selectivity - the visits needed to *see* ef candidates - overshoots
         (0.998, at 3-5x the time). Below ~5 % recall sinks to ~0.91, but there the exact
@@ -659,14 +660,14 @@ class _Store:
         (``exhaustive=False``: no second walk or scan for them; -1 labels stay).
         ``widen=False`` (a filter whose walks keep coming up short, too wide for a block):
         a short walk goes straight to the exact scan - at 41 % of 100k x 512 (other
-        countries than Japan) the walk at 4x ef found ~1 of the 60 missing, for 1.6 ms."""
+        countries than Japan) the walk at 4x ef finds ~1 of the 60 missing, for 1.6 ms."""
         ntotal = self.ntotal
         dist, labels = self.index.search(queries, k, params=_hnsw_params(ef, sel))
         # k <= m, so any -1 means the walk ran out of candidates before finding k. One
         # wider walk, then the exact scan: a walk that came up short twice is stuck in a
         # region the filter rejects (or among duplicate vectors), and widening it further
-        # costs far more than scanning (measured: 100-150 ms of repeated walks vs 2.5 ms
-        # for the exact scan at 100k x 512 with a 15 % allowed set).
+        # costs far more than scanning (100-150 ms of repeated walks against 2.5 ms for
+        # the exact scan at 100k x 512 with a 15 % allowed set).
         short = np.flatnonzero((labels < 0).any(axis=1))
         first_short = int(short.size)
         if not exhaustive:
@@ -741,9 +742,9 @@ def _build_store(
 
 
 #: Allowed-id bitmaps remembered per store (one per filter in use: purposes, kinds, and
-#: "other countries than X" for each X that asks for overseas matches). 8 was too few: at
-#: 100k profiles from 9 countries the 11 filters came and went, and the busiest filter lost
-#: its walk record and its block (the slowest overseas requests re-scanned the store).
+#: "other countries than X" for each X that asks for overseas matches). It must exceed the
+#: filters in use (11 at 100k profiles from 9 countries): otherwise they evict each other,
+#: and a busy filter that loses its walk record and its block re-scans the store.
 ALLOWED_MEMO = 32
 
 

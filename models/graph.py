@@ -143,7 +143,7 @@ class InteractionGraph:
 
     def popular(self, n: int) -> np.ndarray:
         """The n most active nodes (ties by key). Sorted once per graph (the graph does
-        not change): every request asks, and a partition over 100k nodes cost ~3 % of a
+        not change): every request asks, and a partition over 100k nodes costs ~3 % of a
         match request."""
         order = self._popular
         if order is None:

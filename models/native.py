@@ -2,9 +2,10 @@
 with lleaves (LLVM), the same trees giving the same scores (to float rounding) several
 times faster than LightGBM's own interpreter of them. A request scores its candidate pool
 (~300 rows) and the reasons' probes (~70) with every averaged model, three boosters of 150
-trees: on the CORDIS model's own pools 5.2 -> 0.87 ms and 1.46 -> 0.16 ms, on the 100k
-benchmark store's model 8.8 -> 2.1 ms and 2.2 -> 0.5 ms (one thread;
-`scripts/bench_native.py --model DATA/index/reranker.bin`).
+trees; LightGBM against compiled, one thread (`scripts/bench_native.py --model
+DATA/index/reranker.bin`): on the CORDIS model's own pools 5.2 against 0.87 ms and 1.46
+against 0.16 ms, on the 100k benchmark store's model 8.8 against 2.1 ms and 2.2 against
+0.5 ms.
 
 Compiling takes a few seconds per booster, so the object code is kept in a cache
 directory under a name made of the model text, the host CPU and the compiler versions:

@@ -1,5 +1,5 @@
-"""The organization profile: the import format of DESIGN.md, its validation, and the texts
-that matching embeds.
+"""The organization profile: the import format (README, "Profiles"), its validation, and
+the texts that matching embeds.
 
 A profile is validated once, here, whatever door it came in by (API body, JSONL line, CSV
 row), so every caller gets the same field names and reasons in its errors.

@@ -1,6 +1,6 @@
 """The positions of the n highest scores in a long array, exact, without sorting it.
 
-`np.argpartition` over the 100k scores of a lexical search took ~1 ms, a fifth of the
+`np.argpartition` over the 100k scores of a lexical search takes ~1 ms, a fifth of the
 search. `top_n` first takes a threshold from a strided sample of the scores that about 2n
 of them should reach, keeps those (one comparison per score), and partitions only them;
 when fewer than n reach it (a sample that misjudged the spread) it partitions all of them,

@@ -62,6 +62,9 @@ def bench_app() -> Any:
 
 
 def serve(data_dir: Path, port: int, workers: int = 1) -> None:
+    from service.runtime import configure_process
+
+    configure_process()  # before the app factory loads numpy, as `clustermatch serve` does
     from service.cli import run_server
 
     os.environ[DATA_ENV] = str(data_dir)

@@ -27,7 +27,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from service.runtime import configure_process
+
+configure_process()  # first: one OpenBLAS thread, as in the servers it measures
+
+# isort: split
+import numpy as np  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

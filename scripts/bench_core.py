@@ -57,22 +57,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from service.runtime import configure_process
+
 # first, as in the server: its BLAS / OpenMP settings (one OpenBLAS thread) before numpy loads
-import service  # noqa: F401
+configure_process()
 
 # isort: split
-import faiss
-import numpy as np
-import numpy.typing as npt
-from _bench_util import KEY_ENV
+import faiss  # noqa: E402
+import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
+from _bench_util import KEY_ENV  # noqa: E402
 
-from indexing import vector_index as vi_module
-from indexing.vector_index import EF_CONSTRUCTION, VectorIndex
-from models.encoders import Encoder, HashingEncoder, Progress
-from models.matching import PURPOSES, Purpose
-from models.profile import Profile, facet_texts, text_hash
-from service.engine import Engine, profile_texts
-from service.profiles.routes import import_file, save_profiles
+from indexing import vector_index as vi_module  # noqa: E402
+from indexing.vector_index import EF_CONSTRUCTION, VectorIndex  # noqa: E402
+from models.encoders import Encoder, HashingEncoder, Progress  # noqa: E402
+from models.matching import PURPOSES, Purpose  # noqa: E402
+from models.profile import Profile, facet_texts, text_hash  # noqa: E402
+from service.engine import Engine, profile_texts  # noqa: E402
+from service.profiles.service import import_file, save_profiles  # noqa: E402
 
 K = 10
 HNSW_M = 32  # VectorIndex's defaults, used for the raw FAISS baseline too
@@ -1118,7 +1120,7 @@ def add_history(
     """Synthetic projects of 2-8 members among the first n profiles (Zipf-skewed, so some
     organizations take part in many), stored through `save_interactions`; then the
     re-ranker is trained on them, as `clustermatch train` does."""
-    from service.interactions.routes import save_interactions
+    from service.interactions.service import save_interactions
     from service.io.imports import Interaction, ParsedFile
     from service.offline.learning import train_reranker
 

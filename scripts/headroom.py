@@ -9,8 +9,8 @@ Prints per task and slice the nDCG@k of popularity and the system on the officia
 the pool's best order and the pool's recall; then, cross-validated over answer units
 (the held-out projects), the system's kind of model trained on the evaluation's own
 answers against the system and popularity on the same test answers. With `--json`, the
-figures as one JSON object on the last line. `service` is imported before numpy, as in
-the server (one OpenBLAS thread).
+figures as one JSON object on the last line. `service.runtime.configure_process()` runs
+before numpy loads, as in the server (one OpenBLAS thread).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import service  # noqa: F401  (first: its BLAS / OpenMP settings precede numpy's load)
+from service.runtime import configure_process
+
+configure_process()  # first: its BLAS / OpenMP settings precede numpy's load
 
 # isort: split
-from service.cli import progress_bars
-from service.offline.headroom import headroom
+from service.cli import progress_bars  # noqa: E402
+from service.offline.headroom import headroom  # noqa: E402
 
 
 def main() -> None:

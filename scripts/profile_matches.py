@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import service  # noqa: F401  (first: its BLAS / OpenMP settings precede numpy's load)
+from service.runtime import configure_process
+
+configure_process()  # first: its BLAS / OpenMP settings precede numpy's load
 
 # isort: split
-import numpy as np
+import numpy as np  # noqa: E402
 
 PURPOSES = ("partner", "buyer", "overseas", "academia")
 

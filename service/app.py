@@ -1,5 +1,6 @@
-"""The FastAPI application: `create_app()` wires settings, database, engine, routes, error
-handling and the offline documentation page."""
+"""The FastAPI application: `create_app()` wires the resources (`service.resources`), the
+routes of each domain, error handling and the offline documentation page. The lifespan
+opens the resources and puts them on `app.state`, where `service.deps` hands them out."""
 
 from __future__ import annotations
 
@@ -17,26 +18,32 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models.encoders import Encoder, SentenceTransformerEncoder
+from models.encoders import Encoder
 from service import sync
-from service.auth import KeyCache
+from service.auth import ensure_key
 from service.engine import Engine
-from service.errors import PROBLEM_JSON, TYPE_BASE, ClusterMatchError, field_path
+from service.errors import (
+    PROBLEM_JSON,
+    TYPE_BASE,
+    ClusterMatchError,
+    field_path,
+    problem_response,
+)
 from service.events import routes as events
 from service.interactions import routes as interactions
 from service.jobs import routes as jobs
 from service.matching import routes as matching
 from service.ops import routes as ops
+from service.ops.logs import configure_logging
+from service.ops.middleware import RequestMiddleware
 from service.profiles import routes as profiles
 from service.ranker import routes as ranker
+from service.resources import Resources
+from service.runtime import configure_process
 from service.settings import Settings
-from service.store.db import make_engine, make_sessionmaker, transaction, upgrade
+from service.store.db import transaction
 
 log = logging.getLogger("clustermatch.app")
-
-
-def problem_response(exc: ClusterMatchError, instance: str | None = None) -> JSONResponse:
-    return JSONResponse(exc.problem(instance), status_code=exc.status, media_type=PROBLEM_JSON)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -105,38 +112,23 @@ def install_docs(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None, encoder: Encoder | None = None) -> FastAPI:
     """Build the app. `encoder` replaces the configured model (tests use a fast stand-in)."""
+    # `clustermatch serve` ran this before anything loaded numpy; an app made another way
+    # gets the settings for whatever loads from here on.
+    configure_process()
     settings = settings or Settings()
-    ops.configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format)
+    resources = Resources(settings, encoder=encoder)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = make_engine(settings.resolved_database_url)
-        await asyncio.to_thread(upgrade, db)
-        sessions = make_sessionmaker(db)
-        model: Encoder
-        if encoder is not None:
-            model = encoder
-        else:
-            model = await asyncio.to_thread(
-                SentenceTransformerEncoder, settings.model, threads=settings.encoder_threads
-            )
-        engine = Engine(
-            model,
-            sessions,
-            settings.index_dir,
-            hnsw_threshold=settings.hnsw_threshold,
-            batch_size=settings.encode_batch_size,
-            native_ranker=settings.native_ranker,
-        )
-        app.state.sessions = sessions
+        await asyncio.to_thread(resources.open)
+        engine = resources.engine
+        app.state.sessions = resources.sessions
         app.state.engine = engine
-        app.state.jobs = jobs.Jobs(sessions)
-        app.state.jobs.fail_interrupted()
+        app.state.jobs = resources.jobs
+        resources.jobs.fail_interrupted()
         if settings.bootstrap_admin_key:
-            from service.auth import ensure_key
-
-            with transaction(sessions) as s:
+            with transaction(resources.sessions) as s:
                 ensure_key(s, "admin", settings.bootstrap_admin_key, "bootstrap")
         # Reconcile in the background: /healthz answers at once, /readyz when done.
         loader = threading.Thread(target=engine.reconcile, name="reconcile", daemon=True)
@@ -146,7 +138,6 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         stop = asyncio.Event()
         saver = asyncio.create_task(_autosave(engine, settings.index_save_interval_s, stop))
         follower = asyncio.create_task(sync.Follower(engine).follow(settings.sync_interval_s, stop))
-        app.state.loader = loader
         try:
             yield
         finally:
@@ -157,11 +148,11 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
                 await follower
             with suppress(asyncio.CancelledError):
                 await saver
-            app.state.jobs.shutdown()
+            resources.jobs.shutdown()
             await asyncio.to_thread(loader.join)
             if engine.dirty:
                 await asyncio.to_thread(engine.save)
-            db.dispose()
+            resources.close()
 
     app = FastAPI(
         title="ClusterMatch",
@@ -172,8 +163,8 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.key_cache = KeyCache(settings.key_cache_s)
-    app.state.metrics = ops.Metrics()
+    app.state.key_cache = resources.key_cache
+    app.state.metrics = resources.metrics
     install_error_handlers(app)
     install_docs(app)
     app.include_router(ops.router)
@@ -184,8 +175,8 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(events.router)
     app.include_router(jobs.router)
     app.add_middleware(
-        ops.RequestMiddleware,
-        metrics=app.state.metrics,
+        RequestMiddleware,
+        metrics=resources.metrics,
         max_body=settings.max_body_bytes,
     )
     return app

@@ -1,6 +1,6 @@
 """API keys and roles. Keys are random 256-bit secrets shown once; only their SHA-256 is
 stored (a slow hash adds nothing for secrets of that entropy). Sent as
-`Authorization: Bearer <key>`.
+`Authorization: Bearer <key>`; `service.deps.CallerDep` turns the header into a `Principal`.
 
 Roles: admin (everything), organizer (profiles and imports, own events), member (bound to
 one profile: edits it and asks for its matches). Contact details are shown only to admins
@@ -14,14 +14,11 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Annotated, Literal, get_args
-
-from fastapi import Depends, Request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from typing import Literal, get_args
 
 from service.errors import Forbidden, Unauthorized
+from service.store import keys
+from service.store.db import Session, SessionFactory
 from service.store.tables import ApiKeyRow, utcnow
 
 Role = Literal["admin", "organizer", "member"]
@@ -49,7 +46,7 @@ class Principal:
             raise Forbidden(f"this needs the role {' or '.join(roles)}; the key is {self.role}")
 
 
-def _digest(secret: str) -> str:
+def key_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
@@ -69,12 +66,15 @@ def create_key(
     prefix = secrets.token_hex(4)
     key = secret or f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     if secret:
-        prefix = "fixed-" + _digest(secret)[:16]
-    row = ApiKeyRow(
-        prefix=prefix, key_hash=_digest(key), role=role, name=name, profile_id=profile_id
+        prefix = "fixed-" + key_digest(secret)[:16]
+    row = keys.add(
+        session,
+        prefix=prefix,
+        key_hash=key_digest(key),
+        role=role,
+        name=name,
+        profile_id=profile_id,
     )
-    session.add(row)
-    session.flush()
     return row, key
 
 
@@ -85,26 +85,27 @@ def ensure_key(session: Session, role: Role, secret: str, name: str) -> None:
 
 
 def authenticate(session: Session, key: str, *, raise_errors: bool = True) -> Principal | None:
-    digest = _digest(key)
+    hashed = key_digest(key)
     prefix = None
     if key.startswith(KEY_PREFIX) and key.count("_") >= 2:
         prefix = key[len(KEY_PREFIX) :].split("_", 1)[0]
-    stmt = select(ApiKeyRow).where(ApiKeyRow.revoked_at.is_(None))
-    stmt = (
-        stmt.where(ApiKeyRow.prefix == prefix)
-        if prefix
-        else stmt.where(ApiKeyRow.prefix == "fixed-" + digest[:16])
-    )
-    for row in session.scalars(stmt):
-        if hmac.compare_digest(row.key_hash, digest):
+    for row in keys.active_with_prefix(session, prefix or "fixed-" + hashed[:16]):
+        if hmac.compare_digest(row.key_hash, hashed):
             return Principal(row.pk, row.role, row.profile_id)  # type: ignore[arg-type]
     if raise_errors:
         raise Unauthorized("unknown or revoked API key")
     return None
 
 
+def lookup(sessions: SessionFactory, key: str) -> Principal:
+    """The principal of a bearer key, in a session of its own: the caller is checked
+    before anything else of a request, including on routes that open no session."""
+    with sessions() as session:
+        return authenticate(session, key)  # type: ignore[return-value]
+
+
 def revoke_key(session: Session, key_pk: int) -> bool:
-    row = session.get(ApiKeyRow, key_pk)
+    row = keys.get(session, key_pk)
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
@@ -133,30 +134,3 @@ class KeyCache:
         if len(self._hits) >= self.max_entries:
             self._hits.clear()
         self._hits[digest] = (found, time.monotonic() + self.ttl_s)
-
-
-async def principal(request: Request) -> Principal:
-    """FastAPI dependency: the caller, from the bearer token."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    token = token.strip()
-    if len(token) > 200:
-        raise Unauthorized("unknown or revoked API key")
-    cache: KeyCache = request.app.state.key_cache
-    digest = _digest(token)
-    found = cache.get(digest)
-    if found is not None:
-        return found
-
-    def lookup() -> Principal:
-        with request.app.state.sessions() as session:
-            return authenticate(session, token)  # type: ignore[return-value]
-
-    found = await run_in_threadpool(lookup)
-    cache.put(digest, found)
-    return found
-
-
-CallerDep = Annotated[Principal, Depends(principal)]

@@ -12,13 +12,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from service.runtime import configure_process
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.resources import Resources
 
 app = typer.Typer(
     help="ClusterMatch: business matching for industrial clusters.",
@@ -79,30 +83,19 @@ def progress_bars() -> Iterator[Any]:
         yield update
 
 
-def _open(settings: Settings, *, with_engine: bool = True) -> tuple[Any, Any]:
-    from service.store.db import make_engine, make_sessionmaker, upgrade
+@contextmanager
+def _open(settings: Settings, *, with_engine: bool = True) -> Iterator[Resources]:
+    """The process's resources (`service.resources`); with the engine, its index loaded
+    and in step with the database."""
+    from service.resources import open_resources
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = make_engine(settings.resolved_database_url)
-    upgrade(db)
-    sessions = make_sessionmaker(db)
-    if not with_engine:
-        return sessions, None
-    from models.encoders import SentenceTransformerEncoder
-    from service.engine import Engine
-
-    err.print(f"loading model {settings.model} ...")
-    encoder = SentenceTransformerEncoder(settings.model, threads=settings.encoder_threads)
-    engine = Engine(
-        encoder,
-        sessions,
-        settings.index_dir,
-        hnsw_threshold=settings.hnsw_threshold,
-        batch_size=settings.encode_batch_size,
-    )
-    with progress_bars() as progress:
-        engine.reconcile(progress)
-    return sessions, engine
+    if with_engine:
+        err.print(f"loading model {settings.model} ...")
+    with open_resources(settings, with_engine=with_engine) as resources:
+        if with_engine:
+            with progress_bars() as progress:
+                resources.engine.reconcile(progress)
+        yield resources
 
 
 def _read(parser: Any, file: Path, format: str, encoding: str | None, **kwargs: Any) -> Any:
@@ -138,8 +131,6 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes (each loads the model)")] = 1,
 ) -> None:
     """Start the HTTP API."""
-    import os
-
     if data_dir:
         os.environ["CLUSTERMATCH_DATA_DIR"] = str(data_dir)
     run_server("service.app:create_app", host=host, port=port, workers=workers)
@@ -148,8 +139,8 @@ def serve(
 def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
     """uvicorn on an app factory ("module:function"). With several workers the listening
     socket is made here, as a TCP socket by protocol: uvicorn's own (protocol 0) makes
-    asyncio skip TCP_NODELAY on accepted connections, and every response then waited
-    ~40 ms for a delayed ACK (measured: /healthz 0.7 ms with one worker, 44 ms with two)."""
+    asyncio skip TCP_NODELAY on accepted connections, so that every response would wait
+    ~40 ms for a delayed ACK."""
     import socket
 
     import uvicorn
@@ -165,7 +156,7 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
         access_log=False,
         # How long uvicorn waits for a worker's answer, and for a replacement to start
         # serving in a rolling restart (SIGHUP): loading a 100k-profile index takes ~25 s,
-        # which the default 5 s cut short.
+        # far beyond the default 5 s.
         timeout_worker_healthcheck=120,
     )
     if workers <= 1:
@@ -177,8 +168,8 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
     # ... and a worker that is matching takes no new connection meanwhile: an idle one does.
     os.environ.setdefault("CLUSTERMATCH_MATCH_INLINE", "true")
     # ... and one that wakes to several waiting connections takes one, then lets the
-    # others have a turn (libuv, under uvloop: accepting all of them queued the second
-    # behind the first, in the same busy process, while another sat idle).
+    # others have a turn (libuv, under uvloop, would accept all of them, queueing the
+    # second behind the first in the same busy process while another sits idle).
     os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -202,20 +193,25 @@ def import_(
     """Import profiles from a JSONL or CSV file (UTF-8 / BOM / cp932)."""
     from service.errors import ValidationFailed
     from service.io.imports import parse_profiles
-    from service.profiles.routes import import_parsed
+    from service.profiles.service import import_parsed
 
     settings = _settings(data_dir)
     parsed = _read(parse_profiles, file, format, encoding, max_rows=settings.max_import_rows)
-    sessions, engine = _open(settings)
-    try:
-        with progress_bars() as progress:
-            report = import_parsed(
-                engine, sessions, parsed, allow_partial=allow_partial, progress=progress
-            )
-    except ValidationFailed as exc:
-        raise _rejected(exc, as_json) from exc
-    if engine.dirty:
-        engine.save()
+    with _open(settings) as resources:
+        engine = resources.engine
+        try:
+            with progress_bars() as progress:
+                report = import_parsed(
+                    engine,
+                    resources.sessions,
+                    parsed,
+                    allow_partial=allow_partial,
+                    progress=progress,
+                )
+        except ValidationFailed as exc:
+            raise _rejected(exc, as_json) from exc
+        if engine.dirty:
+            engine.save()
     out = report.to_dict()
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
@@ -238,15 +234,17 @@ def import_interactions(
 ) -> None:
     """Import past interactions (collaborations, meetings, follow-ups, deals, declines)."""
     from service.errors import ValidationFailed
-    from service.interactions.routes import save_interactions
+    from service.interactions.service import save_interactions
     from service.io.imports import parse_interactions
 
     parsed = _read(parse_interactions, file, format, encoding)
-    sessions, engine = _open(_settings(data_dir))
-    try:
-        report = save_interactions(engine, sessions, parsed, allow_partial=allow_partial)
-    except ValidationFailed as exc:
-        raise _rejected(exc, as_json) from exc
+    with _open(_settings(data_dir)) as resources:
+        try:
+            report = save_interactions(
+                resources.engine, resources.sessions, parsed, allow_partial=allow_partial
+            )
+        except ValidationFailed as exc:
+            raise _rejected(exc, as_json) from exc
     out = report.to_dict()
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
@@ -266,9 +264,10 @@ def train(
     """Retrain the learned re-ranker on the stored interactions."""
     from service.offline.learning import train_reranker
 
-    _, engine = _open(_settings(data_dir))
-    with progress_bars() as progress:
-        report = train_reranker(engine, seed=seed, max_queries=max_queries, progress=progress)
+    with _open(_settings(data_dir)) as resources, progress_bars() as progress:
+        report = train_reranker(
+            resources.engine, seed=seed, max_queries=max_queries, progress=progress
+        )
     print(json.dumps(report.to_dict()))
 
 
@@ -295,12 +294,11 @@ def evaluate(
     popularity, TF-IDF, dense) on a fresh temporary store."""
     from service.offline.evaluation import evaluate as run
     from service.offline.evaluation import format_table
+    from service.resources import load_encoder
 
     settings = Settings()
     err.print(f"loading model {settings.model} ...")
-    from models.encoders import SentenceTransformerEncoder
-
-    encoder = SentenceTransformerEncoder(settings.model, threads=settings.encoder_threads)
+    encoder = load_encoder(settings)
     try:
         with progress_bars() as progress:
             result = run(
@@ -374,25 +372,26 @@ def schedule(
 def demo(data_dir: DataDir = None) -> None:
     """Load the bundled demo corpus (fictional organizations in ja/en/it/ko) and their
     past interactions."""
-    from service.interactions.routes import save_interactions
+    from service.interactions.service import save_interactions
     from service.io.imports import parse_interactions
-    from service.profiles.routes import import_file
+    from service.profiles.service import import_file
 
     settings = _settings(data_dir)
     demo_dir = Path(__file__).parent / "demo"
-    sessions, engine = _open(settings)
-    with progress_bars() as progress:
-        report = import_file(
-            engine,
-            sessions,
-            (demo_dir / "organizations.jsonl").read_bytes(),
-            format="jsonl",
-            progress=progress,
-        )
-    history = parse_interactions((demo_dir / "history.jsonl").read_bytes(), format="jsonl")
-    saved = save_interactions(engine, sessions, history)
-    if engine.dirty:
-        engine.save()
+    with _open(settings) as resources:
+        engine, sessions = resources.engine, resources.sessions
+        with progress_bars() as progress:
+            report = import_file(
+                engine,
+                sessions,
+                (demo_dir / "organizations.jsonl").read_bytes(),
+                format="jsonl",
+                progress=progress,
+            )
+        history = parse_interactions((demo_dir / "history.jsonl").read_bytes(), format="jsonl")
+        saved = save_interactions(engine, sessions, history)
+        if engine.dirty:
+            engine.save()
     err.print(
         f"demo corpus: {report.created} created, {report.updated} updated, "
         f"{report.unchanged} unchanged; {saved.created} interactions added"
@@ -414,25 +413,22 @@ def keys_create(
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
-    sessions, _ = _open(_settings(data_dir), with_engine=False)
-    try:
-        with transaction(sessions) as s:
-            _, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    with _open(_settings(data_dir), with_engine=False) as resources:
+        try:
+            with transaction(resources.sessions) as s:
+                _, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
     print(key)
 
 
 @keys_app.command("list")
 def keys_list(data_dir: DataDir = None) -> None:
     """List API keys (never their secrets)."""
-    from sqlalchemy import select
+    from service.store import keys
 
-    from service.store.tables import ApiKeyRow
-
-    sessions, _ = _open(_settings(data_dir), with_engine=False)
-    with sessions() as s:
-        for row in s.scalars(select(ApiKeyRow).order_by(ApiKeyRow.pk)):
+    with _open(_settings(data_dir), with_engine=False) as resources, resources.sessions() as s:
+        for row in keys.all_keys(s):
             state = "revoked" if row.revoked_at else "active"
             print(f"{row.pk}\t{row.role}\t{state}\t{row.profile_id or '-'}\t{row.name}")
 
@@ -443,9 +439,10 @@ def keys_revoke(key_id: int, data_dir: DataDir = None) -> None:
     from service.auth import revoke_key
     from service.store.db import transaction
 
-    sessions, _ = _open(_settings(data_dir), with_engine=False)
-    with transaction(sessions) as s:
-        if not revoke_key(s, key_id):
+    with _open(_settings(data_dir), with_engine=False) as resources:
+        with transaction(resources.sessions) as s:
+            revoked = revoke_key(s, key_id)
+        if not revoked:
             err.print(f"no active key {key_id}")
             raise typer.Exit(1)
 
@@ -453,10 +450,8 @@ def keys_revoke(key_id: int, data_dir: DataDir = None) -> None:
 @index_app.command("rebuild")
 def index_rebuild(data_dir: DataDir = None) -> None:
     """Rebuild the vector index from the database (embeddings come from the cache)."""
-    settings = _settings(data_dir)
-    _, engine = _open(settings)
-    with progress_bars() as progress:
-        summary = engine.reconcile(progress, rebuild=True)
+    with _open(_settings(data_dir)) as resources, progress_bars() as progress:
+        summary = resources.engine.reconcile(progress, rebuild=True)
     err.print(f"rebuilt: {summary}")
 
 
@@ -477,6 +472,10 @@ def index_status(data_dir: DataDir = None) -> None:
 
 
 def main() -> None:
+    """The `clustermatch` command. Process settings come first: the console script runs
+    with the environment's bin directory on the import path, and nothing imported so far
+    has loaded numpy."""
+    configure_process()
     try:
         app()
     except KeyboardInterrupt:

@@ -14,6 +14,8 @@ problem response):
     └── ServiceUnavailable       503  not ready yet (index loading)
 
 422 is used only for payload validation; everything else gets its own status.
+`problem_response` is the one place an error becomes an HTTP response (the app's handlers
+and the request middleware use it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import ValidationError as PydanticValidationError
+from starlette.responses import JSONResponse
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://clustermatch.example/problems/"
@@ -64,6 +67,12 @@ class Forbidden(ClusterMatchError):
 
 class NotFound(ClusterMatchError):
     status, slug, title = 404, "not-found", "Not found"
+
+    @classmethod
+    def for_id(cls, kind: str, ident: str, max_len: int) -> NotFound:
+        """No `kind` with this id; the id is shown cut to `max_len`, the longest id of
+        that kind that can exist."""
+        return cls(f"no {kind} with id '{ident[:max_len]}'")
 
 
 class Conflict(ClusterMatchError):
@@ -115,3 +124,8 @@ def field_path(loc: Sequence[Any]) -> str:
             continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or str(loc[0] if loc else "")
+
+
+def problem_response(exc: ClusterMatchError, instance: str | None = None) -> JSONResponse:
+    """The problem document of `exc`, with its status and media type."""
+    return JSONResponse(exc.problem(instance), status_code=exc.status, media_type=PROBLEM_JSON)

@@ -11,7 +11,14 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.encoders import DEFAULT_MODEL
+
+def default_model() -> str:
+    """The built-in model's setting value, imported when settings are made: `service.cli`
+    imports this module before `service.runtime.configure_process()` has run, and
+    `models.encoders` loads numpy."""
+    from models.encoders import DEFAULT_MODEL
+
+    return DEFAULT_MODEL
 
 
 def default_data_dir() -> Path:
@@ -26,7 +33,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     """SQLAlchemy URL; default: SQLite file `clustermatch.db` in the data directory."""
-    model: str = DEFAULT_MODEL
+    model: str = Field(default_factory=default_model)
     """`use-multilingual-v3` (built in) or any sentence-transformers model folder / name."""
     encoder_threads: int = Field(default=2, ge=1, le=64)
     encode_batch_size: int = Field(default=64, ge=1, le=4096)

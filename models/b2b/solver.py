@@ -1,15 +1,15 @@
 """Optimal B2B meeting schedules: minimize the total breaks subject to fairness d.
 
-Engine choice — measured with ``scripts/bench_b2b.py`` on the 2-core dev machine (shared,
-load average 4-5), 60 s limit, on the instances of Bofill et al., JAIR 74 (2022):
+Engine choice — figures of ``scripts/bench_b2b.py`` on a shared 2-core machine (load
+average 4-5), 60 s limit, on the instances of Bofill et al., JAIR 74 (2022):
 
-* **MaxSAT, kept as the default.** The encoding of :mod:`models.b2b.encoding` solved by
+* **MaxSAT, the default.** The encoding of :mod:`models.b2b.encoding` solved by
   core-guided MaxSAT (python-sat's RC2: OLL with core trimming, minimization, exhaustion
   and at-most-one detection) over CaDiCaL 1.9.5. All 110 (instance, d) rows of the
   paper's Tables 5-11 end with the published optimum proven (or infeasibility proven),
   in two full runs: slowest row 42 s / 23 s (machine load 4-5 / 2-3), total 440 s /
   276 s; the 11 originals at d = 2 take at most 17 s / 12 s (forum-14, ticf-14crafa).
-* **CP-SAT, kept as ``engine="cpsat"`` for comparison.** Same viewpoint, domains, implied
+* **CP-SAT, ``engine="cpsat"``, for comparison.** Same viewpoint, domains, implied
   constraints and symmetry breaking in OR-Tools 9.15, ``num_workers=2`` with the ``core``
   and ``default_lp`` subsolvers (they beat the default two-worker portfolio), hinted with
   the first SAT schedule. Originals at d = 2: 8/11 proven within 60 s (forum-14 in 50 s
@@ -30,7 +30,7 @@ Pipeline of :func:`solve`:
 4. with ``workers >= 2`` a second thread runs a SAT-UNSAT linear search (CaDiCaL + a
    totalizer over all breaks) that lowers the upper bound; whichever proves optimality
    first stops the other. It starts after 60 % of the time limit, as insurance for big
-   events: side by side from the start it slowed RC2 down 2-4x on this shared machine
+   events: side by side from the start it slows RC2 down 2-4x on a shared 2-core machine
    (python-sat releases the GIL while CaDiCaL runs, so the threads do run in parallel);
 5. tables are assigned per slot afterwards: with at most L meetings in a slot any
    bijection onto 1..L is valid, so they are not part of the model.
@@ -113,7 +113,7 @@ def _budgeted_solve(solver: Any, shared: _Shared, assumptions: list[int] | None 
     """Solve in conflict-limited slices, raising :class:`_OutOfTime` at the deadline.
 
     CaDiCaL keeps its learnt clauses between calls, so slicing costs little as long as
-    slices are not tiny: 1,000-conflict slices made forum-14's last RC2 call 3x slower,
+    slices are not tiny: 1,000-conflict slices make forum-14's last RC2 call 3x slower,
     10,000 and more cost nothing measurable. Slices are sized from the measured conflict
     rate to last about a second (less near the deadline), so the time limit is honoured
     to within about a second."""
@@ -149,7 +149,7 @@ class _TimedRC2(RC2):
 
     def _call_oracle(self, assumptions: Any = (), expect_interrupt: bool = False) -> Any:
         self._shared.raise_lower(int(self.cost))
-        if self._minimizing:  # RC2 set its own 1000-conflict budget
+        if self._minimizing:  # RC2 sets its own 1000-conflict budget for this call
             if self._shared.expired():
                 raise _OutOfTime
             return self.oracle.solve_limited(assumptions=list(assumptions))

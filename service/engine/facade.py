@@ -43,9 +43,8 @@ from service.engine.retrieval import Retrieval
 from service.engine.snapshot import IndexDir
 from service.store.catalogue import StoredProfile, stored_profiles
 from service.store.changes import latest_seq, prune
-from service.store.db import transaction
+from service.store.db import SessionFactory, transaction
 from service.store.embeddings import DbEmbeddingCache
-from service.store.sessions import Sessions
 
 log = logging.getLogger("clustermatch.engine")
 
@@ -57,7 +56,7 @@ class Engine:
     def __init__(
         self,
         encoder: Encoder,
-        sessions: Sessions,
+        sessions: SessionFactory,
         index_dir: Path,
         *,
         hnsw_threshold: int = 50_000,

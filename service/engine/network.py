@@ -13,8 +13,8 @@ from models.profile import KINDS
 from models.ranking import Lifts
 from service.engine.catalogue import KIND_CODE, Catalogue
 from service.store.changes import latest_seq
+from service.store.db import SessionFactory
 from service.store.history import interactions
-from service.store.sessions import Sessions
 
 
 class Network:
@@ -53,7 +53,7 @@ class Network:
                 country_code=country_code,
             )
 
-    def load(self, sessions: Sessions) -> None:
+    def load(self, sessions: SessionFactory) -> None:
         """Build the network from the stored interactions between indexed profiles."""
         with sessions() as session:
             feed_at = latest_seq(session)  # what this read reflects, at least

@@ -89,6 +89,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from pydantic_core import ErrorDetails
 
 from models.profile import KINDS, Profile, ProfileId, split_list
+from service.errors import field_path
 
 __all__ = [
     "INTERACTION_COLUMNS",
@@ -128,6 +129,10 @@ class RowError:
     field: str | None
     reason: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """The entry of a report's `errors` list."""
+        return {"row": self.row, "field": self.field, "reason": self.reason}
+
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -161,7 +166,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Interaction(BaseModel):
-    """One piece of history between two profiles (DESIGN.md, interactions format)."""
+    """One piece of history between two profiles: a row of an interactions file."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -781,16 +786,6 @@ def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
 # Validation and the public parsers
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str | None:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path or None
-
-
 _ECHO_TYPES = frozenset(
     {
         "literal_error",
@@ -874,7 +869,7 @@ def _parse(
             model = spec.model.model_validate(record)
         except ValidationError as exc:
             row_errors.extend(
-                RowError(row, _field_path(e["loc"]), _reason(e)) for e in exc.errors()
+                RowError(row, field_path(e["loc"]) or None, _reason(e)) for e in exc.errors()
             )
         if spec.unique is not None:
             key = record.get(spec.unique)
@@ -911,8 +906,9 @@ def parse_profiles(
     max_bytes: int = MAX_BYTES,
     unknown_columns: UnknownColumns = "error",
 ) -> ParsedFile[Profile]:
-    """Read a profile file (JSONL or CSV, see DESIGN.md). Raises `ImportFormatError` when the
-    file as a whole is unreadable; bad rows are in `.errors`, good ones in `.items`."""
+    """Read a profile file (JSONL or CSV, see the module docstring). Raises
+    `ImportFormatError` when the file as a whole is unreadable; bad rows are in `.errors`,
+    good ones in `.items`."""
     return _parse(
         data,
         _PROFILES,
@@ -935,8 +931,8 @@ def parse_interactions(
     max_bytes: int = MAX_BYTES,
     unknown_columns: UnknownColumns = "error",
 ) -> ParsedFile[Interaction]:
-    """Read an interactions file (JSONL as in DESIGN.md, or CSV with columns a, b, kind,
-    context, at). Same error contract as `parse_profiles`."""
+    """Read an interactions file (JSONL, or CSV with columns a, b, kind, context, at).
+    Same error contract as `parse_profiles`."""
     return _parse(
         data,
         _INTERACTIONS,

@@ -31,10 +31,10 @@ from models.matching import Purpose, candidate_kinds
 from models.metrics import mrr, ndcg_at_k, recall_at_k, summarize
 from models.profile import Kind
 from service.engine import DbEmbeddingCache, Engine
-from service.interactions.routes import save_interactions
+from service.interactions.service import save_interactions
 from service.io.imports import parse_interactions, parse_profiles
 from service.offline.learning import train_reranker
-from service.profiles.routes import import_parsed
+from service.profiles.service import import_parsed
 from service.store.db import make_engine, make_sessionmaker, upgrade
 
 Progress = Callable[[str, int, int], None]

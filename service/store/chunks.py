@@ -1,4 +1,5 @@
-"""Long key lists cut into pieces for `IN (...)` queries."""
+"""Chunked `IN (...)` queries: databases cap the parameters of one statement (SQLite
+32,766, PostgreSQL 65,535), so long key lists are queried a chunk at a time."""
 
 from __future__ import annotations
 
@@ -7,12 +8,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-CHUNK = 500
-"""Keys per `IN (...)` list: below SQLite's bound-parameter limit (999 in older builds)
-with room for the query's other parameters."""
 
-
-def chunked(seq: Sequence[T], n: int = CHUNK) -> Iterator[Sequence[T]]:
+def chunked(seq: Sequence[T], n: int = 500) -> Iterator[Sequence[T]]:
     """`seq` in consecutive slices of at most `n` items."""
     for start in range(0, len(seq), n):
         yield seq[start : start + n]

@@ -11,7 +11,20 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+__all__ = [
+    "MIGRATIONS_DIR",
+    "Session",
+    "SessionFactory",
+    "make_engine",
+    "make_sessionmaker",
+    "transaction",
+    "upgrade",
+]
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+SessionFactory = sessionmaker[Session]
+"""What opens sessions: handed to whatever works outside a request (jobs, the CLI)."""
 
 
 def make_engine(url: str) -> Engine:
@@ -32,15 +45,22 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session that commits when the block ends and rolls back if it raises."""
-    with factory() as session, session.begin():
-        yield session
+def transaction(factory: SessionFactory) -> Iterator[Session]:
+    """A unit of work: a session that commits when the block ends and rolls back if it
+    raises. Work inside may commit earlier (a write the index must follow, see
+    `service.profiles.service`); the session then carries on in a new transaction."""
+    with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
 def upgrade(engine: Engine) -> None:

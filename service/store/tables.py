@@ -1,5 +1,5 @@
 """Database tables (SQLAlchemy 2.0). The database is the source of truth; the vector index
-is derived from it. Schema changes go through Alembic (service/migrations)."""
+is derived from it. Schema changes go through Alembic (service/store/migrations)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from models.profile import MAX_ID
+
+UUID_LEN = 36
+"""Length of the ids of jobs and events (UUIDs as text)."""
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -32,7 +37,7 @@ class ProfileRow(Base):
     __tablename__ = "profiles"
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(128), unique=True, nullable=False)
+    id: Mapped[str] = mapped_column(String(MAX_ID), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(300), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     country: Mapped[str | None] = mapped_column(String(2), index=True)
@@ -64,7 +69,7 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    profile_id: Mapped[str | None] = mapped_column(String(128))
+    profile_id: Mapped[str | None] = mapped_column(String(MAX_ID))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -74,7 +79,7 @@ class JobRow(Base):
 
     __tablename__ = "jobs"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     phase: Mapped[str] = mapped_column(String(64), nullable=False, default="")
@@ -97,10 +102,10 @@ class InteractionRow(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     a: Mapped[str] = mapped_column(
-        String(128), ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False
+        String(MAX_ID), ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False
     )
     b: Mapped[str] = mapped_column(
-        String(128), ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False, index=True
+        String(MAX_ID), ForeignKey("profiles.id", ondelete="CASCADE"), nullable=False, index=True
     )
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     context: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -114,7 +119,7 @@ class EventRow(Base):
 
     __tablename__ = "events"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
     name: Mapped[str] = mapped_column(String(300), nullable=False)
     owner_key: Mapped[int | None] = mapped_column(Integer, index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)

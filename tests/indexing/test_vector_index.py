@@ -62,7 +62,7 @@ def recall(got: Results, want: Results) -> float:
 @pytest.fixture(scope="module", autouse=True)
 def one_openmp_thread() -> Iterator[None]:
     """Single-threaded FAISS in the test thread: HNSW builds become deterministic, and
-    stay fast on a busy two-core machine, where a spinning two-thread OpenMP team made
+    stay fast on a busy two-core machine, where a spinning two-thread OpenMP team makes
     them 4-5x slower than one thread."""
     previous = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
@@ -620,7 +620,9 @@ def test_vectors_batch_matches_single_lookups() -> None:
     index.remove([5])
     got = index.vectors([0, 5, 19, 99])
     assert got[1] is None and got[3] is None
-    assert np.array_equal(got[0], index.vector(0)) and np.array_equal(got[2], vecs[19])
+    first, last, single = got[0], got[2], index.vector(0)
+    assert first is not None and last is not None and single is not None
+    assert np.array_equal(first, single) and np.array_equal(last, vecs[19])
 
 
 @pytest.mark.parametrize("layout_threshold", [10_000, 50])

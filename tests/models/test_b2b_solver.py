@@ -80,7 +80,7 @@ def test_capacity_and_tables() -> None:
     per_slot: dict[int, set[int]] = {}
     for _, t, k in res.meetings:
         per_slot.setdefault(t, set()).add(k)
-    assert all(tables == {1, 2} for tables in per_slot.values())
+    assert per_slot and all(tables == {1, 2} for tables in per_slot.values())
 
 
 def test_sessions_precedences_and_fixed() -> None:

@@ -17,7 +17,7 @@ from models.events import (
     parse_event,
     validate_event,
 )
-from tests.models.test_events_support import people, wish
+from tests.support.events import people, wish
 
 
 def base(**extra: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from models.events import (
     solve,
     solve_event_file,
 )
-from tests.models.test_events_support import check_schedule, event, people, wish
+from tests.support.events import check_schedule, event, people, wish
 
 
 def base_event(**extra: Any) -> Event:

@@ -21,7 +21,7 @@ from models.events import (
     solve,
     solve_event_file,
 )
-from tests.models.test_events_support import check_schedule, event, pairs, people, wish
+from tests.support.events import check_schedule, event, pairs, people, wish
 
 MUTUAL_MUST = 10_800  # 10,000 + 2 × 400 (priority 3)
 ONE_SIDED_MUST = 6_400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,7 +192,7 @@ def test_lexical_query_from_before_a_refit_is_harmless() -> None:
     assert (lex.similarity(q, [1, 2, 3]) == 0).all()
 
 
-def test_lexical_save_load(tmp_path) -> None:
+def test_lexical_save_load(tmp_path: Path) -> None:
     lex = LexicalIndex()
     lex.fit([1, 2], ["alpha beta", "gamma delta"])
     lex.save(tmp_path / "lex.pkl")

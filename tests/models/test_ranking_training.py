@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,7 @@ from models.ranking import (
     train,
 )
 from models.training import group_lines, sample_holdout, sample_holdouts, strip_lines
+from tests.support.worlds import toy_features
 
 
 def _unit(*xs: float) -> np.ndarray:
@@ -210,16 +213,8 @@ def test_feature_columns_agree_with_pairwise_features() -> None:
             assert got == pytest.approx(want, abs=1e-6), purpose
 
 
-def _toy(seed: int = 0, n: int = 600) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, len(FEATURES)))
-    x[rng.random(size=x.shape) < 0.05] = np.nan
-    y = ((np.nan_to_num(x[:, INDEX["dense"]]) + np.nan_to_num(x[:, INDEX["tie"]])) > 1).astype(int)
-    return x, y
-
-
-def test_training_is_deterministic_and_learns(tmp_path) -> None:
-    x, y = _toy()
+def test_training_is_deterministic_and_learns(tmp_path: Path) -> None:
+    x, y = toy_features()
     a, b = train(x, y, seed=7, max_iter=50), train(x, y, seed=7, max_iter=50)
     assert np.array_equal(a.score(x), b.score(x))
     assert ((a.score(x) > 0.5) == y).mean() > 0.9
@@ -247,8 +242,8 @@ def test_training_is_deterministic_and_learns(tmp_path) -> None:
         Reranker.load(path)
 
 
-def test_ranker_is_deterministic_learns_and_round_trips(tmp_path) -> None:
-    x, y = _toy()
+def test_ranker_is_deterministic_learns_and_round_trips(tmp_path: Path) -> None:
+    x, y = toy_features()
     groups = [50] * (len(y) // 50)
     assert sum(groups) == len(y)
     a = train(x, y, seed=7, max_iter=50, groups=groups)
@@ -393,10 +388,10 @@ def test_relative_columns_and_line_votes() -> None:
     assert w[:4].sum() == pytest.approx(w[4:].sum())
 
 
-def test_each_query_type_has_its_ranker_and_averages_are_means(tmp_path) -> None:
+def test_each_query_type_has_its_ranker_and_averages_are_means(tmp_path: Path) -> None:
     """Rankers of two objectives on the same pools; `averaged` scores by the mean raw score
     of its parts, and free-text queries (text=True) by the text parts."""
-    x, y = _toy()
+    x, y = toy_features()
     groups = [50] * (len(y) // 50)
     xe = [train(x, y, seed=s, max_iter=30, groups=groups, objective="rank_xendcg") for s in (1, 2)]
     lr = train(x, y, seed=1, max_iter=30, groups=groups)

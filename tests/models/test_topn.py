@@ -20,13 +20,14 @@ def reference(scores: np.ndarray, n: int) -> set[int]:
 @pytest.mark.parametrize("shape", ["uniform", "ties", "ascending", "descending", "zeros"])
 def test_top_n_is_the_exact_top_n(size: int, n: int, shape: str) -> None:
     rng = np.random.default_rng(size + n)
-    scores = {
+    shapes: dict[str, np.ndarray] = {
         "uniform": rng.random(size).astype(np.float32),
         "ties": rng.integers(0, 20, size).astype(np.float32),  # many ties at the n-th
         "ascending": np.sort(rng.normal(size=size)),  # the strided sample misjudges it
         "descending": -np.sort(rng.normal(size=size)),
         "zeros": np.where(rng.random(size) < 0.002, rng.random(size), 0.0),  # mostly 0
-    }[shape]
+    }
+    scores = shapes[shape]
     got = top_n(scores, n)
     assert got.dtype == np.int64 and got.size == min(n, size)
     assert set(got.tolist()) == reference(scores, n)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 
 import pytest
 
-from tests.conftest import SAMPLE, Api
+from tests.support.app import Api
+from tests.support.jobs import wait_for_job
+from tests.support.samples import SAMPLE
 
 EVENT = {
     "name": "TAMA 商談会 2026",
@@ -34,15 +35,6 @@ EVENT = {
 }
 
 
-def _wait(api: Api, location: str) -> dict:
-    for _ in range(600):
-        job = api.get(location, headers=api.h("organizer")).json()
-        if job["status"] in ("succeeded", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError("job did not finish")
-
-
 @pytest.fixture
 def event_api(api: Api) -> tuple[Api, str]:
     data = "\n".join(json.dumps(r, ensure_ascii=False) for r in SAMPLE).encode()
@@ -62,7 +54,7 @@ def test_event_lifecycle_and_exports(event_api: tuple[Api, str]) -> None:
     assert all(len(p) == 2 for p in pairs) and all(0 <= s["score"] <= 1 for s in sug["suggestions"])
     r = api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h)
     assert r.status_code == 202
-    job = _wait(api, r.headers["location"])
+    job = wait_for_job(api, r.headers["location"], "organizer")
     assert job["status"] == "succeeded", job
     sched = api.get(f"/v1/events/{eid}/schedule", headers=h).json()
     meetings = sched["meetings"]
@@ -98,7 +90,7 @@ def test_event_lifecycle_and_exports(event_api: tuple[Api, str]) -> None:
         headers=h,
     )
     assert r.status_code == 202
-    job = _wait(api, r.headers["location"])
+    job = wait_for_job(api, r.headers["location"], "organizer")
     assert job["status"] == "succeeded", job
     after = api.get(f"/v1/events/{eid}/schedule", headers=h).json()
     assert not any("uni" in (m["a"], m["b"]) for m in after["meetings"])
@@ -155,16 +147,17 @@ def test_retime_agreed_meetings_for_fewest_breaks(api: Api) -> None:
     }
     eid = api.post("/v1/events", json=doc, headers=h).json()["id"]
     assert api.post(f"/v1/events/{eid}/retime", headers=h).status_code == 409
-    job = _wait(
+    job = wait_for_job(
         api,
         api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h).headers[
             "location"
         ],
+        "organizer",
     )
     assert job["status"] == "succeeded"
     r = api.post(f"/v1/events/{eid}/retime", params={"fairness": 2, "time_limit": 10}, headers=h)
     assert r.status_code == 202
-    job = _wait(api, r.headers["location"])
+    job = wait_for_job(api, r.headers["location"], "organizer")
     assert job["status"] == "succeeded" and job["report"]["status"] == "optimal", job
     assert job["report"]["breaks"] == 0
     sched = api.get(f"/v1/events/{eid}/schedule", headers=h).json()
@@ -187,11 +180,13 @@ def test_retime_refuses_events_outside_the_model(api: Api) -> None:
         "wishes": [{"from": "a", "to": "b", "level": "must"}],
     }
     eid = api.post("/v1/events", json=doc, headers=h).json()["id"]
-    _wait(
+    wait_for_job(
         api,
         api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h).headers[
             "location"
         ],
+        "organizer",
     )
-    job = _wait(api, api.post(f"/v1/events/{eid}/retime", headers=h).headers["location"])
+    location = api.post(f"/v1/events/{eid}/retime", headers=h).headers["location"]
+    job = wait_for_job(api, location, "organizer")
     assert job["status"] == "failed" and "interchangeable tables" in job["error"]

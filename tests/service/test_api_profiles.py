@@ -11,7 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.encoders import HashingEncoder
-from tests.conftest import SAMPLE, Api, make_settings
+from tests.support.app import Api, make_settings, start_api
+from tests.support.jobs import wait_for_job
+from tests.support.samples import SAMPLE
 
 PROBLEM = "application/problem+json"
 
@@ -70,7 +72,7 @@ def test_contact_only_for_admin_and_owner(api: Api) -> None:
     assert "contact" not in api.get("/v1/profiles/jp-1", headers=api.h("organizer")).json()
     assert api.get("/v1/profiles/jp-1", headers=api.h("member")).json()["contact"]
     listed = api.get("/v1/profiles", headers=api.h("organizer")).json()["items"]
-    assert all("contact" not in i for i in listed)
+    assert listed and all("contact" not in i for i in listed)
 
 
 def test_roles(api: Api) -> None:
@@ -108,7 +110,6 @@ def test_a_revoked_key_stops_working_within_the_key_cache_time(
     once with 0, and an unknown key is never trusted."""
     from service.auth import create_key, revoke_key
     from service.store.db import transaction
-    from tests.conftest import start_api
 
     for api in start_api(make_settings(tmp_path, key_cache_s=ttl), encoder):
         with transaction(api.app.state.sessions) as s:
@@ -145,8 +146,7 @@ def test_validation_errors_name_the_field(api: Api) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "limit"
 
 
-def test_body_size_limit(tmp_path, encoder) -> None:
-    from tests.conftest import make_settings, start_api
+def test_body_size_limit(tmp_path: Path, encoder: HashingEncoder) -> None:
 
     for small in start_api(make_settings(tmp_path, max_body_bytes=2048), encoder):
         r = small.post("/v1/profiles/import", content=b"x" * 5000, headers=small.h())
@@ -207,10 +207,7 @@ def test_unreadable_import_is_a_clear_error(api: Api) -> None:
     assert "byte offset 0" in r.json()["detail"]
 
 
-def test_large_import_runs_as_a_job_with_progress(tmp_path, encoder) -> None:
-    import time
-
-    from tests.conftest import make_settings, start_api
+def test_large_import_runs_as_a_job_with_progress(tmp_path: Path, encoder: HashingEncoder) -> None:
 
     rows = [
         {
@@ -227,11 +224,7 @@ def test_large_import_runs_as_a_job_with_progress(tmp_path, encoder) -> None:
         r = small.post("/v1/profiles/import", content=_jsonl(rows), headers=small.h())
         assert r.status_code == 202
         location = r.headers["location"]
-        for _ in range(500):
-            job = small.get(location, headers=small.h()).json()
-            if job["status"] in ("succeeded", "failed"):
-                break
-            time.sleep(0.02)
+        job = wait_for_job(small, location)
         assert job["status"] == "succeeded", job
         assert job["report"]["created"] == 40
         assert job["progress"]["total"] > 0

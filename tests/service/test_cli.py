@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from models.encoders import HashingEncoder
 from service import cli
-from tests.conftest import SAMPLE
+from tests.support.samples import SAMPLE
 
 
 @pytest.fixture(autouse=True)
@@ -133,7 +134,7 @@ def test_serve_with_workers_shares_one_tcp_socket_and_balances_it(
     ):
         monkeypatch.setenv(name, "")  # (recorded, so that teardown removes what is set)
         monkeypatch.delenv(name)
-    seen: dict[str, object] = {}
+    seen: dict[str, Any] = {}
 
     class Recorder:
         def __init__(self, config: object, sockets: list[socket.socket]) -> None:
@@ -152,7 +153,7 @@ def test_serve_with_workers_shares_one_tcp_socket_and_balances_it(
 
     monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Recorder)
     cli.run_server("service.app:create_app", host="127.0.0.1", port=0, workers=2)
-    (sock,) = seen["sockets"]  # type: ignore[misc]
+    (sock,) = seen["sockets"]
     try:
         assert seen["workers"] == 2 and sock.proto == socket.IPPROTO_TCP
         assert sock.get_inheritable()

@@ -17,8 +17,9 @@ import pytest
 from models.encoders import Encoder
 from models.profile import Profile
 from service.engine import Engine
-from service.profiles.routes import save_profiles
-from tests.conftest import ROOT, sessions_for
+from service.profiles.service import save_profiles
+from tests.support.db import sessions_for
+from tests.support.env import ROOT
 
 PAIRS = ROOT / "tests" / "data" / "crosslingual_pairs.jsonl"
 

@@ -57,7 +57,7 @@ def test_evaluate_on_known_fixture() -> None:
 
 def test_rankers_cannot_see_relevant() -> None:
     queries = read_queries(DATA / "queries.jsonl")
-    assert all(not hasattr(q.spec, "relevant") for q in queries)
+    assert queries and all(not hasattr(q.spec, "relevant") for q in queries)
     with pytest.raises(ValueError):
         QuerySpec.model_validate({"id": "x", "task": "t", "text": "a", "relevant": ["u1"]})
     # a ranker's output is scored only against the held list

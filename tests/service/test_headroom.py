@@ -17,15 +17,15 @@ from models.encoders import HashingEncoder
 from service.offline import headroom as headroom_module
 from service.offline.evaluation import EvalQuery, QuerySpec, evaluate
 from service.offline.headroom import QueryPool, answer_units, cross_validated, headroom
-from tests.service.test_learning import TOPICS, _world
+from tests.support.worlds import TOPICS, topic_world
 
 HELD = 40  # the last projects of the world are the queries' answers, not history
 
 
 def _files(tmp_path: Path, texts: int = HELD) -> tuple[Path, Path, Path]:
-    """The synthetic world of test_learning with its last projects held out: each member
+    """The topic world (tests.support.worlds) with its last projects held out: each member
     asks for its partners there, and the first `texts` of them are asked for by text."""
-    orgs, rows = _world()
+    orgs, rows = topic_world()
     projects: dict[str, set[str]] = {}
     for r in rows:
         projects.setdefault(r["context"], set()).update((r["a"], r["b"]))
@@ -149,6 +149,7 @@ def test_answer_units_and_the_split_keep_projects_on_one_side(
             texts, profiles = profiles, texts
         trained_units = set(texts)
         members = set().union(*(projects[u] for u in trained_units))
+        assert profiles
         for qid, positives in profiles.items():
             me = qid.split(":")[1]
             mine = set().union(*(projects[u] for u in trained_units if me in projects[u]))

@@ -5,7 +5,6 @@ the features that drove each match."""
 from __future__ import annotations
 
 import json
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -17,62 +16,22 @@ from models.encoders import HashingEncoder
 from models.profile import Profile
 from models.ranking import Reranker
 from service.engine import RERANKER_FILE, Engine, RankRequest
-from service.interactions.routes import save_interactions
+from service.interactions.service import save_interactions
 from service.io.imports import parse_interactions
 from service.offline.learning import TrainingSet, train_reranker
-from service.profiles.routes import save_profiles
-from tests.conftest import SAMPLE, Api, make_settings, sessions_for, start_api
-
-TOPICS = [
-    "robot gripper",
-    "battery cell",
-    "medical stent",
-    "food packaging",
-    "solar module",
-    "textile dye",
-    "machine vision",
-    "hydrogen tank",
-]
+from service.profiles.service import save_profiles
+from tests.support.app import Api, make_settings, start_api
+from tests.support.db import Sessions, sessions_for
+from tests.support.jobs import wait_for_job
+from tests.support.samples import SAMPLE
+from tests.support.worlds import TOPICS, topic_world
 
 
-def _world(n: int = 60, projects: int = 250, seed: int = 1) -> tuple[list[dict], list[dict]]:
-    """Organizations in topic communities; projects mostly within a community."""
-    rng = random.Random(seed)
-    orgs = []
-    for i in range(n):
-        topic = TOPICS[i % len(TOPICS)]
-        kind = "university" if i % 5 == 0 else "firm"
-        orgs.append(
-            {
-                "id": f"o{i}",
-                "name": f"Org {i}",
-                "kind": kind,
-                "country": "JP",
-                "description": f"{topic} {'research' if kind == 'university' else 'maker'}",
-            }
-        )
-    rows = []
-    for p in range(projects):
-        t = rng.randrange(len(TOPICS))
-        members = [i for i in range(n) if i % len(TOPICS) == t]
-        team = rng.sample(members, k=min(len(members), rng.randint(2, 4)))
-        if rng.random() < 0.2:
-            team.append(rng.randrange(n))
-        team = sorted(set(team))
-        rows += [
-            {"a": f"o{a}", "b": f"o{b}", "kind": "collaboration", "context": f"project:{p}"}
-            for a in team
-            for b in team
-            if a < b
-        ]
-    return orgs, rows
-
-
-def _engine(tmp_path: Path) -> tuple[Engine, object]:
+def _engine(tmp_path: Path) -> tuple[Engine, Sessions]:
     sessions = sessions_for(f"sqlite:///{tmp_path / 'l.db'}")
     engine = Engine(HashingEncoder(), sessions, tmp_path / "index")
     engine.reconcile()
-    orgs, rows = _world()
+    orgs, rows = topic_world()
     save_profiles(engine, sessions, [Profile.model_validate(o) for o in orgs])
     engine.refit_lexical()
     data = "\n".join(json.dumps(r) for r in rows).encode()
@@ -114,13 +73,12 @@ def test_training_learns_and_is_deterministic(tmp_path: Path) -> None:
     assert asked == [False, True]
     engine.reranker.score = score  # type: ignore[method-assign]
     # the model is saved with the index and used again after a restart
-    restarted = Engine(HashingEncoder(), sessions, tmp_path / "index")  # type: ignore[arg-type]
+    restarted = Engine(HashingEncoder(), sessions, tmp_path / "index")
     restarted.reconcile()
     assert restarted.reranker is not None
-    c = [
-        (m.record.profile.id, m.scored.score)
-        for m in restarted.matches_for(restarted.record("o3"), "partner")
-    ]  # type: ignore[arg-type]
+    again = restarted.record("o3")
+    assert again is not None
+    c = [(m.record.profile.id, m.scored.score) for m in restarted.matches_for(again, "partner")]
     assert [x for x, _ in c] == [x for x, _ in a]
     assert np.allclose([s for _, s in c], [s for _, s in a])
 
@@ -247,7 +205,7 @@ def _native_status(api: Api) -> dict[str, Any]:
 
 
 def test_ranker_train_over_api(tmp_path: Path) -> None:
-    orgs, rows = _world()
+    orgs, rows = topic_world()
     for api in start_api(make_settings(tmp_path, native_ranker=True), HashingEncoder()):
         assert (
             api.post("/v1/profiles/import", content=_jsonl(orgs), headers=api.h()).status_code
@@ -259,11 +217,7 @@ def test_ranker_train_over_api(tmp_path: Path) -> None:
         assert api.post("/v1/ranker/train", headers=api.h("organizer")).status_code == 403
         r = api.post("/v1/ranker/train", params={"seed": 3}, headers=api.h())
         assert r.status_code == 202
-        for _ in range(600):
-            job = api.get(r.headers["location"], headers=api.h()).json()
-            if job["status"] in ("succeeded", "failed"):
-                break
-            time.sleep(0.05)
+        job = wait_for_job(api, r.headers["location"])
         assert job["status"] == "succeeded" and job["report"]["method"] == "learned", job
         status = api.get("/v1/ranker", headers=api.h()).json()
         assert status["method"] == "learned" and status["model"]["seed"] == 3
@@ -344,9 +298,8 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
         for rec in engine.records.values()
     )
     stripped = next(pk for pk in world.records if world.records[pk] is not engine.records[pk])
-    assert not np.array_equal(
-        world.indexes["all"].vector(stripped), engine.indexes["all"].vector(stripped)
-    )
+    forked, own = world.indexes["all"].vector(stripped), engine.indexes["all"].vector(stripped)
+    assert forked is not None and own is not None and not np.array_equal(forked, own)
     lines_index = world.lines.index()
     assert lines_index is not None and not set(lines_index.lines) & held_text
 
@@ -363,9 +316,12 @@ def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
     engine, sessions = _engine(tmp_path)
     builds: list[int] = []
     build = LineIndex.build
-    monkeypatch.setattr(
-        LineIndex, "build", classmethod(lambda cls, *a, **kw: builds.append(1) or build(*a, **kw))
-    )
+
+    def counted_build(cls: type[LineIndex], *a: Any, **kw: Any) -> LineIndex:
+        builds.append(1)
+        return build(*a, **kw)
+
+    monkeypatch.setattr(LineIndex, "build", classmethod(counted_build))
     line_cols = [INDEX[n] for n in ("line_lexical", "line_dense", "line_lexical_rel")]
     line_cols.append(INDEX["line_dense_rel"])
     descriptions = {r.profile.description for r in engine.records.values()}
@@ -433,7 +389,8 @@ def test_fork_copies_what_it_changes_and_shares_the_rest(tmp_path: Path) -> None
     world.ingest([(pk, moved, engine.records[pk].content_hash)])
     assert world.records[pk].profile.description == "hydrogen tank maker"
     assert engine.records[pk].profile.description == "solar module maker"
-    assert not np.array_equal(world.indexes["all"].vector(pk), engine.indexes["all"].vector(pk))
+    forked, own = world.indexes["all"].vector(pk), engine.indexes["all"].vector(pk)
+    assert forked is not None and own is not None and not np.array_equal(forked, own)
     assert world.catalogue.lexical.row(pk) is not engine.catalogue.lexical.row(pk)
     with pytest.raises(RuntimeError, match="shared offers"):
         world.ingest([(pk, moved.model_copy(update={"offers": ["tanks"]}), "x")])
@@ -457,7 +414,7 @@ def test_segment_index_is_built_by_writers_not_requests(tmp_path: Path) -> None:
     assert current(engine) and "Anodes." in engine.lines.current().lines  # type: ignore[union-attr]
     engine.remove([engine.catalogue.pk_by_id["o6"]])
     assert current(engine)
-    fresh = Engine(HashingEncoder(), sessions, tmp_path / "index")  # type: ignore[arg-type]
+    fresh = Engine(HashingEncoder(), sessions, tmp_path / "index")
     fresh.reconcile()
     assert current(fresh) and fresh.ready
 

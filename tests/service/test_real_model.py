@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from models.encoders import Encoder
-from tests.conftest import DEMO, ROOT, Api, make_settings, start_api
+from tests.support.app import Api, make_settings, start_api
+from tests.support.env import DEMO, ROOT
 
 TOPICS = json.loads((ROOT / "tests" / "data" / "demo_topics.json").read_text())
 

@@ -14,17 +14,18 @@ from service.auth import authenticate, create_key, revoke_key
 from service.engine import Engine
 from service.engine.retrieval import Retrieval
 from service.errors import Unauthorized
-from service.profiles.routes import delete_profile, save_profiles
+from service.profiles.service import delete_profile, save_profiles
 from service.store.db import transaction
 from service.store.tables import EmbeddingRow, ProfileRow
-from tests.conftest import SAMPLE, sessions_for
+from tests.support.db import Sessions, sessions_for
+from tests.support.samples import SAMPLE
 
 
 def _profiles() -> list[Profile]:
     return [Profile.model_validate(p) for p in SAMPLE]
 
 
-def _engine(sessions, tmp_path: Path, encoder: HashingEncoder) -> Engine:
+def _engine(sessions: Sessions, tmp_path: Path, encoder: HashingEncoder) -> Engine:
     engine = Engine(encoder, sessions, tmp_path / "index")
     engine.reconcile()
     return engine
@@ -115,7 +116,7 @@ def test_crash_between_db_and_index_loses_nothing(
     # Simulate a process that commits to the database and dies before touching the index:
     # one new profile, one changed, one deleted, written behind the engine's back.
     with transaction(sessions) as s:
-        from service.profiles.routes import _row_values
+        from service.profiles.service import _row_values
 
         p = _profiles()[3]
         s.add(ProfileRow(**_row_values(p, "h-new")))
@@ -158,7 +159,8 @@ def test_embedding_cache_write_race_keeps_the_first_vector(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two processes on one database may both miss a text in the cache and both write
-    its vector: the second write is skipped, not a UNIQUE violation (a 500 on a PUT)."""
+    its vector: the second write is skipped rather than failing on the UNIQUE constraint
+    (which would answer the PUT with a 500)."""
     import numpy as np
 
     from service.store.embeddings import DbEmbeddingCache
@@ -181,8 +183,8 @@ def test_a_profile_removed_during_a_request_is_still_ranked_whole(
 ) -> None:
     """Another process's delete reaches this one through the change feed, on its own
     thread, while requests run: a candidate removed between the candidate pool and the
-    explanations is answered from the record the pool took (it was a 500, KeyError). Its
-    vectors are gone by then, so its score may differ; the next request drops it."""
+    explanations is answered from the record the pool took, not with a KeyError (a 500).
+    Its vectors are gone by then, so its score may differ; the next request drops it."""
     sessions = sessions_for(db_url)
     engine = _engine(sessions, tmp_path, encoder)
     save_profiles(engine, sessions, _profiles())
@@ -214,7 +216,7 @@ def test_a_restarted_engine_explains_matches_without_reading_the_database(
     db_url: str, tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Reconciliation fills the item-vector cache that reasons read, so the first requests
-    of a restarted process make no embedding-cache reads (they were ~1 ms each)."""
+    of a restarted process make no embedding-cache reads (~1 ms each)."""
     sessions = sessions_for(db_url)
     first = _engine(sessions, tmp_path, encoder)
     save_profiles(first, sessions, _profiles())

@@ -4,20 +4,26 @@ data directory stay in step without a restart - on SQLite and PostgreSQL alike."
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pytest
 from sqlalchemy import delete, func, select
 
 from models.encoders import HashingEncoder
 from models.profile import Profile
 from service.engine import Engine
-from service.interactions.routes import save_interactions
+from service.interactions.service import save_interactions
 from service.io.imports import parse_interactions
 from service.offline.learning import train_reranker
-from service.profiles.routes import delete_profile, save_profiles
+from service.profiles.service import delete_profile, save_profiles
 from service.store.tables import ChangeRow, EmbeddingRow
 from service.sync import Follower
-from tests.conftest import SAMPLE, make_settings, sessions_for, start_api
+from tests.support.app import make_settings, start_api
+from tests.support.db import Sessions, sessions_for
+from tests.support.samples import SAMPLE
 
 
 class CountingEncoder(HashingEncoder):
@@ -25,16 +31,16 @@ class CountingEncoder(HashingEncoder):
         super().__init__(dim=64)
         self.calls = 0
 
-    def encode(self, texts, batch_size=64, progress=None):  # type: ignore[no-untyped-def]
+    def encode(self, texts: Sequence[str], **kw: Any) -> np.ndarray:
         self.calls += len(texts)
-        return super().encode(texts, batch_size=batch_size, progress=progress)
+        return super().encode(texts, **kw)
 
 
 def _profiles() -> list[Profile]:
     return [Profile.model_validate(p) for p in SAMPLE]
 
 
-def _pair(db_url: str, tmp_path: Path) -> tuple[object, Engine, Engine, CountingEncoder]:
+def _pair(db_url: str, tmp_path: Path) -> tuple[Sessions, Engine, Engine, CountingEncoder]:
     """Two engines on one database and one index directory, as two workers are."""
     sessions = sessions_for(db_url)
     a = Engine(HashingEncoder(dim=64), sessions, tmp_path / "index")
@@ -133,7 +139,8 @@ def test_two_apps_on_one_data_directory(tmp_path: Path, encoder: HashingEncoder)
             if "it-1" not in [m["profile"]["id"] for m in got["results"]]:
                 break
             time.sleep(0.05)
-        assert "it-1" not in [m["profile"]["id"] for m in got["results"]]
+        left = [m["profile"]["id"] for m in got["results"]]
+        assert left and "it-1" not in left
     finally:
         for gen in (second, first):
             for _ in gen:
@@ -141,8 +148,8 @@ def test_two_apps_on_one_data_directory(tmp_path: Path, encoder: HashingEncoder)
 
 
 def test_vectors_that_never_come_are_encoded_after_the_grace_period(
-    db_url: str, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import service.sync
 
     sessions, a, b, b_encoder = _pair(db_url, tmp_path)

@@ -1,0 +1,97 @@
+"""Typed dependencies: what a route may ask for. The app's lifespan puts what
+`service.resources` built on `app.state`; this module is the one place that reads it.
+
+    SessionDep       one session per request: committed when the route returns, rolled
+                     back if it raises (before the response is sent)
+    EngineDep        the matching engine, loaded or not
+    ReadyEngineDep   the engine once its index is loaded; 503 meanwhile (checked, like
+                     every dependency, before the query and body are validated)
+    SettingsDep      the settings
+    JobsDep          the background job runner
+    MetricsDep       the app's Prometheus metrics
+    CallerDep        the principal of the request's API key; 401 without a valid one
+
+Routes that read the index only (matches, search) take no session: they do no SQL.
+The dependencies other than SessionDep are `async`, so that they run on the event loop
+instead of a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from service.auth import KeyCache, Principal, key_digest, lookup
+from service.engine import Engine
+from service.errors import Unauthorized
+from service.jobs.service import Jobs
+from service.matching.service import require_ready
+from service.ops.metrics import Metrics
+from service.settings import Settings
+from service.store.db import Session, SessionFactory, transaction
+
+MAX_KEY_LENGTH = 200
+"""Longer bearer tokens are refused without a lookup."""
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    sessions: SessionFactory = request.app.state.sessions
+    with transaction(sessions) as session:
+        yield session
+
+
+async def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+async def get_ready_engine(engine: Annotated[Engine, Depends(get_engine)]) -> Engine:
+    return require_ready(engine)
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_jobs(request: Request) -> Jobs:
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
+async def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+async def get_caller(request: Request) -> Principal:
+    """The caller, from the bearer token; a key seen recently comes from the cache."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    token = token.strip()
+    if len(token) > MAX_KEY_LENGTH:
+        raise Unauthorized("unknown or revoked API key")
+    cache: KeyCache = request.app.state.key_cache
+    digest = key_digest(token)
+    found = cache.get(digest)
+    if found is not None:
+        return found
+    found = await run_in_threadpool(lookup, request.app.state.sessions, token)
+    cache.put(digest, found)
+    return found
+
+
+# scope="function": the session is committed before the response goes out, so a client
+# that reads right after a write sees it.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ReadyEngineDep = Annotated[Engine, Depends(get_ready_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+JobsDep = Annotated[Jobs, Depends(get_jobs)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+CallerDep = Annotated[Principal, Depends(get_caller)]

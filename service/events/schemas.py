@@ -1,0 +1,27 @@
+"""What the API answers about events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.store.tables import EventRow
+
+
+def event_out(row: EventRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "event": row.data,
+        "schedule": row.schedule,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+
+
+def event_summary(row: EventRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "participants": len(row.data.get("participants", [])),
+        "scheduled": row.schedule is not None,
+    }

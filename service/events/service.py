@@ -1,0 +1,339 @@
+"""Matchmaking events: the event document (slots, tables, participants, rules, wishes,
+locked meetings), suggested pairs from the matching engine, schedules solved as jobs,
+re-planning and re-timing, and the exports an organizer hands out.
+
+The document is the file format of `models.events` (also read by `clustermatch
+schedule`); it is validated on every write, so a stored event always solves. Organizers
+see their own events, admins all of them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+import numpy as np
+
+from models.events import (
+    Event,
+    EventValidationError,
+    Meeting,
+    parse_event,
+    parse_previous,
+    solve_event_file,
+)
+from models.events.model import MAX_SLOTS
+from models.progress import Progress
+from service.auth import Principal
+from service.engine import Engine
+from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from service.io import exports
+from service.jobs.service import Jobs, JobWork
+from service.matching.service import require_ready
+from service.store import events
+from service.store.db import Session
+from service.store.tables import UUID_LEN, EventRow, utcnow
+
+MAX_PARTICIPANTS = 5_000
+MAX_WISHES = 200_000
+MAX_TIME_LIMIT = 600.0
+MAX_LISTED = 500
+
+
+def _invalid(exc: EventValidationError) -> ValidationFailed:
+    errors = [{"field": i.path, "reason": i.reason} for i in exc.issues]
+    return ValidationFailed(f"the event is invalid ({len(errors)} problems)", errors=errors)
+
+
+def _check_size(doc: dict[str, Any]) -> None:
+    limits = (
+        ("participants", MAX_PARTICIPANTS),
+        ("wishes", MAX_WISHES),
+        ("suggestions", MAX_WISHES),
+        ("locked", MAX_WISHES),
+    )
+    errors = [
+        {"field": key, "reason": f"at most {limit} items"}
+        for key, limit in limits
+        if isinstance(doc.get(key), list) and len(doc[key]) > limit
+    ]
+    if isinstance(doc.get("slots"), int) and doc["slots"] > MAX_SLOTS:
+        errors.append({"field": "slots", "reason": f"at most {MAX_SLOTS}"})
+    if errors:
+        raise ValidationFailed("the event is too large", errors=errors)
+
+
+def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 300:
+        raise ValidationFailed(
+            "the event needs a name", errors=[{"field": "name", "reason": "1 to 300 characters"}]
+        )
+    doc = {k: v for k, v in body.items() if k not in ("name", "previous", "changes")}
+    _check_size(doc)
+    try:
+        parse_event(doc)
+    except EventValidationError as exc:
+        raise _invalid(exc) from exc
+    return name.strip(), doc
+
+
+def get(session: Session, caller: Principal, event_id: str) -> EventRow:
+    """An event the caller may see; 404 otherwise (as for one that does not exist)."""
+    caller.require("admin", "organizer")
+    row = events.get(session, event_id) if len(event_id) <= UUID_LEN else None
+    if row is None or (not caller.is_admin() and row.owner_key != caller.key_pk):
+        raise NotFound.for_id("event", event_id, UUID_LEN)
+    return row
+
+
+def create(session: Session, caller: Principal, body: dict[str, Any]) -> EventRow:
+    caller.require("admin", "organizer")
+    name, doc = _validated(body)
+    row = EventRow(id=str(uuid.uuid4()), name=name, owner_key=caller.key_pk, data=doc)
+    events.add(session, row)
+    return row
+
+
+def listing(session: Session, caller: Principal) -> list[EventRow]:
+    """The caller's events (all events for admins), oldest first."""
+    caller.require("admin", "organizer")
+    owner = None if caller.is_admin() else caller.key_pk
+    return list(events.listing(session, owner, MAX_LISTED))
+
+
+def replace(session: Session, caller: Principal, event_id: str, body: dict[str, Any]) -> EventRow:
+    """A new document for the event; its schedule is kept."""
+    row = get(session, caller, event_id)
+    name, doc = _validated(body)
+    row.name, row.data, row.updated_at = name, doc, utcnow()
+    return row
+
+
+def delete(session: Session, caller: Principal, event_id: str) -> None:
+    events.remove(session, get(session, caller, event_id))
+
+
+def suggest_pairs(
+    engine: Engine, doc: dict[str, Any], per_participant: int
+) -> list[dict[str, Any]]:
+    """For each participant with a profile, the best other participants by the matching
+    engine (purpose partner), as suggestions {a, b, score 0..1, reason}."""
+    by_pk: dict[int, str] = {}
+    for p in doc.get("participants", []):
+        rec = engine.record(str(p.get("profile_id") or ""))
+        if rec is not None:
+            by_pk[rec.pk] = p["id"]
+    within = np.asarray(sorted(by_pk), dtype=np.int64)
+    best: dict[frozenset[str], dict[str, Any]] = {}
+    for pk, pid in by_pk.items():
+        record = engine.records[pk]
+        for m in engine.matches_for(record, "partner", k=per_participant, within=within):
+            other = by_pk.get(m.record.pk)
+            if other is None or other == pid:
+                continue
+            key = frozenset((pid, other))
+            score = float(np.clip(m.scored.score, 0.0, 1.0))
+            if key not in best or best[key]["score"] < score:
+                best[key] = {
+                    "a": pid,
+                    "b": other,
+                    "score": round(score, 4),
+                    "reason": "; ".join(r.text for r in m.reasons) or "similar profile",
+                }
+    return sorted(best.values(), key=lambda s: -s["score"])
+
+
+def suggest(
+    session: Session, engine: Engine, caller: Principal, event_id: str, per_participant: int
+) -> list[dict[str, Any]]:
+    """Fill the event's suggested pairs from matching (the index must be loaded)."""
+    row = get(session, caller, event_id)
+    found = suggest_pairs(require_ready(engine), row.data, per_participant)
+    row.data = {**row.data, "suggestions": found}
+    row.updated_at = utcnow()
+    return found
+
+
+def _solve_work(event_id: str, doc: dict[str, Any], time_limit: float) -> JobWork:
+    def work(session: Session, progress: Progress) -> dict[str, Any]:
+        progress("solving", 0, 1)
+        try:
+            result = solve_event_file(doc, time_limit=time_limit)
+        except EventValidationError as exc:
+            raise _invalid(exc) from exc
+        stored = events.get(session, event_id)
+        if stored is None:
+            raise NotFound("the event was deleted while it was being scheduled")
+        stored.schedule = result
+        stored.updated_at = utcnow()
+        progress("solving", 1, 1)
+        return {
+            "event": event_id,
+            "status": result.get("status"),
+            "objective": result.get("objective"),
+            "bound": result.get("bound"),
+            "gap": result.get("gap"),
+            "meetings": len(result.get("meetings", [])),
+            "unplaced": len(result.get("unplaced", [])),
+            "changes": result.get("changes"),
+        }
+
+    return work
+
+
+def schedule(
+    session: Session, jobs: Jobs, caller: Principal, event_id: str, time_limit: float
+) -> str:
+    """Queue the solve of the event's schedule; the job's id."""
+    row = get(session, caller, event_id)
+    work = _solve_work(row.id, dict(row.data), time_limit)
+    return jobs.submit("schedule", work, total=1, created_by=caller.key_pk)
+
+
+def replan(
+    session: Session,
+    jobs: Jobs,
+    caller: Principal,
+    event_id: str,
+    body: dict[str, Any],
+    time_limit: float,
+) -> str:
+    """Queue a re-plan from the current schedule after the changes in `body`; the job's id."""
+    row = get(session, caller, event_id)
+    if row.schedule is None:
+        raise Conflict("the event has no schedule yet: solve it first")
+    extra = set(body) - {"changes", "announced"}
+    if extra:
+        raise ValidationFailed(
+            "unknown fields",
+            errors=[{"field": f, "reason": "unknown field"} for f in sorted(extra)],
+        )
+    announced = body.get("announced", True)
+    previous = [{**m, "announced": bool(announced)} for m in row.schedule.get("meetings", [])]
+    doc = {**row.data, "previous": previous, "changes": body.get("changes", {})}
+    try:
+        parse_previous(previous)
+    except EventValidationError as exc:
+        raise _invalid(exc) from exc
+    return jobs.submit(
+        "replan", _solve_work(row.id, doc, time_limit), total=1, created_by=caller.key_pk
+    )
+
+
+def retime(
+    session: Session,
+    jobs: Jobs,
+    caller: Principal,
+    event_id: str,
+    *,
+    fairness: int,
+    morning_slots: int,
+    time_limit: float,
+) -> str:
+    """Queue a re-timing of the agreed meetings for the fewest idle breaks; the job's id."""
+    from models.events.retime import RetimeError
+    from models.events.retime import retime as solve_retime
+
+    row = get(session, caller, event_id)
+    if row.schedule is None:
+        raise Conflict("the event has no schedule yet: the agreed meetings come from it")
+    event = parse_event(row.data)
+    meetings, _ = parse_previous(row.schedule)
+    if morning_slots > event.slots:
+        raise ValidationFailed(
+            "morning_slots is larger than the event",
+            errors=[{"field": "morning_slots", "reason": f"at most {event.slots}"}],
+        )
+    event_pk = row.id
+
+    def work(job_session: Session, progress: Progress) -> dict[str, Any]:
+        progress("solving", 0, 1)
+        try:
+            placed, result = solve_retime(
+                event,
+                meetings,
+                fairness=fairness,
+                time_limit=time_limit,
+                morning_slots=morning_slots,
+            )
+        except RetimeError as exc:
+            raise BadRequest(str(exc)) from exc
+        summary = {
+            "status": result.status,
+            "breaks": result.breaks,
+            "bound": result.bound,
+            "fairness": fairness,
+            "time_s": round(result.time_s, 3),
+        }
+        if result.status in ("optimal", "feasible"):
+            stored = events.get(job_session, event_pk)
+            if stored is None:
+                raise NotFound("the event was deleted while it was being re-timed")
+            stored.schedule = {
+                **(stored.schedule or {}),
+                "meetings": [
+                    {"a": m.a, "b": m.b, "slot": m.slot, "table": m.table} for m in placed
+                ],
+                "idle_gaps": result.breaks,
+                "retime": summary,
+            }
+            stored.updated_at = utcnow()
+        progress("solving", 1, 1)
+        return {"event": event_pk, **summary}
+
+    return jobs.submit("retime", work, total=1, created_by=caller.key_pk)
+
+
+def current_schedule(session: Session, caller: Principal, event_id: str) -> dict[str, Any]:
+    row = get(session, caller, event_id)
+    if row.schedule is None:
+        raise NotFound("the event has no schedule yet")
+    return row.schedule
+
+
+def _exportable(session: Session, caller: Principal, event_id: str) -> tuple[Event, list[Meeting]]:
+    row = get(session, caller, event_id)
+    if row.schedule is None:
+        raise NotFound("the event has no schedule yet")
+    event = parse_event(row.data)
+    meetings, _ = parse_previous(row.schedule)
+    return event, meetings
+
+
+def schedule_csv(session: Session, caller: Principal, event_id: str) -> bytes:
+    event, meetings = _exportable(session, caller, event_id)
+    return exports.schedule_csv(meetings, event)
+
+
+def participant_calendar(
+    session: Session, caller: Principal, event_id: str, participant_id: str
+) -> str:
+    event, meetings = _exportable(session, caller, event_id)
+    try:
+        return exports.participant_ics(meetings, event, participant_id)
+    except ValueError as exc:
+        if "unknown participant" in str(exc):
+            raise NotFound(str(exc)) from exc
+        raise BadRequest(str(exc)) from exc
+
+
+def agendas(
+    session: Session,
+    caller: Principal,
+    event_id: str,
+    *,
+    by: Literal["participant", "table"],
+    participant: str | None,
+    table: str | None,
+) -> str:
+    """Printable agendas: one participant's, one table's, or everyone's (by `by`)."""
+    event, meetings = _exportable(session, caller, event_id)
+    try:
+        if participant is not None:
+            return exports.participant_agenda_html(meetings, event, participant)
+        if table is not None:
+            return exports.table_agenda_html(meetings, event, table)
+        return exports.all_agendas_html(meetings, event, by=by)
+    except ValueError as exc:
+        raise NotFound(str(exc)) from exc

@@ -1,0 +1,76 @@
+"""Matching: the checks a query passes before the engine ranks (readiness, access, k,
+filters, the profile asked about). The ranking itself is the engine's."""
+
+from __future__ import annotations
+
+from models.codes import normalize_country
+from models.matching import Purpose
+from models.profile import MAX_ID
+from service.auth import Principal
+from service.engine import Engine, Record
+from service.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
+
+
+def require_ready(engine: Engine) -> Engine:
+    """The engine once its index is loaded; 503 meanwhile."""
+    if not engine.ready:
+        raise ServiceUnavailable("the index is still loading; retry shortly (see /readyz)")
+    return engine
+
+
+def countries(values: list[str] | None) -> list[str] | None:
+    """Country filters as ISO codes; 422 naming `country` for one that is not a country."""
+    if not values:
+        return None
+    try:
+        return [normalize_country(v) for v in values]
+    except ValueError as exc:
+        raise ValidationFailed(
+            "invalid filter", errors=[{"field": "country", "reason": str(exc)}]
+        ) from exc
+
+
+def check_k(k: int, max_k: int) -> int:
+    if k > max_k:
+        raise ValidationFailed(
+            "k is too large", errors=[{"field": "k", "reason": f"must be at most {max_k}"}]
+        )
+    return k
+
+
+def profile_query(
+    engine: Engine,
+    caller: Principal,
+    profile_id: str,
+    purpose: Purpose,
+    *,
+    k: int,
+    max_k: int,
+    country: list[str] | None,
+) -> tuple[Record, int, list[str] | None]:
+    """(the profile asked about, k, country filters) of a matches request, checked in this
+    order: a member asks for its own profile, k, the filters, the profile exists, and an
+    overseas query knows the profile's country."""
+    if caller.role == "member" and not caller.owns(profile_id):
+        raise Forbidden("a member key may ask for its own profile's matches only")
+    k = check_k(k, max_k)
+    filters = countries(country)
+    record = engine.record(profile_id) if len(profile_id) <= MAX_ID else None
+    if record is None:
+        raise NotFound.for_id("profile", profile_id, MAX_ID)
+    if purpose == "overseas" and not record.profile.country:
+        raise BadRequest("overseas matches need the profile's country; set it first")
+    return record, k, filters
+
+
+def text_query(
+    text: str, k: int, max_k: int, country: list[str] | None, from_country: str | None
+) -> tuple[int, list[str] | None, str | None]:
+    """(k, country filters, the searcher's country) of a search, checked; the text must
+    not be blank."""
+    k = check_k(k, max_k)
+    filters = countries(country)
+    searcher = countries([from_country])[0] if from_country else None  # type: ignore[index]
+    if not text.strip():
+        raise ValidationFailed("empty text", errors=[{"field": "text", "reason": "is blank"}])
+    return k, filters, searcher

@@ -1,0 +1,332 @@
+"""Profiles: create, read, update, delete, list, and bulk import (API and CLI).
+
+Writes go to the database first (all-or-nothing), then the engine embeds and indexes what
+changed. An unchanged profile (same content hash) is skipped, so re-importing a file
+changes nothing and encodes nothing.
+
+The functions take the caller's session and never open one. A write the index must
+follow commits that session before the engine sees the rows: the engine stores vectors
+and reads history in transactions of its own, and other processes index what the change
+feed shows them only once it is committed. The engine's write lock covers the read of
+the stored rows, the write, the commit and the indexing, so writers in this process
+reach the database and the index in the same order.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.profile import ID_PATTERN, MAX_ID, Profile, profile_hash
+from models.progress import Progress
+from service.auth import Principal
+from service.engine import Engine, org_key
+from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from service.io.imports import FileFormat, ParsedFile, parse_profiles
+from service.jobs.service import Jobs
+from service.store import profiles
+from service.store.db import Session, SessionFactory, transaction
+from service.store.tables import ProfileRow, utcnow
+from service.sync import PROFILE, record_changes
+
+
+@dataclass
+class ImportReport:
+    format: str = "json"
+    encoding: str = "utf-8"
+    rows: int = 0
+    valid: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    encoded_texts: int = 0
+    took_s: float = 0.0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# A write of this many profiles saves the index at once; smaller ones leave it to the
+# periodic save (CLUSTERMATCH_INDEX_SAVE_INTERVAL_S) and the one at shutdown. Saving
+# writes the whole index (about 1 GB at 100k profiles, seconds), and the database stays
+# the source of truth: startup re-indexes what the saved index missed, from cached vectors.
+SAVE_AFTER_ROWS = 1_000
+
+
+def _row_values(p: Profile, h: str) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "kind": p.kind,
+        "country": p.country,
+        "cluster": p.cluster,
+        "org_key": org_key(p.website),
+        "data": p.model_dump(mode="json"),
+        "content_hash": h,
+    }
+
+
+def save(
+    session: Session,
+    engine: Engine,
+    items: Sequence[Profile],
+    report: ImportReport | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Upsert profiles by id, commit, then embed and index the changed ones."""
+    report = report or ImportReport()
+    started = time.perf_counter()
+    with engine.write_lock:
+        changed: list[tuple[int, Profile, str]] = []
+        existing = profiles.keys_of(session, [p.id for p in items])
+        inserts: list[tuple[Profile, str]] = []
+        updates: list[tuple[int, Profile, str]] = []
+        now = utcnow()
+        for p in items:
+            h = profile_hash(p)
+            if p.id not in existing:
+                inserts.append((p, h))
+            elif existing[p.id][1] != h:
+                updates.append((existing[p.id][0], p, h))
+            else:
+                report.unchanged += 1
+        if inserts:
+            profiles.insert_many(
+                session,
+                [{**_row_values(p, h), "created_at": now, "updated_at": now} for p, h in inserts],
+            )
+            pk_of = profiles.keys_of(session, [p.id for p, _ in inserts])
+            changed += [(pk_of[p.id][0], p, h) for p, h in inserts]
+        if updates:
+            profiles.update_many(
+                session,
+                [{"pk": pk, **_row_values(p, h), "updated_at": now} for pk, p, h in updates],
+            )
+            changed += updates
+        report.created += len(inserts)
+        report.updated += len(updates)
+        record_changes(session, PROFILE, [pk for pk, _, _ in changed])
+        session.commit()  # the index follows committed rows (see the module docstring)
+        report.encoded_texts += engine.ingest(changed, progress)
+        if len(changed) >= SAVE_AFTER_ROWS:
+            engine.save()
+    report.took_s = round(time.perf_counter() - started, 3)
+    return report
+
+
+def delete(session: Session, engine: Engine, profile_id: str) -> bool:
+    """Delete a profile and take it out of the index; False when there is none."""
+    with engine.write_lock:
+        pk = profiles.pk_of(session, profile_id)
+        if pk is None:
+            return False
+        profiles.delete_pk(session, pk)
+        record_changes(session, PROFILE, [pk])
+        session.commit()  # the index follows committed rows (see the module docstring)
+        engine.remove([pk])
+    return True
+
+
+def checked_report(parsed: ParsedFile[Profile], *, allow_partial: bool) -> ImportReport:
+    """The report of a parsed file; raises ValidationFailed when it has invalid rows and
+    the caller did not ask for the valid ones alone."""
+    report = ImportReport(
+        format=parsed.format,
+        encoding=parsed.encoding,
+        rows=parsed.total_rows,
+        valid=len(parsed.items),
+        rejected=len({e.row for e in parsed.errors}),
+        errors=[e.to_dict() for e in parsed.errors[:1000]],
+    )
+    if parsed.errors and not allow_partial:
+        raise ValidationFailed.rows(report.rejected, report.rows, report.errors, report.to_dict())
+    return report
+
+
+def import_rows(
+    session: Session,
+    engine: Engine,
+    parsed: ParsedFile[Profile],
+    *,
+    allow_partial: bool,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Store the valid rows of a parsed file (see `checked_report` for the invalid ones)."""
+    report = checked_report(parsed, allow_partial=allow_partial)
+    return save(session, engine, [p for _, p in parsed.items], report, progress)
+
+
+# ---------------------------------------------------------------------------- the API
+
+
+def _validate(data: Any) -> Profile:
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed.from_pydantic("the profile is invalid", exc) from exc
+
+
+def check_id(profile_id: str) -> None:
+    """404 for an id no profile can have."""
+    if len(profile_id) > MAX_ID or not re.match(ID_PATTERN, profile_id):
+        raise NotFound.for_id("profile", profile_id, MAX_ID)
+
+
+def get(session: Session, profile_id: str) -> ProfileRow:
+    check_id(profile_id)
+    row = profiles.get(session, profile_id)
+    if row is None:
+        raise NotFound.for_id("profile", profile_id, MAX_ID)
+    return row
+
+
+def create(session: Session, engine: Engine, caller: Principal, body: dict[str, Any]) -> ProfileRow:
+    """A new profile; 409 when its id is taken."""
+    caller.require("admin", "organizer")
+    profile = _validate(body)
+    with engine.write_lock:
+        if profiles.pk_of(session, profile.id) is not None:
+            raise Conflict(f"a profile with id '{profile.id}' exists; use PUT to replace it")
+        save(session, engine, [profile])
+    return get(session, profile.id)
+
+
+def replace(
+    session: Session, engine: Engine, caller: Principal, profile_id: str, body: dict[str, Any]
+) -> tuple[ProfileRow, bool]:
+    """Create or replace the profile with this id; (the stored row, whether it is new)."""
+    if not caller.owns(profile_id):
+        caller.require("admin", "organizer")
+    check_id(profile_id)
+    if "id" in body and body["id"] != profile_id:
+        raise BadRequest("the id in the body differs from the id in the path")
+    profile = _validate({**body, "id": profile_id})
+    report = save(session, engine, [profile])
+    return get(session, profile_id), bool(report.created)
+
+
+def patch(
+    session: Session, engine: Engine, caller: Principal, profile_id: str, body: dict[str, Any]
+) -> ProfileRow:
+    """Change some fields of a stored profile: the body's fields over the stored ones."""
+    if not caller.owns(profile_id):
+        caller.require("admin", "organizer")
+    if "id" in body and body["id"] != profile_id:
+        raise BadRequest("a profile's id cannot be changed")
+    check_id(profile_id)
+    with engine.write_lock:
+        current = profiles.data_of(session, profile_id)
+        if current is None:
+            raise NotFound.for_id("profile", profile_id, MAX_ID)
+        save(session, engine, [_validate({**current, **body})])
+    return get(session, profile_id)
+
+
+def remove(session: Session, engine: Engine, caller: Principal, profile_id: str) -> None:
+    caller.require("admin", "organizer")
+    check_id(profile_id)
+    if not delete(session, engine, profile_id):
+        raise NotFound.for_id("profile", profile_id, MAX_ID)
+
+
+def listing(
+    session: Session,
+    *,
+    kinds: Sequence[str] | None,
+    countries: Sequence[str] | None,
+    cluster: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[int, Sequence[ProfileRow]]:
+    """(how many profiles pass the filters, those of one page)."""
+    return profiles.page(
+        session,
+        kinds=kinds,
+        countries=[c.upper() for c in countries] if countries else None,
+        cluster=cluster,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def import_upload(
+    session: Session,
+    engine: Engine,
+    jobs: Jobs,
+    caller: Principal,
+    parsed: ParsedFile[Profile],
+    *,
+    allow_partial: bool,
+    sync_rows: int,
+) -> ImportReport | str:
+    """Store an uploaded file at once (up to `sync_rows` valid rows) or queue it as a job;
+    the report, or the job's id. A file with invalid rows is refused before any job."""
+    checked_report(parsed, allow_partial=allow_partial)
+    if len(parsed.items) <= sync_rows:
+        return import_rows(session, engine, parsed, allow_partial=allow_partial)
+
+    def work(job_session: Session, progress: Progress) -> dict[str, Any]:
+        return import_rows(
+            job_session, engine, parsed, allow_partial=allow_partial, progress=progress
+        ).to_dict()
+
+    return jobs.submit("import", work, total=len(parsed.items), created_by=caller.key_pk)
+
+
+# ------------------------------------------------------- for callers outside a request
+# The CLI and the offline tools hold a session factory: each call is one unit of work.
+
+
+def save_profiles(
+    engine: Engine,
+    sessions: SessionFactory,
+    items: Sequence[Profile],
+    report: ImportReport | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    with transaction(sessions) as session:
+        return save(session, engine, items, report, progress)
+
+
+def delete_profile(engine: Engine, sessions: SessionFactory, profile_id: str) -> bool:
+    with transaction(sessions) as session:
+        return delete(session, engine, profile_id)
+
+
+def import_parsed(
+    engine: Engine,
+    sessions: SessionFactory,
+    parsed: ParsedFile[Profile],
+    *,
+    allow_partial: bool,
+    progress: Progress | None = None,
+) -> ImportReport:
+    with transaction(sessions) as session:
+        return import_rows(session, engine, parsed, allow_partial=allow_partial, progress=progress)
+
+
+def import_file(
+    engine: Engine,
+    sessions: SessionFactory,
+    data: bytes,
+    *,
+    format: FileFormat = "auto",
+    encoding: str | None = None,
+    filename: str | None = None,
+    allow_partial: bool = False,
+    max_rows: int = 100_000,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Parse, validate and store a JSONL / CSV file. With bad rows nothing is stored unless
+    `allow_partial`; raises ValidationFailed with the per-row report."""
+    parsed = parse_profiles(
+        data, format=format, encoding=encoding, filename=filename, max_rows=max_rows
+    )
+    return import_parsed(engine, sessions, parsed, allow_partial=allow_partial, progress=progress)
