@@ -1,8 +1,8 @@
 """Purpose-aware two-sided scoring and explanations, pure: vectors and profile fields in,
 scores and reasons out. The service layer finds candidates (FAISS) and hands them here.
 
-Each purpose says which organizations are candidates and what makes a good fit
-(DESIGN.md, "Purposes"). Scores combine features that each lie in [0, 1]-ish ranges:
+Each purpose says which organizations are candidates and what makes a good fit. Scores
+combine features that each lie in [0, 1]-ish ranges:
 
 - topic: cosine of the overall texts (what both do);
 - complement: the query's needs against the candidate's offers and the candidate's needs
@@ -284,16 +284,9 @@ def features(q: Party, c: Party, purpose: Purpose) -> dict[str, float]:
 
 
 def score(f: dict[str, float], purpose: Purpose) -> float:
+    """The hand-weighted score of one pair's features (models.ranking `purpose_scores`
+    computes it for a whole pool at once)."""
     return sum(w * f.get(name, 0.0) for name, w in WEIGHTS[purpose].items())
-
-
-def rank(q: Party, candidates: Sequence[Party], purpose: Purpose, k: int) -> list[Scored]:
-    scored = []
-    for c in candidates:
-        f = features(q, c, purpose)
-        scored.append(Scored(c.key, score(f, purpose), f))
-    scored.sort(key=lambda s: (-s.score, s.key))
-    return scored[:k]
 
 
 # ---------------------------------------------------------------------------------------

@@ -86,8 +86,8 @@ INDEX = {name: i for i, name in enumerate(FEATURES)}
 # The learned score may only rise with these (+1) or fall (-1); 0 leaves the shape free.
 # History replayed for training never looks quite like the requests the model then sees
 # (fewer past projects, other organizations), and an unconstrained model learns bumps
-# that do not carry over: on the CORDIS dev queries the constraints lifted partner
-# nDCG@10 from .151 to .163 and consortium from .080 to .084 (`clustermatch evaluate`).
+# that do not carry over; the constraints keep the shapes that do (partner and consortium
+# nDCG@10 on the CORDIS dev queries are higher with them, `clustermatch evaluate`).
 MONOTONE: dict[str, int] = {
     "dense": 1,
     "need_offer": 1,
@@ -116,17 +116,16 @@ MONOTONE: dict[str, int] = {
 }
 # Features also given relative to the best candidate of the same query: a vote or a walk
 # score means little across queries (a broad query spreads more mass), and the model
-# scores pairs one at a time. On CORDIS dev (with query-balanced weights, `train`) these
-# lifted partner nDCG@10 from .164 to .176 and consortium from .093 to .101.
+# scores pairs one at a time, so it sees each candidate against its pool's best.
 RELATIVE: tuple[str, ...] = ("line_lexical", "line_dense", "walk", "log_activity")
-# 2: the pickle holds the model for profile queries and the one for free text (a dict).
-# (Files of version 1 were trained without `country_lift`: retrain.)
+# The model file's format: the pickle holds the model for profile queries and the one
+# for free text (a dict). A file of another version is refused (retrain).
 FORMAT_VERSION = 2
 # LightGBM ranking objectives, and the settings that differ from _fit_ranker's defaults.
-# On the CORDIS dev queries (mean of 3 training seeds, the evaluation's queries), the
-# cross-entropy objective (rank_xendcg, larger leaves) ranked an organization's partners
-# better than LambdaRank (nDCG@10 .1830 vs .1781; firm -> academia .1810 vs .1685) and a
-# project text's participants worse (.1086 vs .1112), so each query type gets its own.
+# On the CORDIS dev queries the cross-entropy objective (rank_xendcg, larger leaves) ranks
+# an organization's partners better than LambdaRank and a project text's participants
+# worse, so each query type gets its own (service.offline.learning OBJECTIVE and
+# TEXT_OBJECTIVE).
 RANKER_OBJECTIVES: dict[str, dict[str, Any]] = {
     "lambdarank": {},
     "rank_xendcg": {"min_child_samples": 100},
@@ -172,9 +171,9 @@ def hand_score(x: np.ndarray) -> np.ndarray:
 
 class Averaged:
     """Several rankers as one: the mean of their raw scores. Rankers trained on different
-    samples of held-out history disagree by chance (consortium nDCG@10 on CORDIS dev
-    moved by up to .013 between training seeds, the mean of three by .003); their mean is
-    steadier and a little better than any one's average (see service.offline.learning.ENSEMBLE)."""
+    samples of held-out history disagree by chance (their nDCG@10 on the CORDIS dev
+    queries varies with the training seed); their mean varies less and ranks a little
+    better than any one of them on average (see service.offline.learning.ENSEMBLE)."""
 
     def __init__(self, models: Sequence[Any]) -> None:
         if not models:
@@ -215,9 +214,9 @@ class Averaged:
 
 def _raw_score(model: Any, x: np.ndarray) -> np.ndarray:
     """A ranker's raw scores. A LightGBM model is asked through its booster: the sklearn
-    wrapper's input checks cost ~0.4 ms a call, as much as scoring 10 rows (measured
-    on one thread: 300 rows 2.07 -> 1.57 ms, 10 rows 0.41 -> 0.04 ms), and a request
-    scores its pool and then the reasons' probes, once per averaged model."""
+    wrapper's input checks cost about 0.4 ms a call, ten times the scoring of 10 rows,
+    and a request scores its pool and then the reasons' probes, once per averaged
+    model."""
     booster = getattr(model, "booster_", None)
     return np.asarray((model if booster is None else booster).predict(x), dtype=np.float64)
 
@@ -339,8 +338,8 @@ _THREADPOOLS: Any = None
 
 def _one_thread() -> Any:
     """OpenMP limited to the calling thread, for scoring a few hundred rows: the model
-    opens a parallel region per tree, and waking a thread team 300 times per request cost
-    6-23 ms (passive waiting, which the service sets) against 2.6 ms on one thread."""
+    opens a parallel region per tree, and waking a thread team 300 times per request
+    (with passive waiting, which the service sets) costs several times the scoring."""
     global _THREADPOOLS
     if _THREADPOOLS is None:
         from threadpoolctl import ThreadpoolController
@@ -353,8 +352,8 @@ def query_balanced_weights(ys: Sequence[np.ndarray]) -> np.ndarray:
     """Sample weights for the rows of several queries (one label array each, stacked in
     that order): in every query the positives together weigh as much as the negatives
     together, and every query as much as any other; mean 1. A query with many partners or
-    a big pool no longer outweighs the rest, as in the per-query mean the evaluation takes
-    (measured on CORDIS dev, see RELATIVE)."""
+    a big pool does not outweigh the rest, as in the per-query mean the evaluation
+    takes."""
     parts = []
     for y in ys:
         pos = int(np.sum(y == 1))
@@ -521,40 +520,59 @@ def reciprocal_ranks(ranked: Sequence[int]) -> dict[int, float]:
     return {k: 1.0 / (i + 1) for i, k in enumerate(ranked)}
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Signals:
+    """What the retrieval sources said about one query's candidates: the lexical
+    similarity of each (in the candidates' order), the reciprocal rank of each key in the
+    dense and the lexical list, the network's walk / pseudo-walk scores per node
+    (models.graph spread vectors), and the line votes per node (models.lines; None: no
+    vote, 0). `lines` False: line votes are off for this catalogue (models.lines.LINES_MAX),
+    their features NaN."""
+
+    lexical: np.ndarray
+    dense_rr: Mapping[int, float]
+    lexical_rr: Mapping[int, float]
+    walk: np.ndarray | None = None
+    pseudo: np.ndarray | None = None
+    line_lexical: np.ndarray | None = None
+    line_dense: np.ndarray | None = None
+    lines: bool = True
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Lifts:
+    """How much more often two kinds, and two countries, interact than chance
+    (models.graph `kind_lift`; None: no history), with the code of each kind and country
+    (a country first seen after the lift was computed has none there: NaN)."""
+
+    kind: np.ndarray | None
+    kind_code: Mapping[str, int]
+    country: np.ndarray | None
+    country_code: Mapping[str, int]
+
+
 def feature_matrix(
     q: Party,
     cands: Candidates,
+    signals: Signals,
     *,
-    lexical: np.ndarray,
-    dense_rr: Mapping[int, float],
-    lexical_rr: Mapping[int, float],
     graph: InteractionGraph | None = None,
     q_node: int | None = None,
-    walk: np.ndarray | None = None,
-    pseudo: np.ndarray | None = None,
-    kind_lift: np.ndarray | None = None,
-    kind_code: Mapping[str, int] | None = None,
-    country_lift: np.ndarray | None = None,
-    country_code: Mapping[str, int] | None = None,
-    line_lexical: np.ndarray | None = None,
-    line_dense: np.ndarray | None = None,
-    lines: bool = True,
+    lifts: Lifts | None = None,
 ) -> np.ndarray:
     """One row of FEATURES per candidate. `q_node` is the query's node in the graph (None
-    for free text); `walk` / `pseudo` are graph.spread vectors (see models.graph);
-    `line_*` the votes of models.lines (None: no vote, 0), `lines` False: line votes are
-    off for this catalogue (models.lines.LINES_MAX), their features NaN.
-    Computed a column at a time (similarities as one matrix product per facet): a query
-    scores hundreds of candidates."""
+    for free text). Computed a column at a time (similarities as one matrix product per
+    facet): a query scores hundreds of candidates."""
     m = len(cands)
     x = np.full((m, len(FEATURES)), np.nan, dtype=np.float64)
     if m == 0:
         return x
     keys = cands.keys
-    x[:, INDEX["lexical"]] = lexical
+    x[:, INDEX["lexical"]] = signals.lexical
     if q.script:
         other_script = [bool(s) and s != q.script for s in cands.scripts]
         x[np.asarray(other_script, dtype=bool), INDEX["lexical"]] = np.nan
+    dense_rr, lexical_rr = signals.dense_rr, signals.lexical_rr
     x[:, INDEX["dense_rr"]] = [dense_rr.get(k, 0.0) for k in keys.tolist()]
     x[:, INDEX["lexical_rr"]] = [lexical_rr.get(k, 0.0) for k in keys.tolist()]
     x[:, INDEX["dense"]] = cosines(q.all, cands.all, cands.has_all)
@@ -583,10 +601,12 @@ def feature_matrix(
     x[:, INDEX["industry"]] = (
         [overlap(q.industries, ind) for ind in cands.industries] if q.industries else 0.0
     )
-    if kind_lift is not None and kind_code is not None and q.kind in kind_code:
+    if lifts is not None and lifts.kind is not None and q.kind in lifts.kind_code:
+        kind_lift, kind_code = lifts.kind, lifts.kind_code
         codes = np.asarray([kind_code[k] for k in cands.kinds], dtype=np.int64)
         x[:, INDEX["kind_lift"]] = kind_lift[kind_code[q.kind], codes]
-    if country_lift is not None and country_code is not None and q.country:
+    if lifts is not None and lifts.country is not None and q.country:
+        country_lift, country_code = lifts.country, lifts.country_code
         known = country_lift.shape[0]  # (countries first seen after the lift was computed: NaN)
         qc = country_code.get(q.country, known)
         cc = np.asarray([country_code.get(c, known) if c else known for c in cands.countries])
@@ -611,9 +631,10 @@ def feature_matrix(
             x[:, INDEX["common"]] = 0.0
             x[:, INDEX["adamic_adar"]] = 0.0
             x[:, INDEX["query_log_activity"]] = 0.0
-        for name, vec in (("walk", walk), ("pseudo_walk", pseudo)):
+        for name, vec in (("walk", signals.walk), ("pseudo_walk", signals.pseudo)):
             x[:, INDEX[name]] = np.where(inside, vec[safe], 0.0) if vec is not None else 0.0
-    for name, votes in (("line_lexical", line_lexical), ("line_dense", line_dense)):
+    lines = signals.lines
+    for name, votes in (("line_lexical", signals.line_lexical), ("line_dense", signals.line_dense)):
         if not lines:
             continue  # NaN, here and in the *_rel column below
         if votes is None:

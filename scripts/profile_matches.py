@@ -56,21 +56,28 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 def instrument(engine: Any) -> None:
     """Wrap the stages of one request: class attributes (every instance is timed), and the
     engine's own vector indexes (one figure per facet) and re-ranker."""
-    import service.engine as eng
     from models.lexical import LexicalIndex
+    from service.engine import catalogue, lines, ranking, retrieval
 
-    for name in ("pool", "candidates", "line_votes", "_reasons", "_load_items", "allowed"):
-        setattr(eng.Engine, name, _timed(name, getattr(eng.Engine, name)))
-    eng.feature_matrix = _timed("feature_matrix", eng.feature_matrix)  # type: ignore[attr-defined]
+    stages: list[tuple[Any, str, str]] = [  # (owner, attribute, the figure's name)
+        (retrieval.Retrieval, "pool", "pool"),
+        (retrieval.Retrieval, "candidates", "candidates"),
+        (retrieval.Retrieval, "allowed", "allowed"),
+        (lines.LineVotes, "votes", "line_votes"),
+        (catalogue.Catalogue, "load_items", "_load_items"),
+        (ranking, "reasons_for", "_reasons"),  # (functions: where ranking looks them up)
+        (ranking, "feature_matrix", "feature_matrix"),
+    ]
+    for owner, attr, name in stages:
+        setattr(owner, attr, _timed(name, getattr(owner, attr)))
     LexicalIndex.search = _timed("lexical.search", LexicalIndex.search)  # type: ignore[method-assign]
     LexicalIndex.similarity = _timed("lexical.similarity", LexicalIndex.similarity)  # type: ignore[method-assign]
     for facet, index in engine.indexes.items():
         index.search = _timed(f"vector.search[{facet}]", index.search)
-    if engine.graph is not None:
+    graph = engine.network.graph
+    if graph is not None:
         for name in ("ppr", "spread", "popular", "neighbors"):
-            setattr(
-                type(engine.graph), name, _timed(f"graph.{name}", getattr(type(engine.graph), name))
-            )
+            setattr(type(graph), name, _timed(f"graph.{name}", getattr(type(graph), name)))
     if engine.reranker is not None:
         r = engine.reranker
         r.score = _timed("reranker.score", r.score)

@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
             await asyncio.to_thread(loader.join)
         stop = asyncio.Event()
         saver = asyncio.create_task(_autosave(engine, settings.index_save_interval_s, stop))
-        follower = asyncio.create_task(sync.follow(engine, settings.sync_interval_s, stop))
+        follower = asyncio.create_task(sync.Follower(engine).follow(settings.sync_interval_s, stop))
         try:
             yield
         finally:

@@ -99,7 +99,7 @@ class Rankers:
         self.k = k
         self.diversity = diversity
         self.rng = random.Random(seed)
-        graph = engine.graph
+        graph = engine.network.graph
         self.popular = (
             [int(pk) for pk in graph.popular(graph.n) if int(pk) in engine.records]
             if graph is not None
@@ -115,8 +115,8 @@ class Rankers:
         purpose: Purpose = spec.purpose or "partner"
         kinds = candidate_kinds(purpose, spec.filters.kind)
         not_country = record.profile.country if record and purpose == "overseas" else None
-        allowed = engine.allowed(kinds, None, not_country)
-        return allowed, engine._exclusions(record), record
+        allowed = engine.retrieval.allowed(kinds, None, not_country)
+        return allowed, engine.catalogue.exclusions(record), record
 
     def system(self, spec: QuerySpec, diversity: float = 0.0) -> list[str]:
         purpose: Purpose = spec.purpose or "partner"
@@ -161,7 +161,7 @@ class Rankers:
 
     def tfidf(self, spec: QuerySpec) -> list[str]:
         allowed, exclude, record = self._scope(spec)
-        lex = self.engine.lexical
+        lex = self.engine.catalogue.lexical
         q = lex.row(record.pk) if record is not None else None
         if q is None:
             q = lex.transform([spec.text or (record.profile.name if record else "")])

@@ -3,7 +3,7 @@ beside `clustermatch evaluate` (scripts/headroom.py), never a ranking.
 
 On the store `evaluate` builds (the same import, the same re-ranker trained on replayed
 history), each query's candidate pool and feature matrix come from the code the API ranks
-with (`Engine.candidate_features`). Per task and slice, nDCG@k of:
+with (`Ranking.candidate_features`). Per task and slice, nDCG@k of:
 
 - `popularity`, `system`: the evaluation's baseline and system, on the official answers;
 - `pool`: every relevant candidate of the pool first (what any order of the pool reaches),
@@ -37,7 +37,7 @@ from models.lexical import script
 from models.matching import Party, Purpose
 from models.metrics import ndcg_at_k
 from models.ranking import Reranker, train
-from service.engine import Engine
+from service.engine import Engine, RankRequest
 from service.offline.evaluation import EvalQuery, Progress, Rankers, loaded_store, read_queries
 from service.offline.learning import OBJECTIVE, TEXT_OBJECTIVE
 
@@ -68,12 +68,16 @@ def query_pool(engine: Engine, q: EvalQuery, k: int) -> QueryPool | None:
         if record is None:
             return None
         party = record.party(engine.vectors(record.pk))
-        found = engine.candidate_features(party, record, purpose, kinds=kinds, k=k)
+        found = engine.ranking.candidate_features(
+            RankRequest(party, record, purpose, kinds=kinds, k=k)
+        )
     else:
         text = spec.text or ""
         vec = engine.encoder.encode([text])[0]
         party = Party.of_text(vec, purpose, script=script(text))
-        found = engine.candidate_features(party, None, purpose, kinds=kinds, k=k, query_text=text)
+        found = engine.ranking.candidate_features(
+            RankRequest(party, None, purpose, kinds=kinds, k=k, query_text=text)
+        )
     if found is None:
         return None
     _, x, pool, _ = found

@@ -35,7 +35,7 @@ from models.ranking import (
     train,
 )
 from models.training import Holdout, group_lines, sample_holdouts, strip_lines
-from service.engine import Engine
+from service.engine import Engine, RankRequest
 from service.store.db import transaction
 from service.sync import HISTORY, record_changes
 
@@ -168,10 +168,9 @@ def training_world(engine: Engine, holdout: Holdout, graph: InteractionGraph) ->
     world = engine.fork(changed)
     # the same line-vote gate as the engine it replays (its stripped catalogue may list a
     # few segments fewer): the features the model learns are the ones it is served
-    world.lines_max = sys.maxsize if engine.lines_on() else -1
+    world.lines.set_limit(sys.maxsize if engine.lines.on() else -1)
     world.ingest(rows)
-    world.edges = list(holdout.kept)
-    world.set_graph(graph)
+    world.network.use(holdout.kept, graph)
     return world
 
 
@@ -209,7 +208,7 @@ def replay(
     participant of a held-out group asks for partners (who were its partners there?), and,
     with `text_queries`, each held-out group's own text asks for participants (who took
     part?). Also returns how many member queries there were."""
-    graph = engine.graph_from(holdout.kept)
+    graph = engine.network.graph_from(holdout.kept)
     # Ask only for organizations that still have a history without the held-out groups, as
     # a real query comes from a member with a track record (and a newcomer's partners are
     # not what the network features are for).
@@ -228,8 +227,8 @@ def replay(
     total = len(queries) + len(texts)
     for i, q in enumerate(queries):
         rec = world.records[q.node]
-        found = world.candidate_features(
-            rec.party(world.vectors(rec.pk)), rec, "partner", k=10, graph=graph
+        found = world.ranking.candidate_features(
+            RankRequest(rec.party(world.vectors(rec.pk)), rec, "partner", k=10, graph=graph)
         )
         if found is not None:
             _, x, pool, _ = found
@@ -239,7 +238,9 @@ def replay(
     for j, (g, text) in enumerate(texts.items()):
         vec = vectors[text_hash(text)]
         party = Party.of_text(vec, "partner", script=script(text))
-        found = world.candidate_features(party, None, "partner", k=10, query_text=text, graph=graph)
+        found = world.ranking.candidate_features(
+            RankRequest(party, None, "partner", k=10, query_text=text, graph=graph)
+        )
         if found is not None:
             _, x, pool, _ = found
             y = np.isin(pool.keys, list(holdout.members[g])).astype(np.int8)

@@ -131,7 +131,6 @@ def delete(session: Session, engine: Engine, profile_id: str) -> bool:
         record_changes(session, PROFILE, [pk])
         session.commit()  # the index follows committed rows (see the module docstring)
         engine.remove([pk])
-        engine.dirty = True
     return True
 
 

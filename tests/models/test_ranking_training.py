@@ -13,7 +13,9 @@ from models.ranking import (
     FEATURES,
     INDEX,
     MONOTONE,
+    Lifts,
     Reranker,
+    Signals,
     averaged,
     feature_matrix,
     hand_score,
@@ -60,17 +62,15 @@ def test_feature_matrix_columns() -> None:
     x = feature_matrix(
         q,
         Candidates.of([c1, c2], dim=3),
-        lexical=np.asarray([0.4, 0.0]),
-        dense_rr={1: 1.0},
-        lexical_rr={},
+        Signals(lexical=np.asarray([0.4, 0.0]), dense_rr={1: 1.0}, lexical_rr={}, walk=walk),
         graph=g,
         q_node=0,
-        walk=walk,
-        pseudo=None,
-        kind_lift=g.kind_lift(kinds, 8),
-        kind_code={"firm": 0, "university": 1, "trading_company": 3},
-        country_lift=np.asarray([[0.5, -1.0], [-1.0, 0.2]]),
-        country_code={"JP": 0, "IT": 1},
+        lifts=Lifts(
+            kind=g.kind_lift(kinds, 8),
+            kind_code={"firm": 0, "university": 1, "trading_company": 3},
+            country=np.asarray([[0.5, -1.0], [-1.0, 0.2]]),
+            country_code={"JP": 0, "IT": 1},
+        ),
     )
     assert x.shape == (2, len(FEATURES))
     assert x[:, INDEX["country_lift"]].tolist() == [0.5, -1.0]
@@ -93,9 +93,7 @@ def test_feature_matrix_columns() -> None:
     x_text = feature_matrix(
         q,
         Candidates.of([c1], dim=3),
-        lexical=np.asarray([0.0]),
-        dense_rr={},
-        lexical_rr={},
+        Signals(lexical=np.asarray([0.0]), dense_rr={}, lexical_rr={}),
         graph=g,
         q_node=None,
     )
@@ -107,11 +105,10 @@ def test_feature_matrix_columns() -> None:
     x_new = feature_matrix(
         q,
         Candidates.of([c1, c3, c2], dim=3),
-        lexical=np.zeros(3),
-        dense_rr={},
-        lexical_rr={},
-        country_lift=lift,
-        country_code={"JP": 0, "KR": 1, "IT": 2},
+        Signals(lexical=np.zeros(3), dense_rr={}, lexical_rr={}),
+        lifts=Lifts(
+            kind=None, kind_code={}, country=lift, country_code={"JP": 0, "KR": 1, "IT": 2}
+        ),
     )
     assert x_new[0, INDEX["country_lift"]] == 0.5
     assert np.isnan(x_new[1:, INDEX["country_lift"]]).all()
@@ -119,11 +116,8 @@ def test_feature_matrix_columns() -> None:
     x_bare = feature_matrix(
         bare,
         Candidates.of([c1], dim=3),
-        lexical=np.zeros(1),
-        dense_rr={},
-        lexical_rr={},
-        country_lift=lift,
-        country_code={"JP": 0},
+        Signals(lexical=np.zeros(1), dense_rr={}, lexical_rr={}),
+        lifts=Lifts(kind=None, kind_code={}, country=lift, country_code={"JP": 0}),
     )
     assert np.isnan(x_bare[0, INDEX["country_lift"]])
     assert hand_score(x)[0] > hand_score(x)[1]
@@ -185,7 +179,7 @@ def test_feature_columns_agree_with_pairwise_features() -> None:
             got, want = getattr(back, facet), getattr(c, facet)
             assert (got is None) == (want is None)
             assert want is None or np.array_equal(got, want)
-    x = feature_matrix(q, block, lexical=np.zeros(len(cands)), dense_rr={}, lexical_rr={})
+    x = feature_matrix(q, block, Signals(lexical=np.zeros(len(cands)), dense_rr={}, lexical_rr={}))
     for i, c in enumerate(cands):
         f = features(q, c, "partner")
         row = x[i]
@@ -210,7 +204,9 @@ def test_feature_columns_agree_with_pairwise_features() -> None:
     # query without offers / needs (the fallbacks) and one of an academic kind
     bare = Party(key=0, kind="university", country="JP", all=_unit(1, 2, 0, 1))
     for query in (q, bare):
-        x = feature_matrix(query, block, lexical=np.zeros(len(cands)), dense_rr={}, lexical_rr={})
+        x = feature_matrix(
+            query, block, Signals(lexical=np.zeros(len(cands)), dense_rr={}, lexical_rr={})
+        )
         for purpose in ("partner", "buyer", "overseas", "academia"):
             want = [score(features(query, c, purpose), purpose) for c in cands]
             got = purpose_scores(query, block, x, purpose)
@@ -369,12 +365,8 @@ def test_relative_columns_and_line_votes() -> None:
     x = feature_matrix(
         q,
         cands,
-        lexical=np.zeros(3),
-        dense_rr={},
-        lexical_rr={},
+        Signals(lexical=np.zeros(3), dense_rr={}, lexical_rr={}, line_lexical=votes),
         graph=g,
-        line_lexical=votes,
-        line_dense=None,
     )
     assert x[:, INDEX["line_lexical"]].tolist() == [0.5, 2.0, 0.0]
     assert x[:, INDEX["line_dense"]].tolist() == [0.0, 0.0, 0.0]

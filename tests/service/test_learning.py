@@ -15,7 +15,7 @@ import pytest
 from models.encoders import HashingEncoder
 from models.profile import Profile
 from models.ranking import Reranker
-from service.engine import RERANKER_FILE, Engine
+from service.engine import RERANKER_FILE, Engine, RankRequest
 from service.interactions.service import save_interactions
 from service.io.imports import parse_interactions
 from service.offline.learning import TrainingSet, train_reranker
@@ -272,7 +272,7 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
                     update={"description": f"{p.description}\n{line}"}
                 )
     holdout = sample_holdout(engine.edges, seed=1, fraction=0.3)
-    graph = engine.graph_from(holdout.kept)
+    graph = engine.network.graph_from(holdout.kept)
     held = held_group_lines(engine, holdout)
     assert held and all(f"Project {g}" in lines for g, lines in held.items())
     world = training_world(engine, holdout, graph)
@@ -289,7 +289,7 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
         # group's shares all its lines with it: group_lines cannot tell them apart)
         kept = {f"Project {e.context}" for e in holdout.kept if pk in (e.a, e.b)}
         assert kept - dropped <= lines
-    assert world.graph is graph and len(world) == len(engine)
+    assert world.network.graph is graph and len(world) == len(engine)
     # the engine itself is untouched: its own overall-text index and records keep the lines
     assert world.indexes["all"] is not engine.indexes["all"]
     assert world.indexes["offers"] is engine.indexes["offers"]  # (no offer changed)
@@ -300,7 +300,7 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
     stripped = next(pk for pk in world.records if world.records[pk] is not engine.records[pk])
     forked, own = world.indexes["all"].vector(stripped), engine.indexes["all"].vector(stripped)
     assert forked is not None and own is not None and not np.array_equal(forked, own)
-    lines_index = world.line_index()
+    lines_index = world.lines.index()
     assert lines_index is not None and not set(lines_index.lines) & held_text
 
 
@@ -325,41 +325,42 @@ def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
     line_cols = [INDEX[n] for n in ("line_lexical", "line_dense", "line_lexical_rel")]
     line_cols.append(INDEX["line_dense_rel"])
     descriptions = {r.profile.description for r in engine.records.values()}
-    assert engine.line_segments() == len(descriptions) and engine.lines_max == LINES_MAX
+    assert engine.lines.segments() == len(descriptions) and engine.lines.max_segments == LINES_MAX
     rec = engine.record("o1")
     assert rec is not None
 
     def features() -> np.ndarray:
-        found = engine.candidate_features(rec.party(engine.vectors(rec.pk)), rec, "partner", k=10)
+        request = RankRequest(rec.party(engine.vectors(rec.pk)), rec, "partner", k=10)
+        found = engine.ranking.candidate_features(request)
         assert found is not None
         return found[1][:, line_cols]
 
     # below the gate: computed (the profile's own line is listed by its topic community)
-    assert engine.lines_on() and np.isfinite(features()).all() and features()[:, 0].max() > 0
-    assert builds == [] and engine.line_index() is not None  # (built by the writes)
+    assert engine.lines.on() and np.isfinite(features()).all() and features()[:, 0].max() > 0
+    assert builds == [] and engine.lines.index() is not None  # (built by the writes)
     # a new segment, then its profile gone again: counted as profiles come and go
     extra = Profile.model_validate(
         {"id": "x1", "name": "X", "kind": "firm", "description": "Quantum sensors. Lidar."}
     )
     save_profiles(engine, sessions, [extra])
-    assert engine.line_segments() == len(descriptions) + 2 and builds == [1]
+    assert engine.lines.segments() == len(descriptions) + 2 and builds == [1]
     # above the gate: NaN, and nothing built, not after a catalogue change either
-    engine.lines_max = len(descriptions) - 1
-    assert not engine.lines_on() and np.isnan(features()).all()
-    assert engine.line_index() is None and engine._lines is None
+    engine.lines.set_limit(len(descriptions) - 1)
+    assert not engine.lines.on() and np.isnan(features()).all()
+    assert engine.lines.index() is None and engine.lines.current() is None
     x1 = engine.record("x1")
     assert x1 is not None
     engine.remove([x1.pk])
-    assert engine.line_segments() == len(descriptions) and not engine.lines_on()
+    assert engine.lines.segments() == len(descriptions) and not engine.lines.on()
     assert np.isnan(features()).all() and builds == [1]
     holdout = sample_holdout(engine.edges, seed=1, fraction=0.3)
-    world = training_world(engine, holdout, engine.graph_from(holdout.kept))
-    assert not world.lines_on()
+    world = training_world(engine, holdout, engine.network.graph_from(holdout.kept))
+    assert not world.lines.on()
     # back under it: built once for the catalogue as it is now
-    engine.lines_max = LINES_MAX
+    engine.lines.set_limit(LINES_MAX)
     assert np.isfinite(features()).all() and builds == [1, 1]
-    world = training_world(engine, holdout, engine.graph_from(holdout.kept))
-    assert world.lines_on()
+    world = training_world(engine, holdout, engine.network.graph_from(holdout.kept))
+    assert world.lines.on()
 
 
 def test_fork_copies_what_it_changes_and_shares_the_rest(tmp_path: Path) -> None:
@@ -367,7 +368,7 @@ def test_fork_copies_what_it_changes_and_shares_the_rest(tmp_path: Path) -> None
     copied indexes change in the fork only; shared ones refuse writes; a profile whose
     offers are unchanged is not re-inserted into the offers index."""
     engine, _ = _engine(tmp_path)
-    pk = engine.pk_by_id["o3"]
+    pk = engine.catalogue.pk_by_id["o3"]
     before = engine.records[pk].profile
     with_offers = before.model_copy(update={"offers": ["robot gripper fingers"]})
     engine.ingest([(pk, with_offers, engine.records[pk].content_hash)])
@@ -390,7 +391,7 @@ def test_fork_copies_what_it_changes_and_shares_the_rest(tmp_path: Path) -> None
     assert engine.records[pk].profile.description == "solar module maker"
     forked, own = world.indexes["all"].vector(pk), engine.indexes["all"].vector(pk)
     assert forked is not None and own is not None and not np.array_equal(forked, own)
-    assert world.lexical.row(pk) is not engine.lexical.row(pk)
+    assert world.catalogue.lexical.row(pk) is not engine.catalogue.lexical.row(pk)
     with pytest.raises(RuntimeError, match="shared offers"):
         world.ingest([(pk, moved.model_copy(update={"offers": ["tanks"]}), "x")])
     assert inserted == []  # the engine's offers index was never written
@@ -400,18 +401,18 @@ def test_segment_index_is_built_by_writers_not_requests(tmp_path: Path) -> None:
     """With line votes on, the segment index is current after every write and after
     startup, so that no request pays for rebuilding it."""
     engine, sessions = _engine(tmp_path)
-    assert engine.lines_on()
+    assert engine.lines.on()
 
     def current(e: Engine) -> bool:
-        return e._lines is not None and e._lines_version == e._version
+        return e.lines.current() is not None
 
     assert current(engine)
-    p = engine.records[engine.pk_by_id["o5"]].profile
+    p = engine.records[engine.catalogue.pk_by_id["o5"]].profile
     save_profiles(
         engine, sessions, [p.model_copy(update={"description": "battery cell maker. Anodes."})]
     )
-    assert current(engine) and "Anodes." in engine._lines.lines  # type: ignore[union-attr]
-    engine.remove([engine.pk_by_id["o6"]])
+    assert current(engine) and "Anodes." in engine.lines.current().lines  # type: ignore[union-attr]
+    engine.remove([engine.catalogue.pk_by_id["o6"]])
     assert current(engine)
     fresh = Engine(HashingEncoder(), sessions, tmp_path / "index")
     fresh.reconcile()

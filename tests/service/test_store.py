@@ -12,6 +12,7 @@ from models.encoders import HashingEncoder
 from models.profile import Profile
 from service.auth import authenticate, create_key, revoke_key
 from service.engine import Engine
+from service.engine.retrieval import Retrieval
 from service.errors import Unauthorized
 from service.profiles.service import delete_profile, save_profiles
 from service.store.db import transaction
@@ -162,7 +163,7 @@ def test_embedding_cache_write_race_keeps_the_first_vector(
     (which would answer the PUT with a 500)."""
     import numpy as np
 
-    from service.engine import DbEmbeddingCache
+    from service.store.embeddings import DbEmbeddingCache
 
     sessions = sessions_for(db_url)
     first, second = DbEmbeddingCache(sessions), DbEmbeddingCache(sessions)
@@ -191,17 +192,17 @@ def test_a_profile_removed_during_a_request_is_still_ranked_whole(
     assert query is not None
     before = {m.record.profile.id: m.reasons for m in engine.matches_for(query, "partner")}
     expected = list(before)
-    real_pool = Engine.pool
+    real_pool = Retrieval.pool
     removed: list[str] = []
 
-    def pool_then_remove(self: Engine, *args: object, **kwargs: object) -> object:
+    def pool_then_remove(self: Retrieval, *args: object, **kwargs: object) -> object:
         pool = real_pool(self, *args, **kwargs)  # type: ignore[arg-type]
         gone = int(pool.keys[0])
-        removed.append(self.records[gone].profile.id)
-        self.remove([gone])  # what the change feed does in another thread
+        removed.append(engine.records[gone].profile.id)
+        engine.remove([gone])  # what the change feed does in another thread
         return pool
 
-    monkeypatch.setattr(Engine, "pool", pool_then_remove)
+    monkeypatch.setattr(Retrieval, "pool", pool_then_remove)
     got = engine.matches_for(query, "partner")
     assert removed and engine.record(removed[0]) is None
     assert sorted(m.record.profile.id for m in got) == sorted(expected)

@@ -20,7 +20,7 @@ from service.io.imports import parse_interactions
 from service.offline.learning import train_reranker
 from service.profiles.service import delete_profile, save_profiles
 from service.store.tables import ChangeRow, EmbeddingRow
-from service.sync import catch_up
+from service.sync import Follower
 from tests.support.app import make_settings, start_api
 from tests.support.db import Sessions, sessions_for
 from tests.support.samples import SAMPLE
@@ -53,9 +53,10 @@ def _pair(db_url: str, tmp_path: Path) -> tuple[Sessions, Engine, Engine, Counti
 
 def test_writes_through_one_engine_reach_the_other(db_url: str, tmp_path: Path) -> None:
     sessions, a, b, b_encoder = _pair(db_url, tmp_path)
+    follow_a, follow_b = Follower(a), Follower(b)
     save_profiles(a, sessions, _profiles())
     assert len(b) == 0
-    done = catch_up(b)
+    done = follow_b.catch_up()
     assert done["indexed"] == len(SAMPLE) and len(b) == len(SAMPLE)
     assert b_encoder.calls == 0  # vectors came from the cache the writer filled
     assert [m.record.profile.id for m in b.matches_for(b.record("jp-1"), "partner")]  # type: ignore[arg-type]
@@ -63,46 +64,48 @@ def test_writes_through_one_engine_reach_the_other(db_url: str, tmp_path: Path) 
     changed = _profiles()[1].model_copy(update={"description": "cryogenic valves"})
     save_profiles(a, sessions, [changed])
     assert delete_profile(a, sessions, "jp-2")
-    done = catch_up(b)
+    done = follow_b.catch_up()
     assert (done["indexed"], done["removed"]) == (1, 1)
     assert b.record("jp-2") is None
     assert b.record(changed.id).profile.description == "cryogenic valves"  # type: ignore[union-attr]
     assert b.records.keys() == a.records.keys()
     # nothing new: nothing done; the writer finds its own changes already applied
-    assert catch_up(b)["changes"] == 0
-    assert catch_up(a)["indexed"] == 0
+    assert follow_b.catch_up()["changes"] == 0
+    assert follow_a.catch_up()["indexed"] == 0
 
 
 def test_history_and_the_reranker_follow(db_url: str, tmp_path: Path) -> None:
     sessions, a, b, _ = _pair(db_url, tmp_path)
+    follow_a, follow_b = Follower(a), Follower(b)
     save_profiles(a, sessions, _profiles())
-    catch_up(b)
+    follow_b.catch_up()
     body = b'{"a": "jp-1", "b": "it-1", "kind": "collaboration", "context": "p:1"}\n'
     parsed = parse_interactions(body, filename="x.jsonl")
     save_interactions(a, sessions, parsed)
     assert len(a.edges) == 1 and len(b.edges) == 0
-    assert catch_up(b)["history"] == 1 and len(b.edges) == 1
-    assert catch_up(a)["history"] == 0  # its own load already covered the change
+    assert follow_b.catch_up()["history"] == 1 and len(b.edges) == 1
+    assert follow_a.catch_up()["history"] == 0  # its own load already covered the change
     train_reranker(a)  # too little history: the hand weights stay, and it is recorded
-    assert catch_up(b)["history"] == 1
+    assert follow_b.catch_up()["history"] == 1
 
 
 def test_a_profile_waits_for_its_writers_vectors(db_url: str, tmp_path: Path) -> None:
     """Another process commits rows before it encodes them; a follower does not encode
     the same texts again meanwhile (unless the vectors never come)."""
     sessions, a, b, b_encoder = _pair(db_url, tmp_path)
+    follow_b = Follower(b)
     save_profiles(a, sessions, _profiles()[:1])
     with sessions() as s, s.begin():  # as if the writer had not stored its vectors yet
         s.execute(delete(EmbeddingRow))
-    done = catch_up(b)
+    done = follow_b.catch_up()
     assert (done["indexed"], done["deferred"]) == (0, 1) and len(b) == 0
-    assert catch_up(b)["changes"] == 0  # not re-read at once: the writer is encoding
-    b.sync_pause_until = 0.0
-    assert catch_up(b)["deferred"] == 1  # read again later
+    assert follow_b.catch_up()["changes"] == 0  # not re-read at once: the writer is encoding
+    follow_b.resume()
+    assert follow_b.catch_up()["deferred"] == 1  # read again later
     a.ingest([(pk, r.profile, r.content_hash) for pk, r in a.records.items()])
     # a's cache was emptied: it encodes again, which stores the vectors
-    b.sync_pause_until = 0.0
-    done = catch_up(b)
+    follow_b.resume()
+    done = follow_b.catch_up()
     assert (done["indexed"], done["deferred"]) == (1, 0) and b_encoder.calls == 0
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(ChangeRow)) == 1
@@ -154,15 +157,15 @@ def test_vectors_that_never_come_are_encoded_after_the_grace_period(
     with sessions() as s, s.begin():  # the writer died before storing its vectors
         s.execute(delete(EmbeddingRow))
     monkeypatch.setattr(service.sync, "ENCODE_GRACE_S", 0.0)
-    done = catch_up(b)
+    done = Follower(b).catch_up()
     assert (done["indexed"], done["deferred"]) == (1, 0) and b_encoder.calls > 0
 
 
 def test_old_changes_are_pruned_at_startup(db_url: str, tmp_path: Path) -> None:
     import datetime as dt
 
+    from service.store.changes import KEEP_S, record_changes
     from service.store.db import transaction
-    from service.sync import KEEP_S, record_changes
 
     sessions, a, _, _ = _pair(db_url, tmp_path)
     save_profiles(a, sessions, _profiles()[:2])
