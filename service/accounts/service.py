@@ -27,12 +27,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from sqlalchemy.orm import Session
-
 from service.accounts import passwords
 from service.auth import ROLES, Principal, Role, create_key
 from service.settings import Settings
 from service.store import users as repo
+from service.store.db import Session
 from service.store.tables import ConsoleSessionRow, UserRow, utcnow
 
 TOKEN_DAYS = 7

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy.exc import IntegrityError
 
 from service.accounts import service as accounts
 from service.auth import Principal, Role
@@ -22,8 +21,7 @@ from service.console.errors import SignInRequired
 from service.deps import SessionDep
 from service.settings import Settings
 from service.store import users as repo
-from service.store.db import SessionFactory, transaction
-from service.store.tables import utcnow
+from service.store.db import SessionFactory
 
 SESSION_COOKIE = "cm_session"
 
@@ -39,16 +37,7 @@ def server_key(request: Request) -> bytes:
     if cached is not None:
         return cached
     factory: SessionFactory = request.app.state.sessions
-    with factory() as s:
-        value = repo.secret(s, SERVER_KEY)
-    if value is None:
-        try:
-            with transaction(factory) as s:
-                value = secrets.token_hex(32)
-                repo.add_secret(s, SERVER_KEY, value, utcnow())
-        except IntegrityError:  # another process made it first
-            with factory() as s:
-                value = repo.secret(s, SERVER_KEY)
+    value = repo.ensure_secret(factory, SERVER_KEY, lambda: secrets.token_hex(32))
     if value is None:
         raise RuntimeError("the console's server key could not be stored")
     key = bytes.fromhex(value)

@@ -4,10 +4,13 @@ sign-ins and app secrets. All their SQL is here; callers own the transaction."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.store.db import SessionFactory, transaction
 from service.store.tables import (
     AppSecretRow,
     ConsoleSessionRow,
@@ -15,6 +18,7 @@ from service.store.tables import (
     ProfileRow,
     SignInFailureRow,
     UserRow,
+    utcnow,
 )
 
 # ---------------------------------------------------------------------------- users
@@ -172,3 +176,20 @@ def secret(session: Session, name: str) -> str | None:
 def add_secret(session: Session, name: str, value: str, now: dt.datetime) -> None:
     session.add(AppSecretRow(name=name, value=value, created_at=now))
     session.flush()
+
+
+def ensure_secret(factory: SessionFactory, name: str, make: Callable[[], str]) -> str | None:
+    """The secret `name`, made with `make()` and stored in a transaction of its own when
+    there is none yet; when another process stores one first, that one wins."""
+    with factory() as s:
+        value = secret(s, name)
+    if value is not None:
+        return value
+    try:
+        with transaction(factory) as s:
+            value = make()
+            add_secret(s, name, value, utcnow())
+    except IntegrityError:
+        with factory() as s:
+            value = secret(s, name)
+    return value
