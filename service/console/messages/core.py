@@ -1,6 +1,5 @@
-"""The console's message catalogs. Keys are dotted (`area.what`); values are plain text
-with `{name}` fields. Add every key to both; tests check that the two have the same keys
-and that every key a template or route names exists."""
+"""Messages of the console's shell: sign-in, passwords, home, the profile page, errors
+(see service/console/messages/__init__.py)."""
 
 from __future__ import annotations
 
