@@ -16,6 +16,8 @@ File format (what `solve_event_file` reads; unknown keys are ignored)::
      "locked": [{"a": "p1", "b": "p2", "slot": 3, "table": "T1"}],
      "timezone": "Asia/Tokyo", "slot_minutes": 20,
      "slot_times": ["2025-06-10T13:00", {"start": "...", "end": "..."}],
+     "name": "多摩商談会 2026", "venue": "...",         # shown on agendas and pages
+     "wish_deadline": "2025-06-03T17:00",           # participants' own wishes close then
      "previous": [...meetings...], "changes": {...}}  # optional: re-plan
 
 Priorities run 1 (first choice) to 5; default 3. `attendees` is how many meetings a

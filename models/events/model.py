@@ -23,6 +23,7 @@ DEFAULT_PRIORITY = 3  # priorities run 1 (first choice) .. 5 (least important)
 DEFAULT_GROUP = "participant"
 DEFAULT_SLOT_MINUTES = 20
 MAX_SLOTS = 500
+MAX_VENUE = 300
 MAX_ID = 128
 
 
@@ -174,6 +175,10 @@ class Event:
     name: str = ""
     timezone: str = "UTC"
     slot_times: Sequence[SlotTime] | None = None
+    venue: str = ""
+    # After this instant participants can no longer send or change their own wishes (the
+    # organizer still can); None: no deadline.
+    wish_deadline: datetime | None = None
     _index: dict[str, Participant] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -549,6 +554,15 @@ def parse_event(data: Any) -> Event:
             issues.add("timezone", f"unknown time zone {timezone!r}")
             timezone = "UTC"
     slot_times = _parse_slot_times(data, tz, issues)
+    venue = data.get("venue", "")
+    if not isinstance(venue, str) or len(venue) > MAX_VENUE:
+        issues.add("venue", f"must be a text of at most {MAX_VENUE} characters")
+        venue = ""
+    wish_deadline = (
+        _parse_time(data["wish_deadline"], "wish_deadline", tz, issues)
+        if data.get("wish_deadline") is not None
+        else None
+    )
 
     event_id = data.get("id", "event")
     event_name = data.get("name", "")
@@ -570,6 +584,8 @@ def parse_event(data: Any) -> Event:
         name=event_name if isinstance(event_name, str) else "",
         timezone=timezone,
         slot_times=slot_times,
+        venue=venue,
+        wish_deadline=wish_deadline,
     )
     validate_event(event)
     return event

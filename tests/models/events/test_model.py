@@ -288,3 +288,16 @@ def test_validate_event_checks_events_built_in_code() -> None:
     with pytest.raises(EventValidationError) as info:
         validate_event(ev)
     assert {i.path for i in info.value.issues} == {"participants[0].min", "locked[0].slot"}
+
+
+def test_venue_and_wish_deadline_are_read_in_the_event_time_zone() -> None:
+    base = {"slots": 2, "tables": 1, "participants": [{"id": "a"}, {"id": "b"}]}
+    doc = {**base, "timezone": "Asia/Tokyo", "venue": "立川 会議室A"}
+    event = parse_event({**doc, "wish_deadline": "2026-06-03T17:00"})
+    assert event.venue == "立川 会議室A"
+    assert event.wish_deadline is not None
+    assert event.wish_deadline.isoformat() == "2026-06-03T17:00:00+09:00"
+    assert parse_event(base).wish_deadline is None and parse_event(base).venue == ""
+    with pytest.raises(EventValidationError) as err:
+        parse_event({**base, "venue": "x" * 301, "wish_deadline": "next week"})
+    assert {i.path for i in err.value.issues} == {"venue", "wish_deadline"}
