@@ -716,16 +716,17 @@ def send_wish(
     event_id: str,
     viewer: Member,
     session: SessionDep,
-    target: Annotated[str, Form(max_length=200)] = "",
-    level: Annotated[str, Form(max_length=20)] = "",
-    priority: Annotated[str, Form(max_length=20)] = "",
+    target: Annotated[str, Form()] = "",
+    level: Annotated[str, Form()] = "",
+    priority: Annotated[str, Form()] = "",
 ) -> Response:
     lang = _lang(request)
-    form = {"target": target, "level": level, "priority": priority}
-    try:
-        number = int(priority) if priority.strip() else DEFAULT_PRIORITY
-    except ValueError:
-        number = 0  # refused below, with the field
+    # (kept for the page again: a select shows only its own options anyway)
+    form = {"target": target[:200], "level": level[:20], "priority": priority[:20]}
+    number = DEFAULT_PRIORITY
+    if priority.strip():  # anything but 1..5 is refused by the domain, on this field
+        digits = priority.strip()
+        number = int(digits) if digits.isdigit() and len(digits) < 10 else 0
     try:
         member_wishes.set_wish(session, viewer.principal, event_id, target, level, number)
     except member_wishes.WishRefused as exc:
@@ -747,7 +748,7 @@ def remove_wish(
     event_id: str,
     viewer: Member,
     session: SessionDep,
-    target: Annotated[str, Form(max_length=200)] = "",
+    target: Annotated[str, Form()] = "",
 ) -> Response:
     try:
         member_wishes.remove_wish(session, viewer.principal, event_id, target)
