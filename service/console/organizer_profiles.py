@@ -227,7 +227,11 @@ def _parse(
     if xlsx.is_xlsx(data, filename):
         return (
             xlsx.parse_profile_workbook(
-                data, max_rows=max_rows, max_bytes=limit, unknown_columns=unknown
+                data,
+                max_rows=max_rows,
+                max_bytes=limit,
+                max_unzipped=xlsx.MAX_UNZIPPED_BYTES,  # (read now: tests lower it)
+                unknown_columns=unknown,
             ),
             "xlsx",
         )
