@@ -46,7 +46,8 @@ def browse(
     limit: int = 50,
     offset: int = 0,
 ) -> DirectoryPage:
-    """One page of the profiles that pass the filters, by name (organizers and admins)."""
+    """One page of the profiles that pass the filters, in the order they were added
+    (organizers and admins)."""
     caller.require("admin", "organizer")
     name = (name or "").strip()[:MAX_NAME_QUERY] or None
     total, items = profile_directory.summaries(

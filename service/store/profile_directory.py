@@ -44,8 +44,10 @@ def summaries(
     limit: int,
     offset: int,
 ) -> tuple[int, list[ProfileSummary]]:
-    """(how many profiles match, one page of them by name): one COUNT and one SELECT of
-    the listed columns. `name_contains` matches anywhere in the name, ignoring case
+    """(how many profiles match, one page of them in key order, as the API lists them):
+    one COUNT and one SELECT of the listed columns (in key order the page is read from
+    the primary key; sorting by name would sort every matching row first, there being
+    no index on names). `name_contains` matches anywhere in the name, ignoring case
     (`%` and `_` are literal)."""
     where: list[ColumnElement[bool]] = []
     if kinds:
@@ -58,11 +60,7 @@ def summaries(
         where.append(func.lower(ProfileRow.name).contains(name_contains.lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(ProfileRow).where(*where)) or 0
     rows = session.execute(
-        select(*_COLUMNS)
-        .where(*where)
-        .order_by(ProfileRow.name, ProfileRow.pk)
-        .limit(limit)
-        .offset(offset)
+        select(*_COLUMNS).where(*where).order_by(ProfileRow.pk).limit(limit).offset(offset)
     )
     return total, [ProfileSummary(*row) for row in rows]
 

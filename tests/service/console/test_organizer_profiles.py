@@ -362,3 +362,19 @@ def test_post_without_csrf_is_refused(console: Console) -> None:
         files={"file": ("a.csv", b"id,name,kind\na,b,firm\n", "text/csv")},
     )
     assert r.status_code == 403
+
+
+def test_jsonl_import_with_a_bad_line(console: Console) -> None:
+    client = console.signed_in(console.user("organizer"), headers={"Accept-Language": "en"})
+    data = (
+        '{"id": "js-1", "name": "JSON 株式会社", "kind": "firm"}\n'
+        "not json\n"
+        '{"id": "js-2", "name": "Second", "kind": "university", "country": "FR"}\n'
+    ).encode()
+    r = _upload(client, data, "profiles.jsonl")
+    page = text_of(client.get(r.headers["location"]).text)
+    assert "JSONL" in page and "Rows with errors (1)" in page
+    assert re.search(r"2 Whole row Not a JSON object", page), page
+    done = _choose(client, r.headers["location"], "partial")
+    assert "created=2" in done.headers["location"] and "skipped=1" in done.headers["location"]
+    assert {"js-1", "js-2"} <= _profile_ids(console)
