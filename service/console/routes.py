@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.accounts import passwords
 from service.accounts import service as accounts
 from service.accounts.service import NAME_MAX
-from service.console import admin, deps, exchange, member, organizer, security
+from service.console import admin, deps, exchange, member, organizer, schedule, security
 from service.console.deps import SignedIn
 from service.console.errors import ConsoleProblem
 from service.console.pages import STATIC_DIR, ConsoleRoute, render, safe_next
@@ -232,7 +232,7 @@ def web_link(value: str | None) -> str | None:
 
 
 # The areas' pages, each in its own module, before the catch-all below.
-for _area in (member, organizer, exchange, admin):
+for _area in (member, organizer, exchange, admin, schedule):  # (schedule: added)
     router.include_router(_area.router)
 
 
