@@ -147,7 +147,7 @@ class Labels:
             return ""
         return self.t(
             "schedule.day",
-            month=s.start.month,
+            month=self.t(f"schedule.month.{s.start.month}"),
             day=s.start.day,
             weekday=self.t(f"schedule.weekday.{s.start.weekday()}"),
         )
@@ -311,12 +311,25 @@ def job_progress(
     )
 
 
+class JobDone(Exception):
+    """A page asked to show a job that has already succeeded: go to its result."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
 def _job_for_page(
     request: Request, session: SessionDep, viewer: Viewer, event_id: str, job_id: str | None
 ) -> tuple[dict[str, Any] | None, str]:
+    """The job box of a page (None without `?job=`). A job that has already succeeded
+    raises JobDone: a fast job can end before its page is first shown, and the page would
+    then have nothing to poll."""
     if not job_id:
         return None, ""
     job = job_state(_event_job(session, viewer, event_id, job_id), base_url(event_id))
+    if job["status"] == "succeeded":
+        raise JobDone(job["result_url"])
     return job, _known_phase(_translator(request), job["phase_key"])
 
 
@@ -385,7 +398,10 @@ def overview(
     session: SessionDep,
     job: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    return _overview(request, session, viewer, _view(session, viewer, event_id), job_id=job)
+    try:
+        return _overview(request, session, viewer, _view(session, viewer, event_id), job_id=job)
+    except JobDone as done:
+        return RedirectResponse(done.url, status_code=303)
 
 
 @router.post("/events/{event_id}/schedule/run", response_class=HTMLResponse)
@@ -630,6 +646,7 @@ def _replan_page(
         problems=problems or [],
         max_time_limit=f"{MAX_TIME_LIMIT:g}",
         on_time_text=_translator(request)("schedule.replan.on_time"),
+        no_show_text=_translator(request)("schedule.replan.no_show_label"),
     )
 
 
@@ -641,7 +658,10 @@ def replan_page(
     session: SessionDep,
     job: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    return _replan_page(request, session, viewer, _view(session, viewer, event_id), job_id=job)
+    try:
+        return _replan_page(request, session, viewer, _view(session, viewer, event_id), job_id=job)
+    except JobDone as done:
+        return RedirectResponse(done.url, status_code=303)
 
 
 def replan_changes(
@@ -736,6 +756,7 @@ def changes_page(
         v,
         "replan",
         report=report if isinstance(report, Mapping) else None,
+        other_text=_translator(request)("schedule.dropped.other"),
         notes=[str(n) for n in (v.schedule or {}).get("notes", []) if "released" in str(n)],
     )
 
@@ -781,7 +802,10 @@ def retime_page(
     session: SessionDep,
     job: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    return _retime_page(request, session, viewer, _view(session, viewer, event_id), job_id=job)
+    try:
+        return _retime_page(request, session, viewer, _view(session, viewer, event_id), job_id=job)
+    except JobDone as done:
+        return RedirectResponse(done.url, status_code=303)
 
 
 @router.post("/events/{event_id}/schedule/retime", response_class=HTMLResponse)

@@ -315,7 +315,9 @@ def _exportable(session: Session, caller: Principal, event_id: str) -> tuple[Eve
     row = get(session, caller, event_id)
     if row.schedule is None:
         raise NotFound("the event has no schedule yet")
-    event = parse_event(row.data)
+    # The stored document has no name (it is the row's), nor always an id: without them the
+    # agendas and calendars said "event", and calendar UIDs were the same across events.
+    event = parse_event({"id": row.id, **row.data, "name": row.name})
     meetings, _ = parse_previous(row.schedule)
     return event, meetings
 

@@ -297,6 +297,13 @@ def test_the_progress_fragment_shows_the_phase_and_the_time(console: Console, ow
     assert r.status_code == 286 and "処理が失敗しました" in r.text and "boom &lt;b&gt;" in r.text
     other_event = _fake_job(console, owner, status="succeeded", report={"event": "elsewhere"})
     assert client.get(f"{base(event_id)}/jobs/{other_event}", headers=HX).status_code == 404
+    # a page asked to show a job that has already ended goes to the result
+    finished = _fake_job(console, owner, status="succeeded", report={"event": event_id})
+    r = client.get(f"{base(event_id)}?job={finished}")
+    assert r.status_code == 303 and r.headers["location"] == f"{base(event_id)}?notice=solved"
+    replanned = _fake_job(console, owner, "replan", status="succeeded", report={"event": event_id})
+    r = client.get(f"{base(event_id)}/replan?job={replanned}")
+    assert r.headers["location"] == f"{base(event_id)}/changes?notice=replanned"
     other_kind = _fake_job(console, owner, kind="import")
     assert client.get(f"{base(event_id)}/jobs/{other_kind}", headers=HX).status_code == 404
     # another organizer's job is not theirs to watch (the API's rule)
@@ -798,6 +805,7 @@ def test_the_downloads_are_the_apis_exports(console: Console, solved: Any) -> No
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     agendas = r.text
     assert agendas.count("<section>") == 12
+    assert "<title>多摩商談会 — 商談スケジュール" in agendas  # the event's own name
     assert JAPANESE in agendas and "&lt;script&gt;alert(1)&lt;/script&gt;" in agendas
     assert "<script>alert(1)" not in agendas
     printable = client.get(f"{base(event_id)}/export/agendas.html?view=print")
@@ -824,3 +832,35 @@ def test_downloads_before_any_schedule_are_a_404(console: Console, owner: User) 
     for page in ("grid", "replan", "retime", "changes"):
         r = client.get(f"{base(event_id)}/{page}")
         assert r.status_code == 200 and "schedule.empty" not in r.text
+
+
+def test_every_page_escapes_what_people_typed(console: Console, solved: Any) -> None:
+    """Participant and event names with markup, quotes and Japanese, on every page of
+    the area (after a re-plan, so that the changes page has rows too)."""
+    client, event_id = solved
+    r = _replan(client, event_id, {"no_show": "p005", "time_limit": "5"})
+    wait_job(client, event_id, job_of(r))
+    with transaction(console.sessions) as s:
+        row = events.events.get(s, event_id)
+        assert row is not None
+        row.name = f"{NASTY} {JAPANESE}"
+    meeting = next(m for m in meetings_of(console, event_id) if "p000" in (m["a"], m["b"]))
+    b = base(event_id)
+    pages = [
+        b,
+        f"{b}/grid",
+        f"{b}/participants/p000",
+        f"{b}/participants/p001",
+        f"{b}/meeting?a={meeting['a']}&b={meeting['b']}",
+        f"{b}/replan",
+        f"{b}/changes",
+        f"{b}/retime",
+    ]
+    for url in pages:
+        for lang in ("ja", "en"):
+            text = client.get(f"{url}{'&' if '?' in url else '?'}lang={lang}").text
+            assert "<script>alert(1)" not in text, url
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;&amp;" in text, url
+            assert JAPANESE in text, url
+    agendas = client.get(f"{b}/export/agendas.html").text
+    assert "<script>alert(1)" not in agendas and html.escape(NASTY) in agendas
