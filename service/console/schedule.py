@@ -83,18 +83,20 @@ class Labels:
         self._prefix = "" if relative else base + "/"
         self.slots = v.slots
         self.tables = {tb.id: tb for tb in v.tables}
-        self._hrefs: dict[str, str] = {}
+        self._ids: dict[str, str] = {}
 
     def name(self, pid: str) -> str:
         return self.v.name(pid)
 
-    def href(self, pid: str) -> str:
-        """The per-participant view (cached: the grid asks for each name)."""
-        found = self._hrefs.get(pid)
+    def _quoted(self, pid: str) -> str:
+        found = self._ids.get(pid)
         if found is None:
-            found = f"{self._prefix}participants/{quote(pid, safe='')}"
-            self._hrefs[pid] = found
+            found = self._ids[pid] = quote(pid, safe="")
         return found
+
+    def href(self, pid: str) -> str:
+        """The per-participant view (ids quoted once: the grid asks for each name)."""
+        return f"{self._prefix}participants/{self._quoted(pid)}"
 
     def slot(self, index: int) -> str:
         if 0 <= index < len(self.slots):
@@ -116,7 +118,7 @@ class Labels:
         return tb.name if tb else tid
 
     def meeting_href(self, a: str, b: str) -> str:
-        return f"{self._prefix}meeting?" + urlencode({"a": a, "b": b})
+        return f"{self._prefix}meeting?a={self._quoted(a)}&b={self._quoted(b)}"
 
     def _known(self, key: str, fallback: str) -> str:
         text = self.t(key)
