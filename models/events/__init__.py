@@ -51,7 +51,7 @@ from models.events.model import (
 from models.events.replan import Changes, apply_changes, parse_changes, parse_previous, replan
 from models.events.result import ChangeReport, ParticipantStats, Schedule, Stage, Unplaced
 from models.events.seating import SeatingError
-from models.events.solver import solve
+from models.events.solver import StageHook, solve
 
 __all__ = [
     "ChangeReport",
@@ -70,6 +70,7 @@ __all__ = [
     "SeatingError",
     "SlotTime",
     "Stage",
+    "StageHook",
     "Suggestion",
     "Table",
     "Unplaced",
@@ -88,14 +89,19 @@ __all__ = [
 ]
 
 
-def solve_event_file(data: dict[str, Any], time_limit: float = 30.0) -> dict[str, Any]:
+def solve_event_file(
+    data: dict[str, Any], time_limit: float = 30.0, on_stage: StageHook | None = None
+) -> dict[str, Any]:
     """Parse an event file, solve it (or re-plan it when it carries `previous`), and return
     the schedule as a JSON-ready dict: meetings, objective, bound, gap, greedy_objective,
     unplaced (with reasons), status, time_s, per_participant, stages, and `changes` when
-    re-planning. Raises `EventValidationError` on bad input."""
+    re-planning. Raises `EventValidationError` on bad input. `on_stage` is told each step
+    of the solve as it starts (see `models.events.solver.StageHook`)."""
     event = parse_event(data)
     if data.get("previous") is None:
-        return solve(event, time_limit=time_limit).to_dict()
+        return solve(event, time_limit=time_limit, on_stage=on_stage).to_dict()
     previous, announced = parse_previous(data["previous"])
     changes = parse_changes(data["changes"]) if data.get("changes") is not None else None
-    return replan(event, previous, changes, announced=announced, time_limit=time_limit).to_dict()
+    return replan(
+        event, previous, changes, announced=announced, time_limit=time_limit, on_stage=on_stage
+    ).to_dict()

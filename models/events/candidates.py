@@ -218,6 +218,13 @@ class _Rules:
         return None
 
 
+def pair_forbidden(event: Event, a: str, b: str) -> tuple[UnplacedCode, str] | None:
+    """Why `a` and `b` may not meet at all (a `no` from either side or the organizer, a
+    blocked pair, a group rule, a repeat), with the reason; None if they may. The rule the
+    solver applies, for callers that place meetings by hand."""
+    return _Rules(event).forbidden(a, b)
+
+
 def _free_tables(event: Event, fixed: Sequence[Fixed]) -> dict[int, list[int | None]]:
     """Per slot, the capacities of the tables not taken by a fixed meeting."""
     taken = {(f.meeting.table, f.meeting.slot) for f in fixed if f.meeting.table is not None}

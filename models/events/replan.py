@@ -27,7 +27,7 @@ from models.events.model import (
     validate_event,
 )
 from models.events.result import Schedule
-from models.events.solver import KEEP_BONUS, solve
+from models.events.solver import KEEP_BONUS, StageHook, solve
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ def replan(
     num_workers: int = 2,
     seed: int = 0,
     keep_bonus: int = KEEP_BONUS,
+    on_stage: StageHook | None = None,
 ) -> Schedule:
     """A new schedule for `event` after `changes`, as close to `previous` as the changes
     allow. `announced` (all, or the pairs published) are kept exactly where still possible;
@@ -133,6 +134,7 @@ def replan(
         previous=previous,
         announced=announced,
         keep_bonus=keep_bonus,
+        on_stage=on_stage,
     )
     if notes:
         result = dataclasses.replace(result, notes=(*notes, *result.notes))

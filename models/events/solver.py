@@ -53,6 +53,9 @@ PRESOLVE_MAX_CELLS = 60_000  # larger full models are solved without CP-SAT's pr
 
 
 Weight = Callable[[int, int], int]
+StageHook = Callable[[str], None]
+"""Told the name of each step as it starts ("greedy", "fairness", "lp", "near_lp", "value",
+"idle_gaps", "seating"), so that a caller can show where a long solve is."""
 
 
 @dataclass
@@ -519,6 +522,7 @@ def solve(
     gap_limit: float = 0.0,
     use_lp: bool = True,
     verbose: bool = False,
+    on_stage: StageHook | None = None,
 ) -> Schedule:
     """Schedule `event` within about `time_limit` seconds (plus model building).
 
@@ -526,8 +530,9 @@ def solve(
     possible stay exactly (slot and, where it still exists, table); others are kept or left
     in their slot where the value allows (`keep_bonus` and STAY_BONUS each), and the result
     carries a `ChangeReport`. `gap_limit` lets CP-SAT stop at that relative gap; `use_lp`
-    solves the LP relaxation first for a hint and a bound.
+    solves the LP relaxation first for a hint and a bound; `on_stage` is told each step.
     """
+    stage: StageHook = on_stage or (lambda name: None)
     started = perf_counter()
     validate_event(event)
     problem = build_problem(event, previous, announced)
@@ -550,23 +555,31 @@ def solve(
         gap_limit,
         verbose,
     )
+    stage("greedy")
     placed = greedy(problem, bonus, stay)
     greedy_objective = search.objective(placed)
     if not pairs:
+        stage("seating")
         return _finish(
             search, placed, greedy_objective, greedy_objective, "OPTIMAL", True, previous, started
         )
 
+    stage("fairness")
     shortfall, placed = search.fairness(placed)
     lp_bound: int | None = None
     if use_lp:
+        stage("lp")
         lp_bound, placed, rounded, lp_cells = search.lp_round(placed, shortfall)
         if lp_cells and lp_bound is not None and search.objective(placed) < lp_bound:
+            stage("near_lp")
             placed = search.finish_rounding(placed, rounded, lp_cells, shortfall)
+    stage("value")
     placed, bound, optimal, status = search.value(placed, shortfall, lp_bound)
     if not math.isfinite(bound):
         bound = float(search.objective(placed))
+    stage("idle_gaps")
     placed = search.idle_gaps(placed)
+    stage("seating")
     return _finish(search, placed, greedy_objective, bound, status, optimal, previous, started)
 
 

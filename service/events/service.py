@@ -29,6 +29,7 @@ from service.auth import Principal
 from service.engine import Engine
 from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.events import rules
+from service.events.progress import SolveClock
 from service.io import exports
 from service.jobs.service import Jobs, JobWork
 from service.matching.service import require_ready
@@ -176,17 +177,19 @@ def suggest(
 
 def _solve_work(event_id: str, doc: dict[str, Any], time_limit: float) -> JobWork:
     def work(session: Session, progress: Progress) -> dict[str, Any]:
-        progress("solving", 0, 1)
-        try:
-            result = solve_event_file(doc, time_limit=time_limit)
-        except EventValidationError as exc:
-            raise _invalid(exc) from exc
+        # (console schedule pages) the solver's steps and time as the job's progress
+        with SolveClock(progress, time_limit) as clock:
+            try:
+                result = solve_event_file(doc, time_limit=time_limit, on_stage=clock.stage)
+            except EventValidationError as exc:
+                raise _invalid(exc) from exc
+        progress("saving", clock.total - 1, clock.total)
         stored = events.get(session, event_id)
         if stored is None:
             raise NotFound("the event was deleted while it was being scheduled")
         stored.schedule = result
         stored.updated_at = utcnow()
-        progress("solving", 1, 1)
+        progress("saving", clock.total, clock.total)
         return {
             "event": event_id,
             "status": result.get("status"),
@@ -265,21 +268,25 @@ def retime(
             errors=[{"field": "morning_slots", "reason": f"at most {event.slots}"}],
         )
     event_pk = row.id
+    breaks_before = total_breaks(meetings)
 
     def work(job_session: Session, progress: Progress) -> dict[str, Any]:
-        progress("solving", 0, 1)
-        try:
-            placed, result = solve_retime(
-                event,
-                meetings,
-                fairness=fairness,
-                time_limit=time_limit,
-                morning_slots=morning_slots,
-            )
-        except RetimeError as exc:
-            raise BadRequest(str(exc)) from exc
+        # (console schedule pages) time as the job's progress; breaks before, for comparison
+        with SolveClock(progress, time_limit) as clock:
+            clock.stage("retime")
+            try:
+                placed, result = solve_retime(
+                    event,
+                    meetings,
+                    fairness=fairness,
+                    time_limit=time_limit,
+                    morning_slots=morning_slots,
+                )
+            except RetimeError as exc:
+                raise BadRequest(str(exc)) from exc
         summary = {
             "status": result.status,
+            "breaks_before": breaks_before,
             "breaks": result.breaks,
             "bound": result.bound,
             "fairness": fairness,
@@ -298,10 +305,22 @@ def retime(
                 "retime": summary,
             }
             stored.updated_at = utcnow()
-        progress("solving", 1, 1)
+        progress("saving", clock.total, clock.total)
         return {"event": event_pk, **summary}
 
     return jobs.submit("retime", work, total=1, created_by=caller.key_pk)
+
+
+def total_breaks(meetings: list[Meeting]) -> int:
+    """Idle breaks between each participant's first and last meeting, summed: what
+    re-timing minimizes (models.b2b's definition), to compare before and after."""
+    from models.b2b import participant_breaks
+
+    slots: dict[str, list[int]] = {}
+    for m in meetings:
+        slots.setdefault(m.a, []).append(m.slot)
+        slots.setdefault(m.b, []).append(m.slot)
+    return sum(participant_breaks(busy) for busy in slots.values())
 
 
 def current_schedule(session: Session, caller: Principal, event_id: str) -> dict[str, Any]:
@@ -315,7 +334,9 @@ def _exportable(session: Session, caller: Principal, event_id: str) -> tuple[Eve
     row = get(session, caller, event_id)
     if row.schedule is None:
         raise NotFound("the event has no schedule yet")
-    event = parse_event(row.data)
+    # The stored document has no name (it is the row's), nor always an id: without them the
+    # agendas and calendars said "event", and calendar UIDs were the same across events.
+    event = parse_event({"id": row.id, **row.data, "name": row.name})
     meetings, _ = parse_previous(row.schedule)
     return event, meetings
 

@@ -5,9 +5,9 @@ sign-in and profile page). Keys are dotted (`area.what`); values are plain text 
 
 from __future__ import annotations
 
-from service.console.messages import admin, core, exchange, member, organizer
+from service.console.messages import admin, core, exchange, member, organizer, schedule
 
-AREAS = (core, member, organizer, exchange, admin)
+AREAS = (core, member, organizer, exchange, admin, schedule)  # schedule: the schedule pages
 
 
 def _merge(name: str) -> dict[str, str]:
