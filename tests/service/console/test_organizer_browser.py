@@ -1,12 +1,15 @@
-"""The organizer's flow in a real Chromium (the first half of issue 17's flow 1): sign in,
-import 40 participants from a cp932 CSV with two bad rows (both shown; the file fixed and
-uploaded again; imported), create an event, add the imported profiles as participants,
-generate suggestions and accept some. Screenshots of every page go to
+"""The organizer's flow in a real Chromium (issue 17's flow 1): sign in, import 40
+participants from a cp932 CSV with two bad rows (both shown; the file fixed and uploaded
+again; imported), create an event, add the imported profiles as participants, generate
+suggestions and accept some, schedule with the progress bar, open the grid, lock a meeting,
+re-plan after a no-show, and download the printable agendas and one participant's ICS.
+Screenshots of every page go to
 tests/.artifacts/screens/organizer-*.png."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,6 +185,8 @@ def test_organizer_imports_creates_an_event_adds_participants_and_accepts_sugges
     expect(page.get_by_role("link", name="スケジュールへ")).to_have_attribute(
         "href", re.compile(r"/console/events/[0-9a-f-]{36}/schedule$")
     )
+    schedule_href = page.get_by_role("link", name="スケジュールへ").get_attribute("href")
+    assert schedule_href is not None
     shot(page, "organizer-15-event-summary-ja")
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", name="Preparation")).to_be_visible()
@@ -193,6 +198,46 @@ def test_organizer_imports_creates_an_event_adds_participants_and_accepts_sugges
     view(page, "organizer-17a-suggestions-top-en")
     page.goto("/console/profiles/import")
     shot(page, "organizer-18-import-en")
+
+    # --- the second half of flow 1, on the same event: schedule with the progress bar,
+    # the grid, lock a meeting, a no-show re-planned, the agendas and one ICS downloaded
+    page.get_by_role("link", name="日本語").click()
+    page.goto(schedule_href)
+    page.get_by_label("計算時間の上限（秒）").fill("8")
+    page.get_by_role("button", name=re.compile("スケジュールを作成")).click()
+    expect(page).to_have_url(re.compile(r"\?notice=solved$"), timeout=90_000)
+    shot(page, "organizer-19-scheduled-ja")
+    page.get_by_role("navigation", name="スケジュールのメニュー").get_by_role(
+        "link", name="スケジュール表"
+    ).click()
+    cells = page.locator("table.sched-grid td.meeting")
+    assert cells.count() > 1
+    absent = cells.last.get_by_role("link").first.inner_text().strip()
+    cells.first.get_by_role("link", name=re.compile("^操作")).click()
+    page.get_by_role("button", name="この枠とテーブルに固定").click()
+    expect(page.get_by_role("status").first).to_contain_text("商談を固定しました")
+    page.get_by_role("navigation", name="スケジュールのメニュー").get_by_role(
+        "link", name="当日の組み直し"
+    ).click()
+    page.get_by_label(f"{absent} は欠席", exact=True).check()
+    page.get_by_label("計算時間の上限（秒）").fill("8")
+    page.get_by_role("button", name="組み直す").click()
+    expect(page).to_have_url(re.compile(r"/changes\?notice=replanned$"), timeout=90_000)
+    expect(page.locator(".sched-counts")).to_contain_text("件は中止")
+    dropped = page.locator(".sched-counts").inner_text()
+    assert not re.search(r"(^|\s)0\s*件は中止", dropped), dropped  # the absentee's meetings went
+    shot(page, "organizer-20-replanned-ja")
+    page.get_by_role("navigation", name="スケジュールのメニュー").get_by_role(
+        "link", name="作成と概要"
+    ).click()
+    with page.expect_download() as caught:
+        page.get_by_role("link", name="全参加者の予定表（印刷用 HTML）").click()
+    agendas = Path(caught.value.path()).read_text(encoding="utf-8")
+    assert agendas.count("<section>") >= 39 and "商談スケジュール" in agendas
+    with page.expect_download() as caught:
+        page.get_by_role("button", name="カレンダー（ICS）をダウンロード").click()
+    ics = Path(caught.value.path()).read_text(encoding="utf-8")
+    assert ics.startswith("BEGIN:VCALENDAR") and "END:VCALENDAR" in ics
 
 
 def test_the_import_works_with_the_keyboard_alone(live_server: Any, new_page: Any) -> None:
