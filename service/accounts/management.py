@@ -59,7 +59,7 @@ def change_role(
     what they own (events, shortlists: by key number) stays theirs."""
     row = user(session, caller, pk)
     if row.principal_key == caller.key_pk:
-        raise SelfChange("user.self_change", "you cannot change your own role")
+        raise SelfChange("self_change", "you cannot change your own role")
     profile = _check_role(session, role, profile_id)
     row.role, row.profile_id, row.updated_at = role, profile, utcnow()
     key = key_rows.get(session, row.principal_key)
@@ -72,7 +72,7 @@ def set_user_disabled(session: Session, caller: Principal, pk: int, disabled: bo
     """Disable (their sessions end at once) or enable a user."""
     row = user(session, caller, pk)
     if disabled and row.principal_key == caller.key_pk:
-        raise SelfChange("user.self_disable", "you cannot disable yourself")
+        raise SelfChange("self_disable", "you cannot disable yourself")
     set_disabled(session, row, disabled)
     return row
 
@@ -100,7 +100,7 @@ def create_api_key(
     caller.require("admin")
     label = name.strip()
     if len(label) > KEY_NAME_MAX or any(ord(c) < 0x20 for c in label):
-        raise InvalidUser("key.name_invalid", f"at most {KEY_NAME_MAX} characters")
+        raise InvalidUser("key_name_invalid", f"at most {KEY_NAME_MAX} characters")
     profile = _check_role(session, role, profile_id)
     row, secret = create_key(session, cast(Role, role), name=label, profile_id=profile)
     return NewKey(row, secret)

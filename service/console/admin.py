@@ -275,7 +275,7 @@ def create_key(
         "role": role[:20],
         "profile_id": profile_id[: MAX_ID + 1],
     }
-    field_of = {"key.name_invalid": "name", "user.role_invalid": "role"}
+    field_of = {"key_name_invalid": "name", "user.role_invalid": "role"}
     try:
         new = management.create_api_key(
             session, viewer.principal, values["role"], values["name"], values["profile_id"]

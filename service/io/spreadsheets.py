@@ -50,7 +50,7 @@ def _width(text: str) -> int:
 
 def sheet_title(name: str) -> str:
     """A worksheet's title from any name: at most 31 characters, none of []:*?/\\."""
-    title = _SHEET_TITLE_BAD.sub(" ", _ILLEGAL.sub("", name)).strip().strip("'")[:31]
+    title = _SHEET_TITLE_BAD.sub(" ", _ILLEGAL.sub("", name)).strip().strip("'").strip()[:31]
     return title or "Sheet1"
 
 
@@ -71,7 +71,7 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str
         for c, value in enumerate(values, 1):
             cell = sheet.cell(row=r, column=c)
             safe = safe_cell(value)
-            cell.value = safe
+            cell.value = safe if safe != "" else None  # (an empty cell, not an empty text)
             if isinstance(safe, str):
                 cell.data_type = "s"  # even a stray "=" stays text
                 longest = max((_width(line) for line in safe.split("\n")), default=0)

@@ -176,8 +176,10 @@ def entries(session: Session, caller: Principal, pk: int) -> list[EntryView]:
 
 
 def added_by_names(session: Session, items: Sequence[EntryView]) -> dict[int, str]:
-    """Who added each entry (key number -> a user's or a key's name)."""
-    return repo.key_names(session, (e.added_by for e in items))
+    """Who added each entry (key number -> a user's or a key's name, else "#number")."""
+    keys = {e.added_by for e in items if e.added_by is not None}
+    found = repo.key_names(session, keys)
+    return {k: found.get(k, f"#{k}") for k in keys}
 
 
 def check_candidates(session: Session, profile_ids: Sequence[str]) -> list[str]:

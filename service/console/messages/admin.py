@@ -6,9 +6,9 @@ JA: dict[str, str] = {
     "admin.nav.users": "ユーザー",
     "admin.nav.keys": "API キー",
     "admin.nav.ranker": "ランキング",
-    "admin.error.user.self_change": "自分自身の権限は変更できません。",
-    "admin.error.user.self_disable": "自分自身を無効にはできません。",
-    "admin.error.key.name_invalid": "名前は200文字以内で、制御文字を含めないでください。",
+    "admin.error.self_change": "自分自身の権限は変更できません。",
+    "admin.error.self_disable": "自分自身を無効にはできません。",
+    "admin.error.key_name_invalid": "名前は200文字以内で、制御文字を含めないでください。",
     "admin.error.disabled_link": (
         "無効なユーザーにはリンクを発行できません。先に有効にしてください。"
     ),
@@ -145,9 +145,9 @@ EN: dict[str, str] = {
     "admin.nav.users": "Users",
     "admin.nav.keys": "API keys",
     "admin.nav.ranker": "Ranker",
-    "admin.error.user.self_change": "You cannot change your own role.",
-    "admin.error.user.self_disable": "You cannot disable yourself.",
-    "admin.error.key.name_invalid": "Use at most 200 characters and no control characters.",
+    "admin.error.self_change": "You cannot change your own role.",
+    "admin.error.self_disable": "You cannot disable yourself.",
+    "admin.error.key_name_invalid": "Use at most 200 characters and no control characters.",
     "admin.error.disabled_link": "A disabled user gets no link: enable them first.",
     "admin.users.title": "Users",
     "admin.users.lead": (
