@@ -203,10 +203,10 @@ def test_search_while_the_index_loads_says_so(console: Console) -> None:
 def test_add_search_results_to_a_new_then_an_existing_list(console: Console) -> None:
     client = console.signed_in(console.user("organizer", name="交流 花子"))
     pk = new_list(client, "イタリア訪問団 2025", ["it-1", "kr-1"])
-    page = client.get(f"/console/exchange/shortlists/{pk}?added=2&already=0")
-    assert "2件を追加しました（すでにリストにあった相手: 0件）" in page.text
-    assert "Veneto Trading Srl" in page.text and "Seoul Bio Co" in page.text
-    assert "交流 花子 が追加" in page.text  # who added them
+    first = client.get(f"/console/exchange/shortlists/{pk}?added=2&already=0").text
+    assert "2件を追加しました（すでにリストにあった相手: 0件）" in first
+    assert "Veneto Trading Srl" in first and "Seoul Bio Co" in first
+    assert "交流 花子 が追加" in first  # who added them
     # again into the same list: the one already there is not doubled
     r = add_from_search(client, ["it-1", "nasty-1"], shortlist=str(pk))
     assert r.status_code == 303
