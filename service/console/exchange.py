@@ -231,6 +231,9 @@ def _search_page(
         results=results,
         frequent_countries=frequent,
         other_countries=others,
+        chosen_countries=[
+            name for code, name in [*frequent, *others] if code in set(form.countries)
+        ],
         all_countries=sorted([*frequent, *others], key=lambda x: x[1]),
         kinds=KINDS,
         purposes=PURPOSES,
@@ -428,9 +431,9 @@ def _sent_notice(
     return {
         "event": row.name,
         "participants": len(row.data.get("participants") or []),
-        "added": count("added"),
-        "skipped": count("skipped"),
-        "missing": count("missing"),
+        "added": count("sent_added"),
+        "skipped": count("sent_skipped"),
+        "missing": count("sent_missing"),
         "lonely": params.get("lonely") == "1",
         "group": params.get("group", "")[:64],
     }
@@ -446,9 +449,11 @@ def _detail_page(
     state: DetailState | None = None,
 ) -> HTMLResponse:
     state = state or DetailState()
+    params = request.query_params
+    if not state.send and params.get("sent"):  # the next send goes where the last one went
+        state.send = {"event_id": params["sent"][:100], "group": params.get("group", "")[:64]}
     row = shortlists.get(session, viewer.principal, pk)
     items = shortlists.entries(session, viewer.principal, pk)
-    params = request.query_params
     own_events = events.listing(session, viewer.principal)
     groups = sorted(
         {
@@ -615,9 +620,9 @@ def send_to_event(
     query = urlencode(
         {
             "sent": outcome.event_id,
-            "added": len(outcome.added),
-            "skipped": len(outcome.skipped),
-            "missing": len(outcome.missing),
+            "sent_added": len(outcome.added),
+            "sent_skipped": len(outcome.skipped),
+            "sent_missing": len(outcome.missing),
             "lonely": "1" if outcome.group_meets_no_one else "0",
             "group": group.strip() or DEFAULT_GROUP,
         }

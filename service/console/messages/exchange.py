@@ -295,6 +295,8 @@ JA: dict[str, str] = {
         "選ばなければすべての国が対象です。"
     ),
     "exchange.search.countries_frequent": "主な相手国",
+    "exchange.search.countries_chosen": "選択中: {names}",
+    "exchange.search.list_separator": "、",
     "exchange.search.countries_all": "すべての国・地域",
     "exchange.search.kinds": "相手の種別",
     "exchange.search.kinds_hint": "選ばなければすべての種別が対象です。",
@@ -446,6 +448,8 @@ EN: dict[str, str] = {
         "Hold Ctrl (⌘ on a Mac) to choose several. None chosen: every country."
     ),
     "exchange.search.countries_frequent": "Frequent partners",
+    "exchange.search.countries_chosen": "Chosen: {names}",
+    "exchange.search.list_separator": ", ",
     "exchange.search.countries_all": "All countries and regions",
     "exchange.search.kinds": "Kinds of organization",
     "exchange.search.kinds_hint": "None chosen: every kind.",

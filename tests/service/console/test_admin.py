@@ -239,18 +239,18 @@ def test_a_key_is_shown_once_works_and_is_revoked_after_a_confirmation(
     _, admin = admin_client(console)
     r = admin.post(
         "/console/admin/keys",
-        data={"csrf_token": token(admin), "name": "県の受発注システム", "role": "organizer"},
+        data={"csrf_token": token(admin), "name": "受発注連携キー 2025", "role": "organizer"},
     )
     assert r.status_code == 200 and r.headers["referrer-policy"] == "no-referrer"
     found = SECRET.search(r.text)
     assert found
     secret = found.group(0)
     listing = admin.get("/console/admin/keys").text
-    assert "県の受発注システム" in listing and secret not in listing
+    assert "受発注連携キー 2025" in listing and secret not in listing
     number = int(re.search(r"キー (\d+) を発行しました", r.text).group(1))  # type: ignore[union-attr]
     # (the key has not been used yet, so no process has it cached when it is revoked)
     confirm = admin.get(f"/console/admin/keys/{number}/revoke")
-    assert confirm.status_code == 200 and "県の受発注システム" in confirm.text
+    assert confirm.status_code == 200 and "受発注連携キー 2025" in confirm.text
     with transaction(console.sessions) as s:
         row = s.get(ApiKeyRow, number)
         assert row is not None and row.revoked_at is None  # not by the GET
