@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -563,13 +563,7 @@ def remove_entry(shortlist_id: str, entry_id: str, viewer: Staff, session: Sessi
 
 
 def _download(data: bytes, media_type: str, name: str, ext: str, pk: int) -> Response:
-    """A file download; the list's name (any language) as its file name (RFC 6266), with
-    a plain ASCII one for old clients."""
-    fallback = f"shortlist-{pk}.{ext}"
-    wanted = "".join(c for c in name if c.isprintable() and c not in '\\/:*?"<>|')[:80].strip()
-    disposition = f'attachment; filename="{fallback}"'
-    if wanted:
-        disposition += f"; filename*=UTF-8''{quote(wanted + '.' + ext, safe='')}"
+    disposition = spreadsheets.content_disposition(name, f"shortlist-{pk}.{ext}")
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 

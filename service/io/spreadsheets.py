@@ -13,6 +13,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 from service.io.exports import neutralize_cell
 
@@ -90,3 +91,14 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]], title: str
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def content_disposition(name: str, fallback: str) -> str:
+    """`attachment` with the file's name in any language (RFC 6266 `filename*`), and a
+    plain ASCII `fallback` for old clients. Characters no file system takes are dropped."""
+    ext = fallback.rpartition(".")[2]
+    wanted = "".join(c for c in name if c.isprintable() and c not in '\\/:*?"<>|')[:80].strip()
+    value = f'attachment; filename="{fallback}"'
+    if wanted:
+        value += f"; filename*=UTF-8''{quote(f'{wanted}.{ext}', safe='')}"
+    return value
