@@ -380,6 +380,14 @@ def job_page(
 
 
 @router.get("/ranker/jobs/{job_id}/progress", response_class=HTMLResponse)
-def job_progress(request: Request, job_id: str, viewer: Admin, session: SessionDep) -> Response:
-    """The progress block alone, for htmx to swap in (it stops polling once finished)."""
-    return render(request, "admin_job_progress.html", job=_job(session, viewer, job_id))
+def job_progress(
+    request: Request, job_id: str, viewer: Admin, session: SessionDep, engine: EngineDep
+) -> Response:
+    """The progress block alone, for htmx to swap in (it stops polling once finished),
+    with the ranker's status as it is now (the new model once the training is done)."""
+    return render(
+        request,
+        "admin_job_progress.html",
+        job=_job(session, viewer, job_id),
+        ranker=ranker.status(engine),
+    )

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from service.accounts import service as accounts
@@ -28,6 +30,7 @@ from service.store import events as event_rows
 from service.store.db import transaction
 from tests.service.console.browser import VIEWPORT, LiveServer, shot
 from tests.support.samples import SAMPLE
+from tests.support.worlds import topic_world
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +104,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     need_browser()
     live = LiveServer(tmp_path_factory.mktemp("exchange-live"))
     try:
-        live.put_profiles([*SAMPLE, *ITALIAN])
+        # and a history to learn from, so that retraining takes a few seconds
+        orgs, rows = topic_world()
+        live.put_profiles([*SAMPLE, *ITALIAN, *orgs])
+        r = httpx.post(
+            live.url + "/v1/interactions/import",
+            content="\n".join(json.dumps(row) for row in rows).encode(),
+            headers={"Authorization": f"Bearer {live.admin_key}"},
+            timeout=60,
+        )
+        assert r.status_code == 200, r.text
         yield live
     finally:
         live.stop()
@@ -355,13 +367,19 @@ def test_admin_retrains_the_ranker_with_a_live_progress_bar_and_manages_keys(
     page.get_by_role("button", name="再学習を始める").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("再学習")
     expect(page.locator("progress#job-bar")).to_be_visible()
+    block = page.locator("#job-progress")
+    expect(block).to_have_attribute("data-status", re.compile("queued|running"))
+    expect(block).to_have_attribute("hx-trigger", "every 1s")
+    url = page.url
+    shot(page, "admin-04-retraining-ja")
     # htmx polls the job each second and swaps the block: no reload by the test
-    expect(page.locator("#job-progress")).to_have_attribute(
-        "data-status", "succeeded", timeout=60_000
-    )
+    expect(block).to_have_attribute("data-status", "succeeded", timeout=120_000)
+    assert page.url == url
     expect(page.get_by_role("heading", name="結果")).to_be_visible()
+    expect(block.locator("dl.admin-status")).to_contain_text("学習済みモデル")  # now in use
+    expect(block).not_to_have_attribute("hx-trigger", re.compile("."))
     expect(page.locator("progress#job-bar")).to_have_attribute("value", "100")
-    shot(page, "admin-04-retrained-ja")
+    shot(page, "admin-05-retrained-ja")
 
     page.get_by_role("navigation", name="メインメニュー").get_by_role(
         "link", name="API キー"
@@ -370,7 +388,7 @@ def test_admin_retrains_the_ranker_with_a_live_progress_bar_and_manages_keys(
     page.get_by_role("button", name="発行する").click()
     secret = page.get_by_label("API キー", exact=True).input_value()
     assert re.fullmatch(r"cm_[0-9a-f]{8}_\S+", secret)
-    shot(page, "admin-05-key-ja")
+    shot(page, "admin-06-key-ja")
     page.get_by_role("link", name="API キー一覧へ").click()
     expect(page.get_by_text("受発注連携キー 2025")).to_be_visible()
     assert secret not in page.content()
@@ -380,4 +398,4 @@ def test_admin_retrains_the_ranker_with_a_live_progress_bar_and_manages_keys(
     expect(page.get_by_role("heading", level=1)).to_have_text("API キーの失効")
     page.get_by_role("button", name="失効させる").click()
     expect(page.locator("tr", has_text="受発注連携キー 2025")).to_contain_text("失効")
-    shot(page, "admin-06-keys-ja")
+    shot(page, "admin-07-keys-ja")
