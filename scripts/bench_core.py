@@ -1190,6 +1190,7 @@ def bench_engine(
     `save_profiles`, add a synthetic collaboration history and train the re-ranker on it
     (`history_per_1k` projects per 1,000 new profiles; 0: none, the hand-weighted path),
     and time `matches_for` per purpose at each size."""
+    from service.resources import build_engine
     from service.settings import Settings
 
     settings = Settings(
@@ -1204,14 +1205,7 @@ def bench_engine(
     profiles = make_profiles(n_max)
     db, sessions = open_store(settings.resolved_database_url)
     encoder = TimedEncoder(HashingEncoder(dim=512))
-    engine = Engine(
-        encoder,
-        sessions,
-        settings.index_dir,
-        hnsw_threshold=settings.hnsw_threshold,
-        batch_size=settings.encode_batch_size,
-        native_ranker=settings.native_ranker,
-    )
+    engine = build_engine(settings, encoder, sessions)  # as the server builds it
     done = prev = 0
     rng = random.Random(SEED + 1)
     res.data["engine"] = {"encoder": "HashingEncoder(dim=512)", "sizes": {}}

@@ -372,32 +372,24 @@ def schedule(
 
 @app.command()
 def demo(data_dir: DataDir = None) -> None:
-    """Load the bundled demo corpus (fictional organizations in ja/en/it/ko) and their
-    past interactions."""
-    from service.interactions.service import save_interactions
-    from service.io.imports import parse_interactions
-    from service.profiles.service import import_file
+    """Load the demo: the bundled corpus (fictional organizations in ja/en/it/ko), their
+    past interactions, a scheduled demo event and two console sign-ins (printed; the
+    passwords are new on every run)."""
+    from service.demo import seed
 
     settings = _settings(data_dir)
-    demo_dir = Path(__file__).parent / "demo"
     with _open(settings) as resources:
-        engine, sessions = resources.engine, resources.sessions
         with progress_bars() as progress:
-            report = import_file(
-                engine,
-                sessions,
-                (demo_dir / "organizations.jsonl").read_bytes(),
-                format="jsonl",
-                progress=progress,
-            )
-        history = parse_interactions((demo_dir / "history.jsonl").read_bytes(), format="jsonl")
-        saved = save_interactions(engine, sessions, history)
-        if engine.dirty:
-            engine.save()
+            report = seed.load(resources, progress=progress)
+        if resources.engine.dirty:
+            resources.engine.save()
     err.print(
         f"demo corpus: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged; {saved.created} interactions added"
+        f"{report.unchanged} unchanged; {report.interactions} interactions added; "
+        f"demo event {report.event_id} scheduled with {report.meetings} meetings"
     )
+    for sign_in in report.sign_ins:
+        print(f"{sign_in.role:10s} {sign_in.email:28s} {sign_in.password}")
 
 
 @keys_app.command("create")

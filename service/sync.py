@@ -26,26 +26,12 @@ from service.engine import Engine
 from service.store.catalogue import stored_profiles
 from service.store.changes import (
     HISTORY,
-    KEEP_S,
     PROFILE,
     changes_after,
-    latest_seq,
-    prune,
-    record_changes,
 )
 from service.store.tables import utcnow
 
-# The feed's table and its writers live in service.store.changes; they are importable from
-# here too (the profile, interaction and training writers import them from service.sync).
-__all__ = [
-    "HISTORY",
-    "KEEP_S",
-    "PROFILE",
-    "Follower",
-    "latest_seq",
-    "prune",
-    "record_changes",
-]
+__all__ = ["Follower"]
 
 log = logging.getLogger("clustermatch.sync")
 

@@ -34,11 +34,13 @@ from models.profile import KINDS
 from service.console import i18n, pages
 from service.console.deps import Viewer, require_role
 from service.console.errors import ConsoleProblem
+from service.console.member import mark_segments
 from service.console.messages.exchange import FREQUENT_COUNTRIES
 from service.console.pages import ConsoleRoute, render
 from service.deps import EngineDep, SessionDep, SettingsDep
 from service.errors import NotFound, ValidationFailed
 from service.events import service as events
+from service.events import setup
 from service.io import spreadsheets
 from service.matching import service as matching
 from service.matching.schemas import MAX_QUERY_TEXT
@@ -135,8 +137,9 @@ def parse_search(values: Mapping[str, Sequence[str]]) -> tuple[SearchForm, dict[
 
 def marked(text: str, detail: Mapping[str, Any]) -> list[tuple[str, bool]]:
     """A reason's text in pieces, those that name the items that meet (the reason's
-    detail: the query's and the candidate's items, shared values) flagged for <mark>.
-    The template escapes every piece."""
+    detail: the query's and the candidate's items, shared values) flagged for <mark>,
+    cut as the member pages cut theirs (`member.mark_segments`). The template escapes
+    every piece."""
     items: list[str] = []
     for key in ("query_item", "candidate_item", "value"):
         value = detail.get(key)
@@ -146,24 +149,7 @@ def marked(text: str, detail: Mapping[str, Any]) -> list[tuple[str, bool]]:
         value = detail.get(key)
         if isinstance(value, list):
             items += [v for v in value if isinstance(v, str) and v.strip()]
-    spans: list[tuple[int, int]] = []
-    for item in sorted(set(items), key=len, reverse=True):  # longest first, every time
-        start = text.find(item)
-        while start >= 0:
-            end = start + len(item)
-            if all(end <= a or start >= b for a, b in spans):
-                spans.append((start, end))
-            start = text.find(item, end if (start, end) in spans else start + 1)
-    pieces: list[tuple[str, bool]] = []
-    at = 0
-    for a, b in sorted(spans):
-        if a > at:
-            pieces.append((text[at:a], False))
-        pieces.append((text[a:b], True))
-        at = b
-    if at < len(text):
-        pieces.append((text[at:], False))
-    return pieces
+    return [(piece.text, piece.mark) for piece in mark_segments(text, items)]
 
 
 def _results(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -455,15 +441,7 @@ def _detail_page(
     row = shortlists.get(session, viewer.principal, pk)
     items = shortlists.entries(session, viewer.principal, pk)
     own_events = events.listing(session, viewer.principal)
-    groups = sorted(
-        {
-            str(p.get("group"))
-            for e in own_events
-            for p in e.data.get("participants") or []
-            if isinstance(p, dict) and isinstance(p.get("group"), str)
-        }
-        | {DEFAULT_GROUP}
-    )
+    groups = sorted({g for e in own_events for g in setup.groups_of(e.data)} | {DEFAULT_GROUP})
     return render(
         request,
         "exchange_shortlist.html",

@@ -203,6 +203,13 @@ def home(request: Request, viewer: SignedIn, welcome: str = "") -> Response:
     return render(request, "home.html", can=CAN.get(viewer.role, []), welcome=welcome == "1")
 
 
+# The areas' pages, each in its own module, before the catch-all below.
+# (organizer: and before the profile page, so that /console/profiles/import is a page of
+# its own, not a profile id)
+for _area in (member, organizer, exchange, admin):
+    router.include_router(_area.router)
+
+
 @router.get("/profiles/{profile_id}", response_class=HTMLResponse)
 def profile_page(
     request: Request, profile_id: str, viewer: SignedIn, session: SessionDep
@@ -229,11 +236,6 @@ def web_link(value: str | None) -> str | None:
     if ":" not in host and "." in host:
         return "https://" + value
     return None
-
-
-# The areas' pages, each in its own module, before the catch-all below.
-for _area in (member, organizer, exchange, admin):
-    router.include_router(_area.router)
 
 
 @router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])

@@ -23,10 +23,12 @@ from models.events import (
     solve_event_file,
 )
 from models.events.model import MAX_SLOTS
+from models.matching import Lang
 from models.progress import Progress
 from service.auth import Principal
 from service.engine import Engine
 from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from service.events import rules
 from service.io import exports
 from service.jobs.service import Jobs, JobWork
 from service.matching.service import require_ready
@@ -115,23 +117,32 @@ def delete(session: Session, caller: Principal, event_id: str) -> None:
 
 
 def suggest_pairs(
-    engine: Engine, doc: dict[str, Any], per_participant: int
+    engine: Engine, doc: dict[str, Any], per_participant: int, lang: Lang = "en"
 ) -> list[dict[str, Any]]:
     """For each participant with a profile, the best other participants by the matching
-    engine (purpose partner), as suggestions {a, b, score 0..1, reason}."""
+    engine (purpose partner), as suggestions {a, b, score 0..1, reason}; only pairs the
+    event's rules let meet (`service.events.rules`: allow, blocked, met before, `no`).
+    Reasons are in `lang`."""
+    may_suggest = rules.suggestable_in(doc)
     by_pk: dict[int, str] = {}
     for p in doc.get("participants", []):
         rec = engine.record(str(p.get("profile_id") or ""))
         if rec is not None:
             by_pk[rec.pk] = p["id"]
     within = np.asarray(sorted(by_pk), dtype=np.int64)
+    # Ask for more than needed: the rules may turn some of the best down.
+    k = min(len(by_pk), per_participant * 4 + 5)
     best: dict[frozenset[str], dict[str, Any]] = {}
     for pk, pid in by_pk.items():
         record = engine.records[pk]
-        for m in engine.matches_for(record, "partner", k=per_participant, within=within):
+        kept = 0
+        for m in engine.matches_for(record, "partner", k=k, within=within, lang=lang):
             other = by_pk.get(m.record.pk)
-            if other is None or other == pid:
+            if other is None or other == pid or not may_suggest(pid, other):
                 continue
+            kept += 1
+            if kept > per_participant:
+                break
             key = frozenset((pid, other))
             score = float(np.clip(m.scored.score, 0.0, 1.0))
             if key not in best or best[key]["score"] < score:
@@ -139,17 +150,25 @@ def suggest_pairs(
                     "a": pid,
                     "b": other,
                     "score": round(score, 4),
-                    "reason": "; ".join(r.text for r in m.reasons) or "similar profile",
+                    "reason": "; ".join(r.text for r in m.reasons) or _SIMILAR[lang],
                 }
     return sorted(best.values(), key=lambda s: -s["score"])
 
 
+_SIMILAR: dict[Lang, str] = {"en": "similar profile", "ja": "プロフィールが近い"}
+
+
 def suggest(
-    session: Session, engine: Engine, caller: Principal, event_id: str, per_participant: int
+    session: Session,
+    engine: Engine,
+    caller: Principal,
+    event_id: str,
+    per_participant: int,
+    lang: Lang = "en",
 ) -> list[dict[str, Any]]:
     """Fill the event's suggested pairs from matching (the index must be loaded)."""
     row = get(session, caller, event_id)
-    found = suggest_pairs(require_ready(engine), row.data, per_participant)
+    found = suggest_pairs(require_ready(engine), row.data, per_participant, lang)
     row.data = {**row.data, "suggestions": found}
     row.updated_at = utcnow()
     return found

@@ -21,9 +21,9 @@ from service.engine import Engine
 from service.errors import NotFound, ValidationFailed
 from service.io.imports import Interaction, ParsedFile
 from service.store import interactions, profiles
+from service.store.changes import HISTORY, record_changes
 from service.store.db import Session, SessionFactory, transaction
 from service.store.tables import InteractionRow
-from service.sync import HISTORY, record_changes
 
 
 @dataclass

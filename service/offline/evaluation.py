@@ -1,4 +1,4 @@
-"""`clustermatch evaluate`: the evaluation contract of DESIGN.md.
+"""`clustermatch evaluate`: recall, nDCG and MRR of the system and its baselines on a query file.
 
 Profiles and interactions are loaded into a fresh temporary store, everything the service
 would build is built (embeddings, indexes, lexical index, network, the trained re-ranker),
@@ -17,7 +17,7 @@ import random
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from models.encoders import Encoder
 from models.matching import Purpose, candidate_kinds
 from models.metrics import mrr, ndcg_at_k, recall_at_k, summarize
 from models.profile import Kind
+from models.progress import Progress
 from service.engine import DbEmbeddingCache, Engine
 from service.interactions.service import save_interactions
 from service.io.imports import parse_interactions, parse_profiles
@@ -37,7 +38,6 @@ from service.offline.learning import train_reranker
 from service.profiles.service import import_parsed
 from service.store.db import make_engine, make_sessionmaker, upgrade
 
-Progress = Callable[[str, int, int], None]
 METHODS = ("system", "system_diverse", "random", "popularity", "tfidf", "dense")
 DIVERSITY = 0.5  # default strength of the diversity option measured as `system_diverse`
 

@@ -36,8 +36,8 @@ from models.ranking import (
 )
 from models.training import Holdout, group_lines, sample_holdouts, strip_lines
 from service.engine import Engine, RankRequest
+from service.store.changes import HISTORY, record_changes
 from service.store.db import transaction
-from service.sync import HISTORY, record_changes
 
 log = logging.getLogger("clustermatch.learning")
 

@@ -30,9 +30,9 @@ from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.io.imports import FileFormat, ParsedFile, parse_profiles
 from service.jobs.service import Jobs
 from service.store import profiles
+from service.store.changes import PROFILE, record_changes
 from service.store.db import Session, SessionFactory, transaction
 from service.store.tables import ProfileRow, utcnow
-from service.sync import PROFILE, record_changes
 
 
 @dataclass

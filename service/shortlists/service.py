@@ -23,6 +23,7 @@ from models.events.model import DEFAULT_GROUP
 from models.profile import MAX_ID
 from service.auth import Principal
 from service.errors import NotFound, ValidationFailed
+from service.events import participants
 from service.events import service as events
 from service.store import profiles as profile_rows
 from service.store import shortlists as repo
@@ -328,42 +329,31 @@ def send_to_event(
     session: Session, caller: Principal, pk: int, event_id: str, group: str = DEFAULT_GROUP
 ) -> SendOutcome:
     """Add the list's candidates to one of the caller's events as participants (id = the
-    profile's id, its name, `profile_id`, `group`), skipping those already in it. The
-    event's document is replaced through the events service, so it is validated as any
-    write is (ValidationFailed, nothing changed, when the result would be invalid)."""
+    profile's id, its name, `profile_id`, `group`, the event's default min / max), skipping
+    those already in it: `service.events.participants.add_profiles`, which stores through
+    the events service, so the event is validated as any write is (ValidationFailed,
+    nothing changed, when the result would be invalid). A candidate whose profile was
+    deleted since is reported as missing."""
     row = get(session, caller, pk)
     value = clean_group(group)
-    event = events.get(session, caller, event_id)
-    doc = dict(event.data)
-    current: list[dict[str, Any]] = list(doc.get("participants") or [])
-    taken = {str(p.get("id")) for p in current if isinstance(p, dict)}
-    taken |= {str(p["profile_id"]) for p in current if isinstance(p, dict) and p.get("profile_id")}
-    added: list[str] = []
-    skipped: list[str] = []
-    missing: list[str] = []
-    for e in repo.entries(session, row.pk):
-        if e.profile_id in taken:
-            skipped.append(e.profile_id)
-        elif e.name is None:
-            missing.append(e.profile_id)
-        else:
-            current.append(
-                {"id": e.profile_id, "name": e.name, "profile_id": e.profile_id, "group": value}
-            )
-            taken.add(e.profile_id)
-            added.append(e.profile_id)
-    if added:
-        events.replace(
-            session, caller, event.id, {**doc, "name": event.name, "participants": current}
-        )
+    items = repo.entries(session, row.pk)
+    event = events.get(session, caller, event_id)  # (404 before anything else)
+    present = {
+        str(p["profile_id"])
+        for p in event.data.get("participants") or []
+        if isinstance(p, dict) and p.get("profile_id")
+    }
+    wanted = [e.profile_id for e in items if e.name is not None and e.profile_id not in present]
+    added, already = participants.add_profiles(session, caller, event.id, wanted, value)
+    doc = events.get(session, caller, event.id).data
     rules = parse_event(doc).allow  # (the stored document is valid)
     lonely = rules is not None and not any(value in pair for pair in rules)
     return SendOutcome(
         event.id,
         event.name,
         added,
-        skipped,
-        missing,
-        participants=len(current),
+        [e.profile_id for e in items if e.profile_id in present] + already,
+        [e.profile_id for e in items if e.name is None and e.profile_id not in present],
+        participants=len(doc.get("participants") or []),
         group_meets_no_one=bool(added) and lonely,
     )

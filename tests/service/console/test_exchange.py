@@ -430,11 +430,12 @@ def test_send_a_list_to_an_event_adds_participants_once(console: Console) -> Non
     )
     people = event_participants(console, event_id)
     assert [p["id"] for p in people] == ["jp-1", "it-1", "kr-1"]
-    assert people[1] == {
+    assert people[1] == {  # (min: the event's default, through the events domain)
         "id": "it-1",
         "name": "Veneto Trading Srl",
         "profile_id": "it-1",
         "group": "overseas",
+        "min": 0,
     }
     # again: nothing new
     r = client.post(

@@ -178,4 +178,5 @@ def test_send_to_event_goes_through_the_events_rules(db_url: str) -> None:
             "name": "Veneto",
             "profile_id": "it-1",
             "group": "visitors",
+            "min": 0,
         }

@@ -69,16 +69,6 @@ def test_contact_only_for_admin_and_owner(api: Api) -> None:
     assert listed and all("contact" not in i for i in listed)
 
 
-
-
-
-
-
-
-
-
-
-
 def test_import_reports_bad_rows_and_imports_nothing(api: Api) -> None:
     rows = [SAMPLE[0], {**SAMPLE[1], "kind": "vendor"}, {"id": "x"}]
     r = api.post("/v1/profiles/import", content=_jsonl(rows), headers=api.h())
@@ -156,7 +146,3 @@ def test_large_import_runs_as_a_job_with_progress(tmp_path: Path, encoder: Hashi
         assert job["progress"]["total"] > 0
         assert small.get(location, headers=small.h("organizer")).status_code == 404
         assert small.get("/v1/profiles", headers=small.h()).json()["total"] == 40
-
-
-
-
