@@ -42,6 +42,7 @@ from service.ranker import routes as ranker
 from service.resources import Resources
 from service.runtime import configure_process
 from service.settings import Settings
+from service.shortlists import routes as shortlists  # console: shortlists
 from service.store.db import transaction
 
 log = logging.getLogger("clustermatch.app")
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(ranker.router)
     app.include_router(events.router)
     app.include_router(jobs.router)
+    app.include_router(shortlists.router)  # console: shortlists
     # console: static files before the router, whose catch-all 404 would shadow them
     app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
     app.include_router(console.router)  # console

@@ -29,7 +29,9 @@ CSV_HEADER = (
     "参加者B ID",
     "参加者B Participant B",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# (console: full-width forms and leading blanks added for the shortlist exports)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+_LEADING_BLANKS = " \t\r\n\u3000"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 PRODID = "-//ClusterMatch//Meeting schedule//EN"
 
@@ -72,8 +74,12 @@ def _slot_label(event: Event, slot: int) -> str:
 
 def neutralize_cell(value: str) -> str:
     """Stop a spreadsheet from reading a cell as a formula (CSV injection): text beginning
-    with = + - @, a tab or a carriage return gets a leading single quote."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    with = + - @ (or their full-width forms, which Japanese input methods type), a tab or
+    a carriage return gets a leading single quote; so does such text after leading spaces
+    or line breaks, which a spreadsheet may trim before it looks."""
+    head = value.lstrip(_LEADING_BLANKS)
+    starts = value.startswith(_FORMULA_START) or head.startswith(_FORMULA_START)
+    return "'" + value if starts else value
 
 
 def schedule_csv(

@@ -228,3 +228,42 @@ class AppSecretRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(128), nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------------------------------
+# Shortlists (service.shortlists). Appended here; the SQL lives in service.store.shortlists.
+
+
+class ShortlistRow(Base):
+    """A named list of candidate profiles that exchange staff collect across searches.
+    Owned like events, by a key number (`owner_key`: a console user's principal key or an
+    API key); names are unique per owner."""
+
+    __tablename__ = "shortlists"
+    __table_args__ = (Index("ix_shortlists_owner_name", "owner_key", "name", unique=True),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner_key: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShortlistEntryRow(Base):
+    """A candidate on a shortlist, with a note. `profile_id` is not a foreign key: an
+    entry outlives its profile's deletion (shown as gone) rather than vanishing silently.
+    `added_by` is the key number of whoever added it."""
+
+    __tablename__ = "shortlist_entries"
+    __table_args__ = (
+        Index("ix_shortlist_entries_profile", "shortlist_pk", "profile_id", unique=True),
+    )
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shortlist_pk: Mapped[int] = mapped_column(
+        Integer, ForeignKey("shortlists.pk", ondelete="CASCADE"), nullable=False
+    )
+    profile_id: Mapped[str] = mapped_column(String(MAX_ID), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_by: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,1 @@
+"""shortlists: named lists of candidate profiles (see service.shortlists.service)"""
