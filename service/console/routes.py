@@ -18,7 +18,7 @@ from service.accounts.service import NAME_MAX
 from service.console import admin, deps, exchange, member, organizer, schedule, security
 from service.console.deps import SignedIn
 from service.console.errors import ConsoleProblem
-from service.console.pages import STATIC_DIR, ConsoleRoute, render, safe_next
+from service.console.pages import NAV, STATIC_DIR, ConsoleRoute, NavItem, render, safe_next
 from service.deps import SessionDep
 from service.profiles import service as profiles
 from service.profiles.schemas import profile_out
@@ -35,11 +35,26 @@ router = APIRouter(
 FormText = Annotated[str, Form()]
 log = logging.getLogger("clustermatch.console")
 
-# What each role can do, as message keys (the home page lists them).
-CAN: dict[str, list[str]] = {
-    "admin": ["can.everything", "can.users", "can.keys", "can.ranker"],
-    "organizer": ["can.profiles", "can.events", "can.schedule", "can.exchange"],
-    "member": ["can.own_profile", "can.matches", "can.wishes", "can.agenda"],
+# What each role can do, as message keys with the page that does it (the home page).
+CAN: dict[str, list[tuple[str, str]]] = {
+    "admin": [
+        ("can.everything", "/console/events"),
+        ("can.users", "/console/admin/users"),
+        ("can.keys", "/console/admin/keys"),
+        ("can.ranker", "/console/admin/ranker"),
+    ],
+    "organizer": [
+        ("can.profiles", "/console/profiles"),
+        ("can.events", "/console/events"),
+        ("can.schedule", "/console/events"),
+        ("can.exchange", "/console/exchange/search"),
+    ],
+    "member": [
+        ("can.own_profile", "/console/me/profile"),
+        ("can.matches", "/console/me/matches"),
+        ("can.wishes", "/console/me/events"),
+        ("can.agenda", "/console/me/events"),
+    ],
 }
 
 
@@ -208,6 +223,18 @@ def home(request: Request, viewer: SignedIn, welcome: str = "") -> Response:
 # its own, not a profile id)
 for _area in (member, organizer, schedule, exchange, admin):
     router.include_router(_area.router)
+
+
+def _nav_rank(item: NavItem) -> int:
+    """The header's order, whatever order the areas were imported in: the shell's links,
+    then a member's pages, an organizer's own work, exchange staff's, the admin's."""
+    for rank, prefix in enumerate(("member.", "nav.organizer.", "exchange.", "admin.")):
+        if item.key.startswith(prefix):
+            return rank + 1
+    return 0
+
+
+NAV.sort(key=_nav_rank)  # stable: each area keeps its own order
 
 
 @router.get("/profiles/{profile_id}", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from service.accounts import service as accounts
 from service.auth import authenticate, create_key
 from service.store.db import make_engine, make_sessionmaker, transaction, upgrade
 from service.store.tables import ApiKeyRow, Base, ConsoleSessionRow, ProfileRow, utcnow
-from tests.service.console.conftest import PASSWORD
+from tests.support.console import PASSWORD
 from tests.support.db import sessions_for
 
 NOW = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from service.accounts import service as accounts
 from service.store.db import transaction
 from service.store.tables import ApiKeyRow
-from tests.service.console.conftest import NASTY, PASSWORD, Console, User, csrf_of
+from tests.support.console import NASTY, PASSWORD, Console, User, csrf_of
 
 RAW = "<script>alert(1)</script>"
 LINK = re.compile(r"http://testserver/console/set-password/([A-Za-z0-9_-]{20,})")

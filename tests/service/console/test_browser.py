@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.service.console.browser import shot
-from tests.service.console.conftest import NASTY
+from tests.support.browser import shot
+from tests.support.console import NASTY
 
 pytestmark = pytest.mark.browser
 

@@ -17,7 +17,7 @@ from service.accounts import service as accounts
 from service.auth import Principal
 from service.events import service as events
 from service.store.db import transaction
-from tests.service.console.conftest import NASTY, Console, User, csrf_of
+from tests.support.console import NASTY, Console, User, csrf_of
 
 RAW = "<script>alert(1)</script>"
 JAPANESE = "精密部品の輸入代理店、欧州に強い"

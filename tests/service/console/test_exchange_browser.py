@@ -28,7 +28,7 @@ from service.accounts import service as accounts
 from service.events import service as events
 from service.store import events as event_rows
 from service.store.db import transaction
-from tests.service.console.browser import VIEWPORT, LiveServer, shot
+from tests.support.browser import VIEWPORT, LiveServer, shot
 from tests.support.samples import SAMPLE
 from tests.support.worlds import topic_world
 
@@ -99,7 +99,7 @@ def _expect() -> Any:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server of this module's own (its profiles and events touch no other test)."""
-    from tests.service.console.browser import need_browser
+    from tests.support.browser import need_browser
 
     need_browser()
     live = LiveServer(tmp_path_factory.mktemp("exchange-live"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from models.encoders import Encoder
-from tests.service.console.conftest import Console
 from tests.support.app import make_settings, start_api
+from tests.support.console import Console
 
 pytestmark = pytest.mark.real_model
 

@@ -36,7 +36,7 @@ def test_every_key_named_in_templates_and_code_exists() -> None:
         # (a prefix such as t("role." ~ viewer.role) is covered by the run-time lists)
         found = re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", template.read_text())
         used |= {k for k in found if not k.endswith(".")}
-    used |= {k for keys in routes.CAN.values() for k in keys} | {item.key for item in NAV}
+    used |= {k for keys in routes.CAN.values() for k, _ in keys} | {item.key for item in NAV}
     for path in [*(SERVICE / "console").glob("*.py"), *(SERVICE / "accounts").glob("*.py")]:
         if path.name != "messages.py":
             pattern = r"""["']((?:error|sign_in|password|token|user|field|home)\.[a-z0-9_.]+)["']"""

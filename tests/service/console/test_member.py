@@ -18,7 +18,7 @@ from service.console import member as module
 from service.console.member import mark_segments
 from service.console.messages import EN, JA
 from service.events.wishes import RefusalCode
-from tests.service.console.conftest import NASTY, Console, csrf_of
+from tests.support.console import NASTY, Console, csrf_of
 from tests.support.jobs import wait_for_job
 
 RAW = "<script>alert(1)</script>"

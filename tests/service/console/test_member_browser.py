@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.service.console.browser import shot
+from tests.support.browser import shot
 
 pytestmark = pytest.mark.browser
 

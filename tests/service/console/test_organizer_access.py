@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.service.console.conftest import Console, csrf_of
-from tests.service.console.organizer_support import create_event
+from tests.support.console import Console, csrf_of
+from tests.support.organizer import create_event
 
 EVENT_GETS = [
     "/console/events/{eid}",

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.service.console.browser import SCREENS, shot
-from tests.service.console.organizer_support import cp932_csv
+from tests.support.browser import SCREENS, shot
+from tests.support.organizer import cp932_csv
 
 pytestmark = pytest.mark.browser
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.service.console.conftest import NASTY, Console, csrf_of
-from tests.service.console.organizer_support import (
+from tests.support.console import NASTY, Console, csrf_of
+from tests.support.organizer import (
     create_event,
     event_form,
     post_form,

@@ -16,8 +16,8 @@ from sqlalchemy import event
 
 from service.io import xlsx
 from service.io.imports import ImportFormatError
-from tests.service.console.conftest import NASTY, Console, csrf_of
-from tests.service.console.organizer_support import (
+from tests.support.console import NASTY, Console, csrf_of
+from tests.support.organizer import (
     HEADER_JA,
     cp932_csv,
     firm_rows,

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from service.console.deps import Viewer, require_role
 from service.console.pages import ConsoleRoute
-from tests.service.console.conftest import NASTY, Console, csrf_of
+from tests.support.console import NASTY, Console, csrf_of
 
 ESCAPED = html.escape(NASTY, quote=True)  # &lt;script&gt;...&#x27;&amp;
 RAW = "<script>alert(1)</script>"

@@ -19,9 +19,9 @@ from service.accounts import service as accounts
 from service.events import service as events
 from service.store import events as event_store
 from service.store.db import transaction
-from tests.service.console.browser import shot
-from tests.service.console.conftest import NASTY
-from tests.service.console.test_schedule import START, event_doc
+from tests.support.browser import shot
+from tests.support.console import NASTY
+from tests.support.schedule import START, event_doc
 
 pytestmark = pytest.mark.browser
 

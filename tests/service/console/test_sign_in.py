@@ -10,7 +10,7 @@ from http.cookies import SimpleCookie
 from service.accounts import service as accounts
 from service.store.db import transaction
 from service.store.tables import PasswordTokenRow
-from tests.service.console.conftest import PASSWORD, Console, csrf_of
+from tests.support.console import PASSWORD, Console, csrf_of
 
 
 def _cookie_attrs(set_cookie: str, name: str) -> dict[str, str]:

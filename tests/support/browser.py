@@ -31,7 +31,7 @@ from service.accounts import service as accounts
 from service.auth import create_key
 from service.store.db import make_engine, make_sessionmaker, transaction, upgrade
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "tests" / ".artifacts" / "screens"
 VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = [

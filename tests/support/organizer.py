@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.service.console.conftest import csrf_of
+from tests.support.console import csrf_of
 
 HEADER_JA = "識別子,企業名,種別,国,クラスター,提供,ニーズ,業種"
 KINDS_JA = ("企業", "大学", "商社", "研究機関")
