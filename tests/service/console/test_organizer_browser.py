@@ -250,7 +250,8 @@ def test_the_import_works_with_the_keyboard_alone(live_server: Any, new_page: An
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_contain_text("鍵盤 三郎")
     page.goto("/console/events/new")
-    page.keyboard.type("Keyboard fair")  # the name field has the focus
+    expect(page.locator("input[autofocus]")).to_be_focused()  # the name field, on load
+    page.keyboard.type("Keyboard fair")
     for _ in range(30):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.textContent.trim()") == "Create":
