@@ -69,6 +69,7 @@ async def matches(
         },
         engine,
         results,
+        caller,
     )
 
 
@@ -102,4 +103,5 @@ async def search(
         },
         engine,
         results,
+        caller,
     )
