@@ -21,6 +21,7 @@ from models.events import (
     parse_event,
     parse_previous,
     solve_event_file,
+    unknown_keys,
 )
 from models.events.model import MAX_SLOTS
 from models.matching import Lang
@@ -72,6 +73,9 @@ def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         raise ValidationFailed(
             "the event needs a name", errors=[{"field": "name", "reason": "1 to 300 characters"}]
         )
+    extra = unknown_keys(body)
+    if extra:
+        raise _invalid(EventValidationError(extra))
     doc = {k: v for k, v in body.items() if k not in ("name", "previous", "changes")}
     _check_size(doc)
     try:

@@ -190,3 +190,28 @@ def test_retime_refuses_events_outside_the_model(api: Api) -> None:
     location = api.post(f"/v1/events/{eid}/retime", headers=h).headers["location"]
     job = wait_for_job(api, location, "organizer")
     assert job["status"] == "failed" and "interchangeable tables" in job["error"]
+
+
+def test_unknown_event_keys_are_refused_with_the_nearest_name(api: Api) -> None:
+    """Issue 19.7: a typo such as `prioritty` in an event file was dropped silently."""
+    doc = {
+        **EVENT,
+        "slotz": 4,
+        "wishes": [{"from": "veneto", "to": "gear", "level": "must", "prioritty": 1}],
+    }
+    r = api.post("/v1/events", json=doc, headers=api.h("organizer"))
+    assert r.status_code == 422, r.text
+    errors = {e["field"]: e["reason"] for e in r.json()["errors"]}
+    assert errors["slotz"] == "unknown key 'slotz'; did you mean 'slots'?"
+    assert errors["wishes[0].prioritty"] == "unknown key 'prioritty'; did you mean 'priority'?"
+
+
+def test_slot_times_error_says_what_is_expected(api: Api) -> None:
+    """Issue 19.16: `slot_times: 1 slot times for 6 slots` did not say what to give."""
+    doc = {**EVENT, "slot_times": ["2026-06-10T13:00"]}
+    r = api.post("/v1/events", json=doc, headers=api.h("organizer"))
+    assert r.status_code == 422
+    (error,) = r.json()["errors"]
+    assert error["field"] == "slot_times"
+    assert error["reason"].startswith("1 slot time for 4 slots: give one start time")
+    assert "4 in all" in error["reason"]
