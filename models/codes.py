@@ -68,7 +68,7 @@ LK スリランカ Sri Lanka
 NP ネパール Nepal
 KZ カザフスタン Kazakhstan
 UZ ウズベキスタン Uzbekistan
-AE アラブ首長国連邦 UAE United Arab Emirates
+AE アラブ首長国連邦 United Arab Emirates | UAE
 SA サウジアラビア Saudi Arabia
 QA カタール Qatar
 IL イスラエル Israel
@@ -131,22 +131,36 @@ def _name_key(name: str) -> str:
     return re.sub(r"[\s.・]+", "", unicodedata.normalize("NFKC", name)).casefold()
 
 
-def _country_names() -> dict[str, str]:
-    out: dict[str, str] = {}
+def _country_words() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
     for line in _NAMES.strip().splitlines():
         code, _, rest = line.partition(" ")
         words = rest.split("|")
         head = words[0].split()
         japanese = [w for w in head if not w.isascii()]
         english = " ".join(w for w in head if w.isascii())
-        for name in (*japanese, english, *words[1:]):
-            if name.strip():
-                out[_name_key(name)] = code
+        out[code] = tuple(n.strip() for n in (*japanese, english, *words[1:]) if n.strip())
     return out
 
 
-COUNTRY_NAMES: dict[str, str] = _country_names()
+COUNTRY_WORDS: dict[str, tuple[str, ...]] = _country_words()
+"""A country's code -> its names as written: Japanese first, then English."""
+COUNTRY_NAMES: dict[str, str] = {
+    _name_key(name): code for code, names in COUNTRY_WORDS.items() for name in names
+}
 """A country's Japanese or English name (as `_name_key` normalises it) -> its code."""
+COUNTRY_LABELS: dict[str, tuple[str, str]] = {
+    code: (names[0], next(n for n in names if n.isascii())) for code, names in COUNTRY_WORDS.items()
+}
+"""A country's code -> (its Japanese name, its English name), for reasons."""
+
+
+def country_label(code: str, lang: str) -> str:
+    """The country's name in `lang` (ja / en), or its code for a country not named here."""
+    labels = COUNTRY_LABELS.get(code)
+    if labels is None:
+        return code
+    return labels[0] if lang == "ja" else labels[1]
 
 
 def normalize_country(value: str) -> str:

@@ -77,8 +77,8 @@ async def matches(
 async def search(
     body: SearchBody, caller: CallerDep, engine: ReadyEngineDep, settings: SettingsDep
 ) -> JSONResponse:
-    k, countries, from_country = service.text_query(
-        body.text, body.k, settings.max_k, body.country, body.from_country
+    k, countries, from_country, regions = service.text_query(
+        body.text, body.k, settings.max_k, body.country, body.from_country, body.regions
     )
     results = await _match(
         settings,
@@ -91,6 +91,7 @@ async def search(
         k=k,
         lang=body.lang,
         diversity=body.diversity,
+        regions=regions,
     )
     return respond(
         {
@@ -100,6 +101,11 @@ async def search(
             "country": countries,
             "k": k,
             "lang": body.lang,
+            # the places the text names, whose organizations come first
+            "regions": [
+                {"word": r.word, "region": r.key, "countries": sorted(r.countries)}
+                for r in regions
+            ],
         },
         engine,
         results,

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from models.matching import Lang, Purpose
+from models.matching import NO_REASON, Lang, Purpose
 from models.profile import Kind
 from service.auth import Principal
 from service.engine import Engine, Match
@@ -62,6 +62,11 @@ class SearchBody(BaseModel):
         le=1.0,
         description="0: pure relevance; up to 1: discount already very active organizations",
     )
+    regions: bool = Field(
+        default=True,
+        description="read the places the text names (欧州, ASEAN, North America, イタリア ...; "
+        "models/regions.py): their organizations come first. Ignored with `country`.",
+    )
 
     @field_validator("kind", "country", mode="before")
     @classmethod
@@ -70,7 +75,9 @@ class SearchBody(BaseModel):
         return [value] if isinstance(value, str) else value
 
 
-def render(matches: list[Match], caller: Principal | None = None) -> list[dict[str, Any]]:
+def render(
+    matches: list[Match], caller: Principal | None = None, lang: Lang = "en"
+) -> list[dict[str, Any]]:
     out = []
     for i, m in enumerate(matches, 1):
         data = m.record.profile.model_dump(include=set(SUMMARY_FIELDS))
@@ -81,7 +88,7 @@ def render(matches: list[Match], caller: Principal | None = None) -> list[dict[s
                 "rank": i,
                 "score": round(m.scored.score, 4),
                 "profile": data,
-                "reason": "; ".join(r.text for r in m.reasons) or "similar profile",
+                "reason": "; ".join(r.text for r in m.reasons) or NO_REASON[lang],
                 "reasons": [
                     {"code": r.code, "text": r.text, "weight": r.weight, "detail": r.detail}
                     for r in m.reasons
@@ -106,6 +113,6 @@ def respond(
             "query": query,
             "model": engine.encoder.model_id,
             "count": len(results),
-            "results": render(results, caller),
+            "results": render(results, caller, query.get("lang", "en")),
         }
     )

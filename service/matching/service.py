@@ -6,6 +6,7 @@ from __future__ import annotations
 from models.codes import normalize_country
 from models.matching import Purpose
 from models.profile import MAX_ID
+from models.regions import RegionHit, find_regions
 from service.auth import Principal
 from service.engine import Engine, Record
 from service.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
@@ -66,14 +67,21 @@ def profile_query(
 
 
 def text_query(
-    text: str, k: int, max_k: int, country: list[str] | None, from_country: str | None
-) -> tuple[int, list[str] | None, str | None]:
-    """(k, country filters, the searcher's country) of a search, checked; the text must
-    not be blank."""
+    text: str,
+    k: int,
+    max_k: int,
+    country: list[str] | None,
+    from_country: str | None,
+    read_regions: bool = True,
+) -> tuple[int, list[str] | None, str | None, list[RegionHit]]:
+    """(k, country filters, the searcher's country, the regions the text names) of a
+    search, checked; the text must not be blank. Regions are read when asked and no
+    country filter is given (the filter decides then)."""
     k = check_k(k, max_k)
     filters = countries(country)
     found = countries([from_country], "from_country") if from_country else None
     searcher = found[0] if found else None
     if not text.strip():
         raise ValidationFailed("empty text", errors=[{"field": "text", "reason": "is blank"}])
-    return k, filters, searcher
+    regions = find_regions(text, exclude=[searcher] if searcher else ()) if read_regions else []
+    return k, filters, searcher, [] if filters else regions
