@@ -149,9 +149,23 @@ def export_agendas(
     event_id: str,
     caller: CallerDep,
     session: SessionDep,
+    engine: EngineDep,
     by: Literal["participant", "table"] = "participant",
     participant: Annotated[str | None, Query(max_length=200)] = None,
     table: Annotated[str | None, Query(max_length=200)] = None,
+    lang: Annotated[
+        Literal["auto", "ja", "en"],
+        Query(description="the reasons' language; auto: each participant's (JP: ja)"),
+    ] = "auto",
 ) -> Response:
-    page = service.agendas(session, caller, event_id, by=by, participant=participant, table=table)
+    page = service.agendas(
+        session,
+        caller,
+        event_id,
+        by=by,
+        participant=participant,
+        table=table,
+        engine=engine,
+        lang=lang,
+    )
     return Response(page, media_type="text/html; charset=utf-8")

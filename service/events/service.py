@@ -30,6 +30,7 @@ from service.auth import Principal
 from service.engine import Engine
 from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.events import rules
+from service.events.briefing import AgendaLang, agenda_notes
 from service.events.progress import SolveClock
 from service.io import exports
 from service.jobs.service import Jobs, JobWork
@@ -370,14 +371,18 @@ def agendas(
     by: Literal["participant", "table"],
     participant: str | None,
     table: str | None,
+    engine: Engine | None = None,
+    lang: AgendaLang = "auto",
 ) -> str:
-    """Printable agendas: one participant's, one table's, or everyone's (by `by`)."""
+    """Printable agendas: one participant's, one table's, or everyone's (by `by`), with
+    the organizations and why each pair meets (service.events.briefing)."""
     event, meetings = _exportable(session, caller, event_id)
+    notes = agenda_notes(session, engine, event, meetings, lang)
     try:
         if participant is not None:
-            return exports.participant_agenda_html(meetings, event, participant)
+            return exports.participant_agenda_html(meetings, event, participant, notes=notes)
         if table is not None:
-            return exports.table_agenda_html(meetings, event, table)
-        return exports.all_agendas_html(meetings, event, by=by)
+            return exports.table_agenda_html(meetings, event, table, notes=notes)
+        return exports.all_agendas_html(meetings, event, by=by, notes=notes)
     except ValueError as exc:
         raise NotFound(str(exc)) from exc

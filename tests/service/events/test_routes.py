@@ -215,3 +215,31 @@ def test_slot_times_error_says_what_is_expected(api: Api) -> None:
     assert error["field"] == "slot_times"
     assert error["reason"].startswith("1 slot time for 4 slots: give one start time")
     assert "4 in all" in error["reason"]
+
+
+def test_printed_agendas_name_the_event_and_say_why_in_the_readers_language(
+    event_api: tuple[Api, str],
+) -> None:
+    """Issue 19.19: every agenda was subtitled "event"; a partner was a bare name; no line
+    said why they meet."""
+    api, eid = event_api
+    h = api.h("organizer")
+    r = api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h)
+    assert wait_for_job(api, r.headers["location"], "organizer")["status"] == "succeeded"
+    page = api.get(f"/v1/events/{eid}/exports/agendas.html", headers=h).text
+    gear = next(s for s in page.split("<section>") if "精密歯車 — 商談スケジュール" in s)
+    veneto = next(s for s in page.split("<section>") if "=Veneto — 商談スケジュール" in s)
+    assert '<p class="event">TAMA 商談会 2026</p>' in gear and ">event<" not in page
+    assert "2026年6月10日（水） / Wed 10 Jun 2026" in gear
+    assert '<p class="who">株式会社精密歯車 · 企業 · 日本</p>' in gear
+    # the partner's organization, kind and country, in the reader's language
+    assert "Veneto Trading Srl" in gear and "商社 · イタリア" in gear
+    assert "firm · Japan" in veneto
+    # why they meet, from each side: the match reason computed for the reader
+    assert "貴社のニーズ「distributor in Europe」↔ 先方の提供「distributor in Europe」" in gear
+    assert "Their need “distributor in Europe” ↔ your offer “distributor in Europe”" in veneto
+    # lang=en for everyone
+    page = api.get(f"/v1/events/{eid}/exports/agendas.html?lang=en", headers=h).text
+    assert "Your need “distributor in Europe” ↔ their offer “distributor in Europe”" in page
+    table = api.get(f"/v1/events/{eid}/exports/agendas.html?by=table", headers=h).text
+    assert "13:00–13:20" in table and "TAMA 商談会 2026" in table
