@@ -77,9 +77,10 @@ async def matches(
 async def search(
     body: SearchBody, caller: CallerDep, engine: ReadyEngineDep, settings: SettingsDep
 ) -> JSONResponse:
-    k, countries, from_country, regions = service.text_query(
-        body.text, body.k, settings.max_k, body.country, body.from_country, body.regions
+    k, countries, from_country = service.text_query(
+        body.text, body.k, settings.max_k, body.country, body.from_country
     )
+    regions = service.text_regions(body.text, from_country, countries, body.regions)
     results = await _match(
         settings,
         engine.search_text,

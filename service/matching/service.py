@@ -67,21 +67,24 @@ def profile_query(
 
 
 def text_query(
-    text: str,
-    k: int,
-    max_k: int,
-    country: list[str] | None,
-    from_country: str | None,
-    read_regions: bool = True,
-) -> tuple[int, list[str] | None, str | None, list[RegionHit]]:
-    """(k, country filters, the searcher's country, the regions the text names) of a
-    search, checked; the text must not be blank. Regions are read when asked and no
-    country filter is given (the filter decides then)."""
+    text: str, k: int, max_k: int, country: list[str] | None, from_country: str | None
+) -> tuple[int, list[str] | None, str | None]:
+    """(k, country filters, the searcher's country) of a search, checked; the text must
+    not be blank."""
     k = check_k(k, max_k)
     filters = countries(country)
     found = countries([from_country], "from_country") if from_country else None
     searcher = found[0] if found else None
     if not text.strip():
         raise ValidationFailed("empty text", errors=[{"field": "text", "reason": "is blank"}])
-    regions = find_regions(text, exclude=[searcher] if searcher else ()) if read_regions else []
-    return k, filters, searcher, [] if filters else regions
+    return k, filters, searcher
+
+
+def text_regions(
+    text: str, searcher: str | None, filters: list[str] | None, read: bool = True
+) -> list[RegionHit]:
+    """The places a search text names (models.regions), whose organizations the search
+    puts first: none when not asked to read them, or when a country filter decides."""
+    if not read or filters:
+        return []
+    return find_regions(text, exclude=[searcher] if searcher else ())
