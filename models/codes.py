@@ -87,9 +87,9 @@ NZ ニュージーランド New Zealand
 GB 英国 イギリス United Kingdom | Great Britain | Britain | England
 IE アイルランド Ireland
 FR フランス France
-DE ドイツ Germany | Deutschland
-IT イタリア Italy | Italia
-ES スペイン Spain | España
+DE ドイツ Germany
+IT イタリア Italy
+ES スペイン Spain
 PT ポルトガル Portugal
 NL オランダ Netherlands | Holland | The Netherlands
 BE ベルギー Belgium
@@ -173,10 +173,8 @@ def normalize_country(value: str) -> str:
     named = COUNTRY_NAMES.get(_name_key(value))
     if named is not None:
         return named
-    raise ValueError(
-        f"'{value}' is not a country: give an ISO 3166-1 alpha-2 code (JP, IT) "
-        "or a name (日本, イタリア, Italy)"
-    )
+    # (the console recognises this message: keep its wording)
+    raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
 
 
 def normalize_language(value: str) -> str:

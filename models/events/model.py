@@ -860,6 +860,9 @@ EVENT_KEYS: frozenset[str] = frozenset(
         "wish_deadline",
         "previous",
         "changes",
+        # kept for the console, ignored by the solver (service.events.setup, .suggestions)
+        "setup",
+        "pinned",
     }
 )
 ITEM_KEYS: dict[str, frozenset[str]] = {
@@ -877,6 +880,10 @@ ITEM_KEYS: dict[str, frozenset[str]] = {
     "met_before": frozenset({"a", "b"}),
 }
 """The keys of the objects in each list of the event file."""
+CHANGES_KEYS: frozenset[str] = frozenset(
+    {"no_shows", "late", "wishes", "suggestions", "availability", "cancelled_slots", "locked"}
+)
+"""The keys of a re-plan's `changes`."""
 
 
 def unknown_keys(data: Any) -> list[Issue]:
@@ -900,4 +907,21 @@ def unknown_keys(data: Any) -> list[Issue]:
                     for key in item
                     if key not in keys
                 ]
+    changes = data.get("changes")
+    if isinstance(changes, Mapping):
+        issues += [
+            Issue(f"changes.{key}", unknown("key", str(key), CHANGES_KEYS))
+            for key in changes
+            if key not in CHANGES_KEYS
+        ]
+        for list_key in ("late", "wishes", "suggestions", "locked"):
+            keys = ITEM_KEYS["participants" if list_key == "late" else list_key]
+            items = changes.get(list_key)
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if isinstance(item, Mapping):
+                    issues += [
+                        Issue(f"changes.{list_key}[{i}].{key}", unknown("key", str(key), keys))
+                        for key in item
+                        if key not in keys
+                    ]
     return issues

@@ -190,12 +190,14 @@ class Ranking:
         if request.diversity > 0:
             scores = diversify(scores, x[:, FEATURES.index("log_activity")], request.diversity)
         # competitors are no buyers (models.ranking.competitors); -inf sorts them last
-        excluded = competitors(query, candidates, x, purpose, self.calibration)
+        excluded = competitors(query, candidates, x, purpose, self.calibration, free_text=text)
         scores = np.where(excluded, -np.inf, scores)
         ranked = np.lexsort((pool.keys, -scores))[: len(candidates) - int(excluded.sum())]
-        # Explained results leave out a candidate that nothing drives (no reason): the next
-        # ones are explained in its place, a few more than k at most.
-        order = ranked[: k + (k + 5 if explain_results else 0)]
+        # Explained matches from the catalogue leave out a candidate that nothing drives (no
+        # reason): the next ones are explained in its place, a few more than k at most.
+        # Ranked within a given set (an event's participants, `within`), every one stays.
+        driven_only = explain_results and request.within is None
+        order = ranked[: k + (k + 5 if driven_only else 0)]
         out: list[Match] = []
         contrib = (
             reranker.contributions(
@@ -245,7 +247,7 @@ class Ranking:
                 reasons = reasons_for(
                     ctx, c, recs[i], f, None if contrib is None else contrib[rank_i]
                 )
-                if not reasons:
+                if not reasons and driven_only:
                     continue
             out.append(Match(recs[i], scored, reasons))
         return out

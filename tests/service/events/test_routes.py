@@ -206,6 +206,26 @@ def test_unknown_event_keys_are_refused_with_the_nearest_name(api: Api) -> None:
     assert errors["wishes[0].prioritty"] == "unknown key 'prioritty'; did you mean 'priority'?"
 
 
+def test_unknown_replan_keys_are_refused_with_the_nearest_name(
+    event_api: tuple[Api, str],
+) -> None:
+    """Issue 19.7, in a re-plan's changes: `no_show` (for `no_shows`) was ignored."""
+    api, eid = event_api
+    h = api.h("organizer")
+    r = api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h)
+    assert wait_for_job(api, r.headers["location"], "organizer")["status"] == "succeeded"
+    body = {"changes": {"no_show": ["uni"], "late": [{"id": "x", "grup": "buyer"}]}}
+    r = api.post(f"/v1/events/{eid}/replan", json=body, headers=h)
+    assert r.status_code == 422, r.text
+    errors = {e["field"]: e["reason"] for e in r.json()["errors"]}
+    assert errors == {
+        "changes.no_show": "unknown key 'no_show'; did you mean 'no_shows'?",
+        "changes.late[0].grup": "unknown key 'grup'; did you mean 'group'?",
+    }
+    r = api.post(f"/v1/events/{eid}/replan", json={"anounced": True}, headers=h)
+    assert r.json()["errors"][0]["reason"] == "unknown field 'anounced'; did you mean 'announced'?"
+
+
 def test_slot_times_error_says_what_is_expected(api: Api) -> None:
     """Issue 19.16: `slot_times: 1 slot times for 6 slots` did not say what to give."""
     doc = {**EVENT, "slot_times": ["2026-06-10T13:00"]}
