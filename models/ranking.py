@@ -43,7 +43,9 @@ from models.graph import InteractionGraph
 from models.matching import (
     BUYER_KIND_FIT,
     CANDIDATE_KINDS,
+    DEFAULT_CALIBRATION,
     WEIGHTS,
+    Calibration,
     Candidates,
     Party,
     Purpose,
@@ -699,6 +701,30 @@ def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose)
     for name, w in WEIGHTS[purpose].items():
         out += w * f[name]
     return out
+
+
+def competitors(
+    q: Party,
+    cands: Candidates,
+    x: np.ndarray,
+    purpose: Purpose,
+    calibration: Calibration = DEFAULT_CALIBRATION,
+    *,
+    free_text: bool = False,
+) -> np.ndarray:
+    """The candidates that may not be ranked for `purpose` (a bool mask): for buyers, the
+    competitors, that is firms offering what the query offers (offers as close as
+    `calibration.same_offer`) whose needs do not ask for it (offers against needs below
+    `calibration.demand`, or no needs). The one place this rule lives: a gear maker is
+    not a buyer for another gear maker unless its needs say it buys gears. A free text
+    stands for what is sought and what is offered alike (models.matching `Party.of_text`),
+    so it names no competitor."""
+    if purpose != "buyer" or q.offers is None or free_text:
+        return np.zeros(len(cands), dtype=bool)
+    same = cosines(q.offers, cands.offers, cands.has_offers)
+    asks = x[:, INDEX["offer_need"]]
+    with np.errstate(invalid="ignore"):  # NaN (a facet missing) compares as False
+        return (same >= calibration.same_offer) & ~(asks >= calibration.demand)
 
 
 def relative_columns(x: np.ndarray) -> None:

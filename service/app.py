@@ -10,24 +10,29 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.encoders import Encoder
+from models.names import unknown
 from service import sync
 from service.auth import ensure_key
 from service.console import routes as console  # console
+from service.deps import known_query
 from service.engine import Engine
 from service.errors import (
     PROBLEM_JSON,
+    PROBLEM_RESPONSES,
     TYPE_BASE,
     ClusterMatchError,
     field_path,
+    json_error_reason,
     problem_response,
 )
 from service.events import routes as events
@@ -55,10 +60,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": field_path(e.get("loc", ())), "reason": e.get("msg", "invalid")}
-            for e in exc.errors()
-        ]
+        errors = [_field_error(request, exc, e) for e in exc.errors()]
         body = {
             "type": TYPE_BASE + "validation-failed",
             "title": "Validation failed",
@@ -94,8 +96,38 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
+def _body_fields(request: Request) -> list[str]:
+    """The fields of the JSON body model of the request's route (none for other bodies)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    names: list[str] = []
+    for f in getattr(dependant, "body_params", ()):
+        model = getattr(f.field_info, "annotation", None)
+        names += list(getattr(model, "model_fields", {}))
+    return names
+
+
+def _field_error(
+    request: Request, exc: RequestValidationError, e: dict[str, Any]
+) -> dict[str, str]:
+    """One entry of a 422's `errors`: a body that is not JSON says where (line, column)
+    instead of a character offset; an unknown body field names the nearest known one."""
+    loc: tuple[Any, ...] = tuple(e.get("loc", ()))
+    kind = e.get("type")
+    if kind == "json_invalid":
+        ctx = e.get("ctx") or {}
+        pos = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+        doc = exc.body if isinstance(exc.body, str) else ""
+        msg = str(ctx.get("error", "invalid JSON")) if isinstance(ctx, dict) else "invalid JSON"
+        return {"field": "body", "reason": json_error_reason(doc, pos, msg)}
+    reason = str(e.get("msg", "invalid"))
+    if kind == "extra_forbidden" and len(loc) == 2 and loc[0] == "body":
+        reason = unknown("field", str(loc[1]), _body_fields(request))
+    return {"field": field_path(loc), "reason": reason}
+
+
 def install_docs(app: FastAPI) -> None:
-    """Swagger UI served from the package's own assets: the docs work with no internet."""
+    """Swagger UI and ReDoc served from the package's own assets: the docs work with no
+    internet."""
     import fastapi_offline
 
     static = Path(fastapi_offline.__file__).parent / "static"
@@ -109,6 +141,17 @@ def install_docs(app: FastAPI) -> None:
             swagger_js_url="/static/docs/swagger-ui-bundle.js",
             swagger_css_url="/static/docs/swagger-ui.css",
             swagger_favicon_url="/static/docs/favicon.png",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="ClusterMatch API",
+            redoc_js_url="/static/docs/redoc.standalone.js",
+            redoc_favicon_url="/static/docs/favicon.png",
+            with_google_fonts=False,
         )
 
 
@@ -152,9 +195,11 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
                 await saver
             resources.jobs.shutdown()
             await asyncio.to_thread(loader.join)
-            if engine.dirty:
+            saved = engine.dirty
+            if saved:
                 await asyncio.to_thread(engine.save)
             resources.close()
+            log.info("shut down", extra={"event": "shutdown", "index_saved": saved})
 
     app = FastAPI(
         title="ClusterMatch",
@@ -170,22 +215,46 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     install_error_handlers(app)
     install_docs(app)
     app.include_router(ops.router)
-    app.include_router(profiles.router)
-    app.include_router(matching.router)
-    app.include_router(interactions.router)
-    app.include_router(ranker.router)
-    app.include_router(events.router)
-    app.include_router(jobs.router)
-    app.include_router(shortlists.router)  # console: shortlists
+    # every /v1 route: a key, no unknown query parameter, errors as problem+json
+    v1 = {"dependencies": [Depends(known_query)], "responses": PROBLEM_RESPONSES}
+    app.include_router(profiles.router, **v1)  # type: ignore[arg-type]
+    app.include_router(matching.router, **v1)  # type: ignore[arg-type]
+    app.include_router(interactions.router, **v1)  # type: ignore[arg-type]
+    app.include_router(ranker.router, **v1)  # type: ignore[arg-type]
+    app.include_router(events.router, **v1)  # type: ignore[arg-type]
+    app.include_router(jobs.router, **v1)  # type: ignore[arg-type]
+    app.include_router(shortlists.router, **v1)  # type: ignore[arg-type]  # console: shortlists
     # console: static files before the router, whose catch-all 404 would shadow them
     app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
     app.include_router(console.router)  # console
+    install_openapi(app)
     app.add_middleware(
         RequestMiddleware,
         metrics=resources.metrics,
         max_body=settings.max_body_bytes,
     )
     return app
+
+
+def install_openapi(app: FastAPI) -> None:
+    """The OpenAPI document as the API answers: error responses are problem+json (RFC
+    9457) documents, not FastAPI's default validation shape."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[:1] in ("4", "5") and "application/json" in content:
+                        content[PROBLEM_JSON] = content.pop("application/json")
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _autosave(engine: Engine, interval: float, stop: asyncio.Event) -> None:

@@ -100,8 +100,16 @@ def _open(settings: Settings, *, with_engine: bool = True) -> Iterator[Resources
         yield resources
 
 
-def _read(parser: Any, file: Path, format: str, encoding: str | None, **kwargs: Any) -> Any:
-    """Parse an import file, or exit 2 with the reason the file cannot be read."""
+def _read(
+    parser: Any,
+    file: Path,
+    format: str,
+    encoding: str | None,
+    as_json: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Parse an import file, or exit 2 with the reason the file cannot be read (with
+    --json, also as a problem document on stdout)."""
     from service.io.imports import ImportFormatError
 
     if format not in ("auto", "jsonl", "csv"):
@@ -111,8 +119,7 @@ def _read(parser: Any, file: Path, format: str, encoding: str | None, **kwargs: 
             file.read_bytes(), format=format, encoding=encoding, filename=file.name, **kwargs
         )
     except ImportFormatError as exc:
-        err.print(f"[red]cannot read {file}:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
 
 
 def _rejected(exc: Any, as_json: bool) -> typer.Exit:
@@ -189,6 +196,9 @@ def import_(
     allow_partial: Annotated[
         bool, typer.Option(help="Import the valid rows of a file with bad ones")
     ] = False,
+    unknown_columns: Annotated[
+        str, typer.Option(help="error, or ignore: import a CSV with extra columns (備考 ...)")
+    ] = "error",
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
@@ -197,8 +207,18 @@ def import_(
     from service.io.imports import parse_profiles
     from service.profiles.service import import_parsed
 
+    if unknown_columns not in ("error", "ignore"):
+        raise typer.BadParameter("unknown-columns must be error or ignore")
     settings = _settings(data_dir)
-    parsed = _read(parse_profiles, file, format, encoding, max_rows=settings.max_import_rows)
+    parsed = _read(
+        parse_profiles,
+        file,
+        format,
+        encoding,
+        as_json,
+        max_rows=settings.max_import_rows,
+        unknown_columns=unknown_columns,
+    )
     with _open(settings) as resources:
         engine = resources.engine
         try:
@@ -215,6 +235,8 @@ def import_(
         if engine.dirty:
             engine.save()
     out = report.to_dict()
+    for warning in out["warnings"]:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -239,7 +261,7 @@ def import_interactions(
     from service.interactions.service import save_interactions
     from service.io.imports import parse_interactions
 
-    parsed = _read(parse_interactions, file, format, encoding)
+    parsed = _read(parse_interactions, file, format, encoding, as_json)
     with _open(_settings(data_dir)) as resources:
         try:
             report = save_interactions(
@@ -340,26 +362,40 @@ def schedule(
         try:
             result = solve_file(file, fairness=fairness, time_limit=time_limit).to_json()
         except B2BError as exc:
-            err.print(f"[red]{file}: {exc}[/red]")
-            raise typer.Exit(2) from exc
+            raise _invalid_file(file, str(exc), [], as_json) from exc
         summary = f"{result['status']}: {result['breaks']} breaks (bound {result['bound']})"
     else:
-        from models.events import EventValidationError, solve_event_file
+        from models.events import (
+            EventValidationError,
+            Issue,
+            solve_event_file,
+            unknown_keys,
+        )
+        from service.errors import json_error_reason
 
+        text = file.read_bytes().decode("utf-8-sig", errors="replace")
         try:
-            data = json.loads(file.read_text(encoding="utf-8-sig"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            err.print(f"[red]{file} is not a JSON event file: {exc}[/red]")
-            raise typer.Exit(2) from exc
+            data = json.loads(text)
+        except ValueError as exc:
+            pos = exc.pos if isinstance(exc, json.JSONDecodeError) else 0
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            reason = json_error_reason(text, pos, msg)
+            raise _invalid_file(file, "not a JSON event file", [("", reason)], as_json) from exc
         if not isinstance(data, dict):
-            err.print(f"[red]{file}: the event must be a JSON object[/red]")
-            raise typer.Exit(2)
+            raise _invalid_file(file, "the event must be a JSON object", [], as_json)
         try:
+            extra = unknown_keys(data)
+            if extra:
+                raise EventValidationError(extra)
             result = solve_event_file(data, time_limit=time_limit)
         except EventValidationError as exc:
-            for issue in exc.issues[:50]:
-                err.print(f"{issue.path}: {issue.reason}")
-            raise typer.Exit(2) from exc
+            issues: list[Issue] = list(exc.issues)
+            raise _invalid_file(
+                file,
+                f"the event is invalid ({len(issues)} problems)",
+                [(i.path, i.reason) for i in issues],
+                as_json,
+            ) from exc
         summary = (
             f"{result.get('status')}: {len(result['meetings'])} meetings, objective "
             f"{result['objective']} (bound {result['bound']}, gap {result['gap']}), "
@@ -368,6 +404,25 @@ def schedule(
     err.print(summary)
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
+
+
+def _invalid_file(
+    file: Path, detail: str, errors: list[tuple[str, str]], as_json: bool
+) -> typer.Exit:
+    """Report a file that cannot be used (each problem on stderr; with --json also one
+    problem document on stdout, the shape of the API's 422) and return the exit (2)."""
+    err.print(f"[red]{file}: {detail}[/red]")
+    for path, reason in errors[:50]:
+        err.print(f"{path}: {reason}" if path else reason)
+    if as_json:
+        from service.errors import ValidationFailed
+
+        problem = ValidationFailed(
+            f"{file.name}: {detail}",
+            errors=[{"field": path, "reason": reason} for path, reason in errors],
+        ).problem()
+        print(json.dumps(problem, ensure_ascii=False))
+    return typer.Exit(2)
 
 
 @app.command()
@@ -401,18 +456,36 @@ def keys_create(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Create an API key and print it (it is shown only once)."""
+    """Create an API key and print it (it is shown only once). The key works for a server
+    on the same data directory (or database): the one used is printed to stderr."""
     from service.auth import ROLES, create_key
+    from service.store import profiles
     from service.store.db import transaction
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}")
-    with _open(_settings(data_dir), with_engine=False) as resources:
+    settings = _settings(data_dir)
+    with _open(settings, with_engine=False) as resources:
         try:
             with transaction(resources.sessions) as s:
+                if profile_id is not None and profiles.pk_of(s, profile_id) is None:
+                    raise typer.BadParameter(
+                        f"no profile with id '{profile_id}' in {settings.data_dir}: import "
+                        "it first, or give the data directory the server uses (--data-dir)",
+                        param_hint="--profile-id",
+                    )
                 _, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
+    where = (
+        settings.data_dir
+        if settings.database_url is None
+        else settings.resolved_database_url.split("@")[-1]
+    )
+    err.print(
+        f"{role} key stored in {where} (a server on another data directory will answer 401)",
+        soft_wrap=True,  # the path whole, to copy
+    )
     print(key)
 
 

@@ -10,6 +10,8 @@
     JobsDep          the background job runner
     MetricsDep       the app's Prometheus metrics
     CallerDep        the principal of the request's API key; 401 without a valid one
+    known_query      (a router dependency of every /v1 route) 422 for a query parameter
+                     the route does not take, naming the nearest one it does
 
 Routes that read the index only (matches, search) take no session: they do no SQL.
 The dependencies other than SessionDep are `async`, so that they run on the event loop
@@ -19,14 +21,17 @@ instead of a worker thread.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from models.names import unknown
 from service.auth import KeyCache, Principal, key_digest, lookup
 from service.engine import Engine
-from service.errors import Unauthorized
+from service.errors import Unauthorized, ValidationFailed
 from service.jobs.service import Jobs
 from service.matching.service import require_ready
 from service.ops.metrics import Metrics
@@ -67,7 +72,19 @@ async def get_metrics(request: Request) -> Metrics:
     return metrics
 
 
-async def get_caller(request: Request) -> Principal:
+# Declares the scheme in the OpenAPI document (/docs: "Authorize", then "Try it out");
+# get_caller reads the header itself, for its own 401 reasons.
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key: `clustermatch keys create --role admin` prints one.",
+)
+
+
+async def get_caller(
+    request: Request,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+) -> Principal:
     """The caller, from the bearer token; a key seen recently comes from the cache."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -95,3 +112,49 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 JobsDep = Annotated[Jobs, Depends(get_jobs)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 CallerDep = Annotated[Principal, Depends(get_caller)]
+
+
+def _route_params(dependant: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """(the query parameters, the JSON body's fields) a route takes, its dependencies'
+    included."""
+    query: set[str] = set()
+    body: set[str] = set()
+    todo = [dependant]
+    while todo:
+        current = todo.pop()
+        query.update(f.alias for f in current.query_params)
+        for f in current.body_params:
+            model = getattr(f.field_info, "annotation", None)
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                body.update(model.model_fields)
+        todo.extend(current.dependencies)
+    return frozenset(query), frozenset(body)
+
+
+_PARAMS: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+async def known_query(request: Request, caller: CallerDep) -> None:
+    """Refuse query parameters the route does not take (a typo such as `?contry=IT` must
+    not be ignored without a word), after the caller is known (401 comes first)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None or not request.query_params:
+        return
+    key = id(route)
+    if key not in _PARAMS:
+        _PARAMS[key] = _route_params(dependant)
+    query, body = _PARAMS[key]
+    errors = []
+    for name in dict.fromkeys(request.query_params.keys()):
+        if name in query:
+            continue
+        if name in body:
+            reason = f"'{name}' belongs in the JSON body, not in the query"
+        else:
+            reason = unknown("query parameter", name, query)
+        errors.append({"field": name, "reason": reason})
+    if errors:
+        raise ValidationFailed(
+            "unknown query parameter" + ("s" if len(errors) > 1 else ""), errors=errors
+        )

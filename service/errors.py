@@ -20,11 +20,14 @@ and the request middleware use it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
 from starlette.responses import JSONResponse
+
+from models.names import unknown
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://clustermatch.example/problems/"
@@ -34,6 +37,7 @@ class ClusterMatchError(Exception):
     status: ClassVar[int] = 500
     slug: ClassVar[str] = "internal-error"
     title: ClassVar[str] = "Internal error"
+    headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -59,6 +63,8 @@ class BadRequest(ClusterMatchError):
 
 class Unauthorized(ClusterMatchError):
     status, slug, title = 401, "unauthorized", "Unauthorized"
+    # RFC 9110 11.6.1: a 401 names the scheme the client should use
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="clustermatch"'}
 
 
 class Forbidden(ClusterMatchError):
@@ -92,12 +98,19 @@ class ValidationFailed(ClusterMatchError):
         super().__init__(detail, errors=errors, **extra)
 
     @classmethod
-    def from_pydantic(cls, detail: str, exc: PydanticValidationError) -> ValidationFailed:
-        """One {"field", "reason"} per pydantic error, with field paths like `offers[2]`."""
-        return cls(
-            detail,
-            errors=[{"field": field_path(e["loc"]), "reason": e["msg"]} for e in exc.errors()],
-        )
+    def from_pydantic(
+        cls, detail: str, exc: PydanticValidationError, known: Iterable[str] = ()
+    ) -> ValidationFailed:
+        """One {"field", "reason"} per pydantic error, with field paths like `offers[2]`;
+        an unknown top-level field is named with the nearest of the `known` ones."""
+        names = list(known)
+        errors = []
+        for e in exc.errors():
+            reason = e["msg"]
+            if e["type"] == "extra_forbidden" and names and len(e["loc"]) == 1:
+                reason = unknown("field", str(e["loc"][0]), names)
+            errors.append({"field": field_path(e["loc"]), "reason": reason})
+        return cls(detail, errors=errors)
 
     @classmethod
     def rows(
@@ -116,6 +129,37 @@ class ServiceUnavailable(ClusterMatchError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="the field, parameter or `file` at fault (`offers[2]`)")
+    reason: str
+    row: int | None = Field(default=None, description="import files: the row (header = 1)")
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (`application/problem+json`)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = Field(
+        default=None, description="422: every field at fault and why"
+    )
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": text}
+    for code, text in (
+        (401, "no valid API key (`Authorization: Bearer <key>`)"),
+        (403, "the key's role may not do this"),
+        (404, "not found"),
+        (422, "the request is invalid: `errors` lists each field and why"),
+    )
+}
+"""The error answers every /v1 route documents in the OpenAPI schema."""
+
+
 def field_path(loc: Sequence[Any]) -> str:
     """pydantic's location as a field path: ("query", "kind", 0) -> "kind[0]"."""
     out = ""
@@ -126,6 +170,22 @@ def field_path(loc: Sequence[Any]) -> str:
     return out or str(loc[0] if loc else "")
 
 
+def json_error_reason(doc: str, pos: int, msg: str) -> str:
+    """Where a JSON text stops being JSON, as line and column, with a hint."""
+    pos = max(0, min(pos, len(doc)))
+    line = doc.count("\n", 0, pos) + 1
+    column = pos - (doc.rfind("\n", 0, pos) + 1) + 1
+    return (
+        f"not valid JSON at line {line}, column {column}: {msg}. Hint: keys and strings take "
+        "double quotes, and a comma may not follow the last item of an object or a list"
+    )
+
+
 def problem_response(exc: ClusterMatchError, instance: str | None = None) -> JSONResponse:
-    """The problem document of `exc`, with its status and media type."""
-    return JSONResponse(exc.problem(instance), status_code=exc.status, media_type=PROBLEM_JSON)
+    """The problem document of `exc`, with its status, media type and headers."""
+    return JSONResponse(
+        exc.problem(instance),
+        status_code=exc.status,
+        media_type=PROBLEM_JSON,
+        headers=exc.headers or None,
+    )

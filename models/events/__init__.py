@@ -1,7 +1,9 @@
 """Meeting schedules for business-matching events (商談会): the event model, the CP-SAT
 solver with its greedy baseline, re-planning, and explanations for unplaced meetings.
 
-File format (what `solve_event_file` reads; unknown keys are ignored)::
+File format (what `solve_event_file` reads; `unknown_keys` names keys it does not have,
+which the API and `clustermatch schedule` refuse; the README's "The event file" has a
+complete example)::
 
     {"slots": 12,                                   # slot indexes 0..11
      "tables": [{"id": "T1", "capacity": 4, "available": [0, 1, ...]}],  # or a number
@@ -46,6 +48,7 @@ from models.events.model import (
     Table,
     Wish,
     parse_event,
+    unknown_keys,
     validate_event,
 )
 from models.events.replan import Changes, apply_changes, parse_changes, parse_previous, replan
@@ -85,6 +88,7 @@ __all__ = [
     "replan",
     "solve",
     "solve_event_file",
+    "unknown_keys",
     "validate_event",
 ]
 

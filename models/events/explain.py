@@ -69,7 +69,7 @@ def explain_unplaced(
         if free:
             why = (
                 "a common slot is free"
-                + (f" (slot {free[0]})" if free else "")
+                + (f" (slot {free[0] + 1})" if free else "")
                 + (
                     "; the search stopped at the time limit before placing it"
                     if not optimal
@@ -80,7 +80,7 @@ def explain_unplaced(
         elif blockers:
             listed = sorted(blockers.values(), key=lambda m: (m.slot, m.a, m.b))
             text = ", ".join(
-                f"{m.a}–{m.b} (slot {m.slot}, {levels.get(m.pair, 'meeting')})"
+                f"{m.a}–{m.b} (slot {m.slot + 1}, {levels.get(m.pair, 'meeting')})"
                 for m in listed[:MAX_LISTED]
             )
             if len(listed) > MAX_LISTED:
@@ -89,7 +89,7 @@ def explain_unplaced(
                 text += (
                     "; all tables taken in slot"
                     + ("s " if len(tables_full) > 1 else " ")
-                    + ", ".join(map(str, tables_full))
+                    + ", ".join(str(t + 1) for t in tables_full)
                 )
             out.append(
                 Unplaced(
@@ -104,7 +104,7 @@ def explain_unplaced(
                     pair.level,
                     "table_capacity",
                     "table capacity: all tables taken in their common slots "
-                    + ", ".join(map(str, tables_full)),
+                    + ", ".join(str(t + 1) for t in tables_full),
                 )
             )
     return out

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, TypeGuard, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from models.names import unknown
+
 Level = Literal["must", "want", "no"]
 LEVELS: tuple[str, ...] = get_args(Level)
 DEFAULT_PRIORITY = 3  # priorities run 1 (first choice) .. 5 (least important)
@@ -808,7 +810,12 @@ def _validate_locked(
 def _validate_slot_times(event: Event, issues: _Collector) -> None:
     times = event.slot_times or ()
     if len(times) != event.slots:
-        issues.add("slot_times", f"{len(times)} slot times for {event.slots} slots")
+        issues.add(
+            "slot_times",
+            f"{len(times)} slot time{'s' if len(times) != 1 else ''} for {event.slots} slots: "
+            f"give one start time (or {{start, end}}) per slot, {event.slots} in all, in "
+            "order, or leave slot_times out",
+        )
     for i, st in enumerate(times):
         if st.start.tzinfo is None or st.end.tzinfo is None:
             issues.add(f"slot_times[{i}]", "times need a time zone (set `timezone`)")
@@ -823,3 +830,98 @@ def _validate_slot_times(event: Event, issues: _Collector) -> None:
             issues.add(f"slot_times[{i}]", f"slots out of order: starts before slot {i - 1}")
         elif cur.start < prev.end:
             issues.add(f"slot_times[{i}]", f"overlaps slot {i - 1}")
+
+
+# ---------------------------------------------------------------------------------------
+# Unknown keys. The parser reads the keys it knows; an event file written by hand with a
+# typo ("prioritty") would lose that value without a word, so files and API bodies are
+# checked here first. (Stored documents are parsed without it: what the service itself
+# stores need not be refused later.)
+
+EVENT_KEYS: frozenset[str] = frozenset(
+    {
+        "id",
+        "name",
+        "venue",
+        "timezone",
+        "slots",
+        "slot_minutes",
+        "slot_times",
+        "tables",
+        "participants",
+        "allow",
+        "blocked",
+        "met_before",
+        "allow_repeat",
+        "wishes",
+        "overrides",
+        "suggestions",
+        "locked",
+        "wish_deadline",
+        "previous",
+        "changes",
+        # kept for the console, ignored by the solver (service.events.setup, .suggestions)
+        "setup",
+        "pinned",
+    }
+)
+ITEM_KEYS: dict[str, frozenset[str]] = {
+    "tables": frozenset({"id", "name", "capacity", "available"}),
+    "participants": frozenset(
+        {"id", "name", "group", "available", "min", "max", "attendees", "party_size", "profile_id"}
+    ),
+    "wishes": frozenset({"from", "to", "level", "priority"}),
+    "overrides": frozenset({"a", "b", "level", "priority"}),
+    "suggestions": frozenset({"a", "b", "score", "reason"}),
+    "locked": frozenset({"a", "b", "slot", "table"}),
+    "slot_times": frozenset({"start", "end"}),
+    "allow": frozenset({"a", "b"}),
+    "blocked": frozenset({"a", "b"}),
+    "met_before": frozenset({"a", "b"}),
+}
+"""The keys of the objects in each list of the event file."""
+CHANGES_KEYS: frozenset[str] = frozenset(
+    {"no_shows", "late", "wishes", "suggestions", "availability", "cancelled_slots", "locked"}
+)
+"""The keys of a re-plan's `changes`."""
+
+
+def unknown_keys(data: Any) -> list[Issue]:
+    """An issue, naming the nearest known key, for every key of the event file (and of
+    the objects in its lists) that the format does not have."""
+    if not isinstance(data, Mapping):
+        return []
+    issues = [
+        Issue(str(key), unknown("key", str(key), EVENT_KEYS))
+        for key in data
+        if key not in EVENT_KEYS
+    ]
+    for list_key, keys in ITEM_KEYS.items():
+        items = data.get(list_key)
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(items):
+            if isinstance(item, Mapping):
+                issues += [
+                    Issue(f"{list_key}[{i}].{key}", unknown("key", str(key), keys))
+                    for key in item
+                    if key not in keys
+                ]
+    changes = data.get("changes")
+    if isinstance(changes, Mapping):
+        issues += [
+            Issue(f"changes.{key}", unknown("key", str(key), CHANGES_KEYS))
+            for key in changes
+            if key not in CHANGES_KEYS
+        ]
+        for list_key in ("late", "wishes", "suggestions", "locked"):
+            keys = ITEM_KEYS["participants" if list_key == "late" else list_key]
+            items = changes.get(list_key)
+            for i, item in enumerate(items if isinstance(items, list) else []):
+                if isinstance(item, Mapping):
+                    issues += [
+                        Issue(f"changes.{list_key}[{i}].{key}", unknown("key", str(key), keys))
+                        for key in item
+                        if key not in keys
+                    ]
+    return issues

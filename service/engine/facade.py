@@ -13,20 +13,23 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from indexing.embedding import EmbeddingCache
 from indexing.vector_index import VectorIndex
+from models.codes import country_label
 from models.encoders import Encoder
 from models.graph import Edge
 from models.lexical import script
 from models.lines import LINES_MAX
-from models.matching import Lang, Party, Purpose
+from models.matching import Lang, Party, Purpose, calibration_for, region_reason
 from models.profile import Facet
 from models.progress import Progress
 from models.ranking import Reranker
+from models.regions import RegionHit
 from service.engine.catalogue import (
     SETTLE_AFTER_ROWS,
     Catalogue,
@@ -83,7 +86,13 @@ class Engine:
             index_dir, model_id=encoder.model_id, dim=encoder.dim, hnsw_threshold=hnsw_threshold
         )
         native_dir = self.disk.native if native_ranker else None
-        self.ranking = Ranking(self.catalogue, self.retrieval, self.network, native_dir=native_dir)
+        self.ranking = Ranking(
+            self.catalogue,
+            self.retrieval,
+            self.network,
+            native_dir=native_dir,
+            calibration=calibration_for(encoder.model_id),
+        )
         self._ready = False
         self._saved_version = 0  # the catalogue's version when last saved or reconciled
         self._loading = False  # inside reconcile (see _warm_lines)
@@ -297,9 +306,12 @@ class Engine:
         lang: Lang = "en",
         explain_results: bool = True,
         diversity: float = 0.0,
+        regions: Sequence[RegionHit] = (),
     ) -> list[Match]:
         """Free text in any language, read as what the searcher looks for (and, for buyer
-        searches, what they offer)."""
+        searches, what they offer). `regions`: the places the text names
+        (models.regions.find_regions); organizations there come first, the others after
+        them when there are fewer than k (ignored where `countries` filters)."""
         vec = self.embedder.encode_query(text)
         query = Party.of_text(vec, purpose, script=script(text), country=country)
         request = RankRequest(
@@ -315,4 +327,30 @@ class Engine:
             explain_results=explain_results,
             diversity=diversity,
         )
-        return self.ranking.rank(request)
+        if not regions or countries:
+            return self.ranking.rank(request)
+        return self._region_first(request, regions)
+
+    def _region_first(self, request: RankRequest, regions: Sequence[RegionHit]) -> list[Match]:
+        """The matches in the named regions first, each saying so; then, up to k, the best
+        of the others."""
+        wanted = sorted(frozenset().union(*(r.countries for r in regions)))
+        first = self.ranking.rank(replace(request, countries=wanted))
+        if request.explain_results:
+            for m in first:
+                country = m.record.profile.country or ""
+                hit = next(r for r in regions if country in r.countries)
+                top = max((r.weight for r in m.reasons), default=0.0)
+                reason = region_reason(
+                    hit.label(request.lang),
+                    country_label(country, request.lang),
+                    request.lang,
+                    round(top + 0.001, 4),
+                    {"word": hit.word, "region": hit.key, "country": country},
+                )
+                m.reasons = [reason, *m.reasons[:2]]
+        if len(first) < request.k:
+            seen = {m.record.pk for m in first}
+            rest = self.ranking.rank(replace(request, k=request.k + len(first)))
+            first += [m for m in rest if m.record.pk not in seen][: request.k - len(first)]
+        return first

@@ -13,10 +13,20 @@ from pathlib import Path
 import numpy as np
 
 from models.graph import InteractionGraph
-from models.matching import REASON_FEATURES, Candidates, Reason, Scored, candidate_kinds, features
+from models.matching import (
+    DEFAULT_CALIBRATION,
+    REASON_FEATURES,
+    Calibration,
+    Candidates,
+    Reason,
+    Scored,
+    candidate_kinds,
+    features,
+)
 from models.ranking import (
     FEATURES,
     Reranker,
+    competitors,
     diversify,
     feature_matrix,
     hand_score,
@@ -46,8 +56,11 @@ class Ranking:
         network: Network,
         *,
         native_dir: Path | None = None,
+        calibration: Calibration = DEFAULT_CALIBRATION,
     ) -> None:
         self.catalogue = catalogue
+        # the model's similarity thresholds (reasons, the buyer's competitor rule)
+        self.calibration = calibration
         self.retrieval = retrieval
         self.network = network
         # with a directory: each re-ranker put in use is compiled to native code there
@@ -176,7 +189,15 @@ class Ranking:
         model_scores = scores
         if request.diversity > 0:
             scores = diversify(scores, x[:, FEATURES.index("log_activity")], request.diversity)
-        order = np.lexsort((pool.keys, -scores))[:k]
+        # competitors are no buyers (models.ranking.competitors); -inf sorts them last
+        excluded = competitors(query, candidates, x, purpose, self.calibration, free_text=text)
+        scores = np.where(excluded, -np.inf, scores)
+        ranked = np.lexsort((pool.keys, -scores))[: len(candidates) - int(excluded.sum())]
+        # Explained matches from the catalogue leave out a candidate that nothing drives (no
+        # reason): the next ones are explained in its place, a few more than k at most.
+        # Ranked within a given set (an event's participants, `within`), every one stays.
+        driven_only = explain_results and request.within is None
+        order = ranked[: k + (k + 5 if driven_only else 0)]
         out: list[Match] = []
         contrib = (
             reranker.contributions(
@@ -211,8 +232,11 @@ class Ranking:
                 lang=request.lang,
                 graph=graph,
                 records=self.catalogue.records,
+                calibration=self.calibration,
             )
         for rank_i, i in enumerate(order):
+            if len(out) == k:
+                break
             c = candidates.party(int(i))
             f = features(query, c, purpose)
             # (a list of floats: numpy scalars and np.isnan cost a microsecond each here)
@@ -223,5 +247,7 @@ class Ranking:
                 reasons = reasons_for(
                     ctx, c, recs[i], f, None if contrib is None else contrib[rank_i]
                 )
+                if not reasons and driven_only:
+                    continue
             out.append(Match(recs[i], scored, reasons))
         return out

@@ -10,7 +10,9 @@ import numpy as np
 
 from models.graph import InteractionGraph
 from models.matching import (
+    DEFAULT_CALIBRATION,
     REASON_FEATURES,
+    Calibration,
     Lang,
     Party,
     Purpose,
@@ -39,6 +41,7 @@ class ReasonContext:
     lang: Lang
     graph: InteractionGraph | None
     records: Mapping[int, Record]
+    calibration: Calibration = DEFAULT_CALIBRATION
 
 
 def reasons_for(
@@ -49,7 +52,8 @@ def reasons_for(
     contrib: np.ndarray | None,
 ) -> list[Reason]:
     """The (up to) three strongest reasons why candidate `c` (stored as `rec`, with
-    features `f`) suits the query; `contrib`: the re-ranker's contribution per feature."""
+    features `f`) suits the query; `contrib`: the re-ranker's contribution per feature.
+    None of them (an empty list) means nothing drove the match: it is left out."""
     q_offers, q_needs = ctx.query_items
     no = best_item_match(
         q_needs,
@@ -64,7 +68,15 @@ def reasons_for(
         item_matrix(rec.profile.needs, ctx.table),
     )
     reasons = explain(
-        ctx.query, c, f, ctx.purpose, need_offer=no, offer_need=on, lang=ctx.lang, limit=6
+        ctx.query,
+        c,
+        f,
+        ctx.purpose,
+        need_offer=no,
+        offer_need=on,
+        lang=ctx.lang,
+        limit=6,
+        calibration=ctx.calibration if ctx.query_record else ctx.calibration.for_text(),
     )
     reasons += network_reasons(
         f,

@@ -20,6 +20,8 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
 
 @router.post("", status_code=201, summary="Create an event (the schedule file format, plus a name)")
 def create_event(body: dict[str, Any], caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    caller.require("admin", "organizer")
+    service.refuse_unknown_keys(body)
     return event_out(service.create(session, caller, body))
 
 
@@ -37,6 +39,8 @@ def get_event(event_id: str, caller: CallerDep, session: SessionDep) -> dict[str
 def put_event(
     event_id: str, body: dict[str, Any], caller: CallerDep, session: SessionDep
 ) -> dict[str, Any]:
+    caller.require("admin", "organizer")
+    service.refuse_unknown_keys(body)
     return event_out(service.replace(session, caller, event_id, body))
 
 
@@ -149,9 +153,23 @@ def export_agendas(
     event_id: str,
     caller: CallerDep,
     session: SessionDep,
+    engine: EngineDep,
     by: Literal["participant", "table"] = "participant",
     participant: Annotated[str | None, Query(max_length=200)] = None,
     table: Annotated[str | None, Query(max_length=200)] = None,
+    lang: Annotated[
+        Literal["auto", "ja", "en"],
+        Query(description="the reasons' language; auto: each participant's (JP: ja)"),
+    ] = "auto",
 ) -> Response:
-    page = service.agendas(session, caller, event_id, by=by, participant=participant, table=table)
+    page = service.agendas(
+        session,
+        caller,
+        event_id,
+        by=by,
+        participant=participant,
+        table=table,
+        engine=engine,
+        lang=lang,
+    )
     return Response(page, media_type="text/html; charset=utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.store.tables import EventRow
+from service.store.tables import EventRow, iso_utc
 
 
 def event_out(row: EventRow) -> dict[str, Any]:
@@ -13,8 +13,8 @@ def event_out(row: EventRow) -> dict[str, Any]:
         "name": row.name,
         "event": row.data,
         "schedule": row.schedule,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
+        "created_at": iso_utc(row.created_at),
+        "updated_at": iso_utc(row.updated_at),
     }
 
 

@@ -21,14 +21,17 @@ from models.events import (
     parse_event,
     parse_previous,
     solve_event_file,
+    unknown_keys,
 )
 from models.events.model import MAX_SLOTS
 from models.matching import Lang
+from models.names import unknown
 from models.progress import Progress
 from service.auth import Principal
 from service.engine import Engine
 from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.events import rules
+from service.events.briefing import AgendaLang, agenda_notes
 from service.events.progress import SolveClock
 from service.io import exports
 from service.jobs.service import Jobs, JobWork
@@ -79,6 +82,15 @@ def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     except EventValidationError as exc:
         raise _invalid(exc) from exc
     return name.strip(), doc
+
+
+def refuse_unknown_keys(body: dict[str, Any]) -> None:
+    """422 naming, with the nearest known key, every key of an event document sent to the
+    API that the format does not have (models.events `unknown_keys`). The console builds
+    its documents itself and is not checked here."""
+    extra = unknown_keys(body)
+    if extra:
+        raise _invalid(EventValidationError(extra))
 
 
 def get(session: Session, caller: Principal, event_id: str) -> EventRow:
@@ -229,8 +241,14 @@ def replan(
     if extra:
         raise ValidationFailed(
             "unknown fields",
-            errors=[{"field": f, "reason": "unknown field"} for f in sorted(extra)],
+            errors=[
+                {"field": f, "reason": unknown("field", f, ("changes", "announced"))}
+                for f in sorted(extra)
+            ],
         )
+    issues = unknown_keys({"changes": body.get("changes")})
+    if issues:
+        raise _invalid(EventValidationError(issues))
     announced = body.get("announced", True)
     previous = [{**m, "announced": bool(announced)} for m in row.schedule.get("meetings", [])]
     doc = {**row.data, "previous": previous, "changes": body.get("changes", {})}
@@ -366,14 +384,18 @@ def agendas(
     by: Literal["participant", "table"],
     participant: str | None,
     table: str | None,
+    engine: Engine | None = None,
+    lang: AgendaLang = "auto",
 ) -> str:
-    """Printable agendas: one participant's, one table's, or everyone's (by `by`)."""
+    """Printable agendas: one participant's, one table's, or everyone's (by `by`), with
+    the organizations and why each pair meets (service.events.briefing)."""
     event, meetings = _exportable(session, caller, event_id)
+    notes = agenda_notes(session, engine, event, meetings, lang)
     try:
         if participant is not None:
-            return exports.participant_agenda_html(meetings, event, participant)
+            return exports.participant_agenda_html(meetings, event, participant, notes=notes)
         if table is not None:
-            return exports.table_agenda_html(meetings, event, table)
-        return exports.all_agendas_html(meetings, event, by=by)
+            return exports.table_agenda_html(meetings, event, table, notes=notes)
+        return exports.all_agendas_html(meetings, event, by=by, notes=notes)
     except ValueError as exc:
         raise NotFound(str(exc)) from exc

@@ -35,6 +35,7 @@ class InteractionReport:
     rejected: int = 0
     took_s: float = 0.0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,7 +57,9 @@ def save(
 ) -> InteractionReport:
     """Store interactions whose profiles exist; unknown profile ids are row errors."""
     started = time.perf_counter()
-    report = InteractionReport(format=parsed.format, rows=parsed.total_rows)
+    report = InteractionReport(
+        format=parsed.format, rows=parsed.total_rows, warnings=list(parsed.warnings)
+    )
     errors = [e.to_dict() for e in parsed.errors]
     with engine.write_lock:
         known = profiles.known_ids(session, {x for _, i in parsed.items for x in (i.a, i.b)})

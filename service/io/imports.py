@@ -63,8 +63,8 @@ Errors
     `RowError` — one per failing field of a row (`field` is a path like "country" or
     "offers[2]", 0-based list positions as in JSON; None for the whole row); a later row that
     repeats an id gets ("id", "duplicate id, first seen on row N") and is not returned.
-    An empty file (nothing but whitespace) is an `ImportFormatError`; a header-only CSV is
-    fine (zero rows).
+    An empty file (nothing but whitespace) is an `ImportFormatError`; a header-only CSV (or
+    an empty JSON array) reads as zero rows with a warning in `ParsedFile.warnings`.
     Size guards: more than `max_rows` non-empty data rows, or more than `max_bytes` bytes,
     is an `ImportFormatError`; the row guard trips while reading, before validation.
 """
@@ -887,6 +887,10 @@ def _parse(
             errors.extend(row_errors)
         elif model is not None:
             items.append((row, model))
+    if total == 0:
+        warnings.append(
+            "the file has no data rows (only a header row, or an empty list): nothing to import"
+        )
     return ParsedFile(
         items=items, errors=errors, format=fmt, encoding=used, total_rows=total, warnings=warnings
     )

@@ -20,6 +20,19 @@ async def read_upload(request: Request) -> tuple[bytes, str | None]:
     ctype = request.headers.get("content-type", "")
     if ctype.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
+        extra = [name for name in dict.fromkeys(form.keys()) if name != "file"]
+        if extra:
+            raise ValidationFailed(
+                "unknown form field" + ("s" if len(extra) > 1 else ""),
+                errors=[
+                    {
+                        "field": name,
+                        "reason": f"the form takes only 'file'; options such as '{name}' are "
+                        f"query parameters (?{name}=...)",
+                    }
+                    for name in extra
+                ],
+            )
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise BadRequest("send the file in a multipart field named 'file'")

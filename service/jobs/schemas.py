@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Response
 
-from service.store.tables import JobRow
+from service.store.tables import JobRow, iso_utc
 
 
 def job_out(row: JobRow) -> dict[str, Any]:
@@ -22,8 +22,8 @@ def job_out(row: JobRow) -> dict[str, Any]:
         },
         "report": row.report,
         "error": row.error,
-        "created_at": row.created_at.isoformat() if row.created_at else None,
-        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "created_at": iso_utc(row.created_at),
+        "finished_at": iso_utc(row.finished_at),
     }
 
 

@@ -69,6 +69,7 @@ async def matches(
         },
         engine,
         results,
+        caller,
     )
 
 
@@ -79,6 +80,7 @@ async def search(
     k, countries, from_country = service.text_query(
         body.text, body.k, settings.max_k, body.country, body.from_country
     )
+    regions = service.text_regions(body.text, from_country, countries, body.regions)
     results = await _match(
         settings,
         engine.search_text,
@@ -90,6 +92,7 @@ async def search(
         k=k,
         lang=body.lang,
         diversity=body.diversity,
+        regions=regions,
     )
     return respond(
         {
@@ -99,7 +102,13 @@ async def search(
             "country": countries,
             "k": k,
             "lang": body.lang,
+            # the places the text names, whose organizations come first
+            "regions": [
+                {"word": r.word, "region": r.key, "countries": sorted(r.countries)}
+                for r in regions
+            ],
         },
         engine,
         results,
+        caller,
     )

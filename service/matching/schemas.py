@@ -13,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from models.matching import Lang, Purpose
+from models.matching import NO_REASON, Lang, Purpose
 from models.profile import Kind
+from service.auth import Principal
 from service.engine import Engine, Match
 
 MAX_QUERY_TEXT = 5_000
@@ -38,12 +39,20 @@ class SearchBody(BaseModel):
 
     text: str = Field(min_length=1, max_length=MAX_QUERY_TEXT)
     purpose: Purpose = "partner"
-    kind: list[Kind] | None = Field(default=None, max_length=len(Kind.__args__))  # type: ignore[attr-defined]
-    country: list[str] | None = Field(default=None, max_length=50)
+    kind: list[Kind] | None = Field(
+        default=None,
+        max_length=len(Kind.__args__),  # type: ignore[attr-defined]
+        description="a kind or a list of kinds",
+    )
+    country: list[str] | None = Field(
+        default=None,
+        max_length=50,
+        description="a country or a list: ISO codes or names (IT, イタリア, Italy)",
+    )
     from_country: str | None = Field(
         default=None,
-        max_length=2,
-        description="the searcher's country: overseas searches exclude it",
+        max_length=60,
+        description="the searcher's country (a code or a name): overseas searches exclude it",
     )
     k: int = Field(default=10, ge=1)
     lang: Lang = "en"
@@ -53,18 +62,33 @@ class SearchBody(BaseModel):
         le=1.0,
         description="0: pure relevance; up to 1: discount already very active organizations",
     )
+    regions: bool = Field(
+        default=True,
+        description="read the places the text names (欧州, ASEAN, North America, イタリア ...; "
+        "models/regions.py): their organizations come first. Ignored with `country`.",
+    )
+
+    @field_validator("kind", "country", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        # a single value is a list of one, as in the query string of GET .../matches
+        return [value] if isinstance(value, str) else value
 
 
-def render(matches: list[Match]) -> list[dict[str, Any]]:
+def render(
+    matches: list[Match], caller: Principal | None = None, lang: Lang = "en"
+) -> list[dict[str, Any]]:
     out = []
     for i, m in enumerate(matches, 1):
         data = m.record.profile.model_dump(include=set(SUMMARY_FIELDS))
+        if caller is not None and caller.sees_contact(m.record.profile.id):
+            data["contact"] = m.record.profile.contact  # as GET /v1/profiles/{id} shows it
         out.append(
             {
                 "rank": i,
                 "score": round(m.scored.score, 4),
                 "profile": data,
-                "reason": "; ".join(r.text for r in m.reasons) or "similar profile",
+                "reason": "; ".join(r.text for r in m.reasons) or NO_REASON[lang],
                 "reasons": [
                     {"code": r.code, "text": r.text, "weight": r.weight, "detail": r.detail}
                     for r in m.reasons
@@ -75,7 +99,12 @@ def render(matches: list[Match]) -> list[dict[str, Any]]:
     return out
 
 
-def respond(query: dict[str, Any], engine: Engine, results: list[Match]) -> JSONResponse:
+def respond(
+    query: dict[str, Any],
+    engine: Engine,
+    results: list[Match],
+    caller: Principal | None = None,
+) -> JSONResponse:
     """The documented result shape, rendered straight to JSON: every value is already a
     plain str / int / float / list / dict, so FastAPI's generic encoder (which would walk
     the ~400 values of a 10-result answer) is skipped."""
@@ -84,6 +113,6 @@ def respond(query: dict[str, Any], engine: Engine, results: list[Match]) -> JSON
             "query": query,
             "model": engine.encoder.model_id,
             "count": len(results),
-            "results": render(results),
+            "results": render(results, caller, query.get("lang", "en")),
         }
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from models.codes import normalize_country
 from models.matching import Purpose
 from models.profile import MAX_ID
+from models.regions import RegionHit, find_regions
 from service.auth import Principal
 from service.engine import Engine, Record
 from service.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
@@ -18,16 +19,18 @@ def require_ready(engine: Engine) -> Engine:
     return engine
 
 
-def countries(values: list[str] | None) -> list[str] | None:
-    """Country filters as ISO codes; 422 naming `country` for one that is not a country."""
+def countries(values: list[str] | None, field: str = "country") -> list[str] | None:
+    """Country filters as ISO codes: codes or names (IT, イタリア, Italy), repeated or
+    comma-separated (`?country=IT,DE`); 422 naming `field` for one that is not a country."""
     if not values:
         return None
     try:
-        return [normalize_country(v) for v in values]
+        codes = [normalize_country(v) for value in values for v in value.split(",") if v.strip()]
     except ValueError as exc:
         raise ValidationFailed(
-            "invalid filter", errors=[{"field": "country", "reason": str(exc)}]
+            "invalid filter", errors=[{"field": field, "reason": str(exc)}]
         ) from exc
+    return list(dict.fromkeys(codes)) or None
 
 
 def check_k(k: int, max_k: int) -> int:
@@ -70,7 +73,18 @@ def text_query(
     not be blank."""
     k = check_k(k, max_k)
     filters = countries(country)
-    searcher = countries([from_country])[0] if from_country else None  # type: ignore[index]
+    found = countries([from_country], "from_country") if from_country else None
+    searcher = found[0] if found else None
     if not text.strip():
         raise ValidationFailed("empty text", errors=[{"field": "text", "reason": "is blank"}])
     return k, filters, searcher
+
+
+def text_regions(
+    text: str, searcher: str | None, filters: list[str] | None, read: bool = True
+) -> list[RegionHit]:
+    """The places a search text names (models.regions), whose organizations the search
+    puts first: none when not asked to read them, or when a country filter decides."""
+    if not read or filters:
+        return []
+    return find_regions(text, exclude=[searcher] if searcher else ())

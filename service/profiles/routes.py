@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models.profile import Kind
 from service.deps import CallerDep, EngineDep, JobsDep, SessionDep, SettingsDep
-from service.io.imports import parse_profiles
+from service.io.imports import UnknownColumns, parse_profiles
 from service.io.uploads import parse_upload
 from service.jobs.schemas import job_accepted
 from service.profiles import service
@@ -96,6 +96,10 @@ async def import_profiles(
     encoding: Annotated[str | None, Query(max_length=32)] = None,
     allow_partial: bool = False,
     filename: Annotated[str | None, Query(max_length=255)] = None,
+    unknown_columns: Annotated[
+        UnknownColumns,
+        Query(description="error, or ignore: import a CSV with extra columns (備考 ...)"),
+    ] = "error",
 ) -> dict[str, Any]:
     caller.require("admin", "organizer")
     parsed = await parse_upload(
@@ -105,6 +109,7 @@ async def import_profiles(
         encoding,
         filename=filename,
         max_rows=settings.max_import_rows,
+        unknown_columns=unknown_columns,
     )
     result = await run_in_threadpool(
         service.import_upload,

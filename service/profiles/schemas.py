@@ -1,5 +1,9 @@
 """What the API answers about profiles: the stored document, with contact details only
-for those who may see them, and the timestamps."""
+for those who may see them, and the timestamps (UTC, with their offset).
+
+`contact` follows one rule wherever a profile appears (read, list, write answers, match
+and search results): present for those who may see it (admins and the owning member),
+null when unset; left out for everyone else."""
 
 from __future__ import annotations
 
@@ -7,15 +11,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from service.auth import Principal
-from service.store.tables import ProfileRow
+from service.store.tables import ProfileRow, iso_utc
 
 
 def profile_out(row: ProfileRow, caller: Principal) -> dict[str, Any]:
     data = dict(row.data)
-    if not caller.sees_contact(row.id):
+    if caller.sees_contact(row.id):
+        data["contact"] = data.get("contact")
+    else:
         data.pop("contact", None)
-    data["created_at"] = row.created_at.isoformat() if row.created_at else None
-    data["updated_at"] = row.updated_at.isoformat() if row.updated_at else None
+    data["created_at"] = iso_utc(row.created_at)
+    data["updated_at"] = iso_utc(row.updated_at)
     return data
 
 

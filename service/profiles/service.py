@@ -29,6 +29,7 @@ from service.engine import Engine, org_key
 from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.io.imports import FileFormat, ParsedFile, parse_profiles
 from service.jobs.service import Jobs
+from service.matching.service import countries as country_filter
 from service.store import profiles
 from service.store.changes import PROFILE, record_changes
 from service.store.db import Session, SessionFactory, transaction
@@ -48,6 +49,7 @@ class ImportReport:
     encoded_texts: int = 0
     took_s: float = 0.0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,6 +146,7 @@ def checked_report(parsed: ParsedFile[Profile], *, allow_partial: bool) -> Impor
         valid=len(parsed.items),
         rejected=len({e.row for e in parsed.errors}),
         errors=[e.to_dict() for e in parsed.errors[:1000]],
+        warnings=list(parsed.warnings),
     )
     if parsed.errors and not allow_partial:
         raise ValidationFailed.rows(report.rejected, report.rows, report.errors, report.to_dict())
@@ -170,13 +173,30 @@ def _validate(data: Any) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed.from_pydantic("the profile is invalid", exc) from exc
+        raise ValidationFailed.from_pydantic(
+            "the profile is invalid", exc, known=Profile.model_fields
+        ) from exc
 
 
 def check_id(profile_id: str) -> None:
     """404 for an id no profile can have."""
     if len(profile_id) > MAX_ID or not re.match(ID_PATTERN, profile_id):
         raise NotFound.for_id("profile", profile_id, MAX_ID)
+
+
+def check_new_id(profile_id: str) -> None:
+    """422 for an id a profile may not be created with (PUT creates: as POST's body)."""
+    if not 1 <= len(profile_id) <= MAX_ID or not re.match(ID_PATTERN, profile_id):
+        raise ValidationFailed(
+            "invalid profile id",
+            errors=[
+                {
+                    "field": "id",
+                    "reason": f"must be 1 to {MAX_ID} characters matching {ID_PATTERN} "
+                    f"(got {len(profile_id)} characters: '{profile_id[:40]}')",
+                }
+            ],
+        )
 
 
 def get(session: Session, profile_id: str) -> ProfileRow:
@@ -204,7 +224,7 @@ def replace(
     """Create or replace the profile with this id; (the stored row, whether it is new)."""
     if not caller.owns(profile_id):
         caller.require("admin", "organizer")
-    check_id(profile_id)
+    check_new_id(profile_id)
     if "id" in body and body["id"] != profile_id:
         raise BadRequest("the id in the body differs from the id in the path")
     profile = _validate({**body, "id": profile_id})
@@ -249,7 +269,7 @@ def listing(
     return profiles.page(
         session,
         kinds=kinds,
-        countries=[c.upper() for c in countries] if countries else None,
+        countries=country_filter(list(countries)) if countries else None,
         cluster=cluster,
         limit=limit,
         offset=offset,

@@ -29,6 +29,16 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def iso_utc(moment: dt.datetime | None) -> str | None:
+    """A stored instant as ISO 8601 with its offset (`...+00:00`). SQLite hands back the
+    naive UTC value it stored, PostgreSQL an aware one: both read the same here."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat()
+
+
 class Base(DeclarativeBase):
     pass
 

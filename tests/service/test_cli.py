@@ -164,3 +164,67 @@ def test_serve_with_workers_shares_one_tcp_socket_and_balances_it(
         "CLUSTERMATCH_MATCH_INLINE": "true",
         "UV_TCP_SINGLE_ACCEPT": "1",
     }
+
+
+def test_keys_create_says_where_and_refuses_unknown_profiles(tmp_path: Path) -> None:
+    """Issue 19.14: a key could go to a data directory nobody serves, for a profile that
+    does not exist."""
+    runner = CliRunner()
+    d = ["--data-dir", str(tmp_path / "d")]
+    r = runner.invoke(cli.app, ["keys", "create", "--role", "member", "--profile-id", "jp-1", *d])
+    assert r.exit_code == 2
+    assert "no profile with id 'jp-1'" in r.output and str(tmp_path / "d") in r.output
+    data = tmp_path / "p.jsonl"
+    data.write_text(json.dumps(SAMPLE[0], ensure_ascii=False))
+    assert runner.invoke(cli.app, ["import", str(data), *d]).exit_code == 0
+    r = runner.invoke(cli.app, ["keys", "create", "--role", "member", "--profile-id", "jp-1", *d])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.strip().startswith("cm_")  # stdout: the key alone (KEY=$(...))
+    assert f"member key stored in {tmp_path / 'd'}" in r.stderr
+
+
+def test_schedule_errors_are_helpful_and_json_with_json(tmp_path: Path) -> None:
+    """Issue 19.16: `--json` printed errors as text; 19.7: unknown keys were ignored."""
+    runner = CliRunner()
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "slots": 6,
+                "tables": 2,
+                "slot_times": ["2026-06-10T13:00"],
+                "timezone": "Asia/Tokyo",
+                "participants": [{"id": "a", "mni": 1}, {"id": "b"}],
+            }
+        )
+    )
+    r = runner.invoke(cli.app, ["schedule", str(event), "--json"])
+    assert r.exit_code == 2
+    problem = json.loads(r.stdout.strip().splitlines()[-1])
+    assert problem["status"] == 422
+    errors = {e["field"]: e["reason"] for e in problem["errors"]}
+    assert errors == {"participants[0].mni": "unknown key 'mni'; did you mean 'min'?"}
+    event.write_text(event.read_text().replace('"mni"', '"min"'))
+    r = runner.invoke(cli.app, ["schedule", str(event), "--json"])
+    errors = {e["field"]: e["reason"] for e in json.loads(r.stdout.splitlines()[-1])["errors"]}
+    assert errors["slot_times"].startswith("1 slot time for 6 slots: give one start time")
+    event.write_text('{"slots": 2,\n "tables": 1,\n}')
+    r = runner.invoke(cli.app, ["schedule", str(event), "--json"])
+    assert r.exit_code == 2
+    (error,) = json.loads(r.stdout.splitlines()[-1])["errors"]
+    assert error["reason"].startswith("not valid JSON at line 3, column 1")
+
+
+def test_import_with_unknown_columns_ignored(tmp_path: Path) -> None:
+    """Issue 19.9: the CLI had no --unknown-columns."""
+    runner = CliRunner()
+    data = tmp_path / "p.csv"
+    data.write_text("id,name,kind,備考\nc-1,Chubu Gear,firm,memo\n")
+    d = ["--data-dir", str(tmp_path / "d")]
+    r = runner.invoke(cli.app, ["import", str(data), "--json", *d])
+    assert r.exit_code == 2 and "unknown_columns='ignore'" in r.output
+    assert json.loads(r.stdout.splitlines()[-1])["errors"][0]["field"] == "file"
+    r = runner.invoke(cli.app, ["import", str(data), "--unknown-columns", "ignore", "--json", *d])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["created"] == 1 and "備考" in report["warnings"][0]

@@ -24,9 +24,8 @@ def make_settings(tmp_path: Path, db_url: str | None = None, **overrides: Any) -
         data_dir=tmp_path / "data",
         database_url=db_url,
         index_save_interval_s=0,
-        log_level="WARNING",
         _env_file=None,  # type: ignore[call-arg]
-        **{"native_ranker": False, **overrides},
+        **{"native_ranker": False, "log_level": "WARNING", **overrides},
     )
 
 

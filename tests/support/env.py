@@ -25,5 +25,8 @@ def need_shared(*parts: str) -> Path:
     if not path.exists():
         if flag("CLUSTERMATCH_REQUIRE_SHARED"):
             pytest.fail(f"{path} is missing and CLUSTERMATCH_REQUIRE_SHARED is set")
-        pytest.skip(f"{path} not found (the shared data is not on this machine)")
+        pytest.skip(
+            f"{path} not found: the shared data is not on this machine "
+            "(set CLUSTERMATCH_SHARED_DIR to its folder)"
+        )
     return path

@@ -260,7 +260,7 @@ def test_override_contradictions() -> None:
             ["2025-06-10T13:00", "2025-06-10T12:00", "2025-06-10T14:00", "2025-06-10T15:00"],
             "out of order",
         ),
-        (["2025-06-10T13:00"], "1 slot times for 4 slots"),
+        (["2025-06-10T13:00"], "1 slot time for 4 slots: give one start time"),
         (
             [
                 {"start": "2025-06-10T13:00", "end": "2025-06-10T12:00"},

@@ -54,7 +54,9 @@ ITALIAN = [
         "kind": "firm",
         "country": "IT",
         "description": "Automazione industriale. 産業用ロボット向け精密歯車の輸入代理店（トリノ）",
-        "offers": ["欧州での販売代理店", "ロボット組立"],
+        # (each of the three offers what the query asks for, in words the tests' hashing
+        # stand-in for the model can see: a match nothing drives is not listed, issue 19.1)
+        "offers": ["欧州での販売代理店", "ロボット組立", "精密歯車の輸入販売"],
         "needs": ["精密歯車の調達"],
         "industries": ["robotics"],
         "languages": ["it"],
@@ -67,7 +69,7 @@ ITALIAN = [
         "description": (
             "Distribuzione di cuscinetti. 欧州向け精密歯車・軸受の販売代理店（ボローニャ）"
         ),
-        "offers": ["精密歯車と軸受の欧州販売"],
+        "offers": ["精密歯車と軸受の欧州販売", "精密歯車の輸入販売"],
         "needs": ["日本製の精密部品"],
         "industries": ["machinery"],
         "languages": ["it", "en"],

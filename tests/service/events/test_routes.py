@@ -190,3 +190,76 @@ def test_retime_refuses_events_outside_the_model(api: Api) -> None:
     location = api.post(f"/v1/events/{eid}/retime", headers=h).headers["location"]
     job = wait_for_job(api, location, "organizer")
     assert job["status"] == "failed" and "interchangeable tables" in job["error"]
+
+
+def test_unknown_event_keys_are_refused_with_the_nearest_name(api: Api) -> None:
+    """Issue 19.7: a typo such as `prioritty` in an event file was dropped silently."""
+    doc = {
+        **EVENT,
+        "slotz": 4,
+        "wishes": [{"from": "veneto", "to": "gear", "level": "must", "prioritty": 1}],
+    }
+    r = api.post("/v1/events", json=doc, headers=api.h("organizer"))
+    assert r.status_code == 422, r.text
+    errors = {e["field"]: e["reason"] for e in r.json()["errors"]}
+    assert errors["slotz"] == "unknown key 'slotz'; did you mean 'slots'?"
+    assert errors["wishes[0].prioritty"] == "unknown key 'prioritty'; did you mean 'priority'?"
+
+
+def test_unknown_replan_keys_are_refused_with_the_nearest_name(
+    event_api: tuple[Api, str],
+) -> None:
+    """Issue 19.7, in a re-plan's changes: `no_show` (for `no_shows`) was ignored."""
+    api, eid = event_api
+    h = api.h("organizer")
+    r = api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h)
+    assert wait_for_job(api, r.headers["location"], "organizer")["status"] == "succeeded"
+    body = {"changes": {"no_show": ["uni"], "late": [{"id": "x", "grup": "buyer"}]}}
+    r = api.post(f"/v1/events/{eid}/replan", json=body, headers=h)
+    assert r.status_code == 422, r.text
+    errors = {e["field"]: e["reason"] for e in r.json()["errors"]}
+    assert errors == {
+        "changes.no_show": "unknown key 'no_show'; did you mean 'no_shows'?",
+        "changes.late[0].grup": "unknown key 'grup'; did you mean 'group'?",
+    }
+    r = api.post(f"/v1/events/{eid}/replan", json={"anounced": True}, headers=h)
+    assert r.json()["errors"][0]["reason"] == "unknown field 'anounced'; did you mean 'announced'?"
+
+
+def test_slot_times_error_says_what_is_expected(api: Api) -> None:
+    """Issue 19.16: `slot_times: 1 slot times for 6 slots` did not say what to give."""
+    doc = {**EVENT, "slot_times": ["2026-06-10T13:00"]}
+    r = api.post("/v1/events", json=doc, headers=api.h("organizer"))
+    assert r.status_code == 422
+    (error,) = r.json()["errors"]
+    assert error["field"] == "slot_times"
+    assert error["reason"].startswith("1 slot time for 4 slots: give one start time")
+    assert "4 in all" in error["reason"]
+
+
+def test_printed_agendas_name_the_event_and_say_why_in_the_readers_language(
+    event_api: tuple[Api, str],
+) -> None:
+    """Issue 19.19: every agenda was subtitled "event"; a partner was a bare name; no line
+    said why they meet."""
+    api, eid = event_api
+    h = api.h("organizer")
+    r = api.post(f"/v1/events/{eid}/schedule", params={"time_limit": 5}, headers=h)
+    assert wait_for_job(api, r.headers["location"], "organizer")["status"] == "succeeded"
+    page = api.get(f"/v1/events/{eid}/exports/agendas.html", headers=h).text
+    gear = next(s for s in page.split("<section>") if "精密歯車 — 商談スケジュール" in s)
+    veneto = next(s for s in page.split("<section>") if "=Veneto — 商談スケジュール" in s)
+    assert '<p class="event">TAMA 商談会 2026</p>' in gear and ">event<" not in page
+    assert "2026年6月10日（水） / Wed 10 Jun 2026" in gear
+    assert '<p class="who">株式会社精密歯車 · 企業 · 日本</p>' in gear
+    # the partner's organization, kind and country, in the reader's language
+    assert "Veneto Trading Srl" in gear and "商社 · イタリア" in gear
+    assert "firm · Japan" in veneto
+    # why they meet, from each side: the match reason computed for the reader
+    assert "貴社のニーズ「distributor in Europe」↔ 先方の提供「distributor in Europe」" in gear
+    assert "Their need “distributor in Europe” ↔ your offer “distributor in Europe”" in veneto
+    # lang=en for everyone
+    page = api.get(f"/v1/events/{eid}/exports/agendas.html?lang=en", headers=h).text
+    assert "Your need “distributor in Europe” ↔ their offer “distributor in Europe”" in page
+    table = api.get(f"/v1/events/{eid}/exports/agendas.html?by=table", headers=h).text
+    assert "13:00–13:20" in table and "TAMA 商談会 2026" in table

@@ -64,11 +64,11 @@ def test_csv_for_excel(ev: Event) -> None:
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows[0][0] == "枠 Slot" and len(rows) == 4
     first = rows[1]
-    assert first[:4] == ["0", "2025-06-10T13:00+09:00", "2025-06-10T13:20+09:00", "Booth <A>"]
+    assert first[:4] == ["1", "2025-06-10T13:00+09:00", "2025-06-10T13:20+09:00", "Booth <A>"]
     assert first[5] == '\'=HYPERLINK("http://evil")'  # formula neutralized
     assert first[7] == NAMES["p2"]  # commas and semicolons survive quoting
     assert rows[2][5] == "'@SUM(A1)"
-    assert [r[0] for r in rows[1:]] == ["0", "0", "2"]
+    assert [r[0] for r in rows[1:]] == ["1", "1", "3"]  # slots count from 1 (issue 19.15)
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+1", "-1", "@x", "\tx", "\rx"])
@@ -86,7 +86,7 @@ def test_csv_without_slot_times(ev: Event) -> None:
             )
         )
     )
-    assert rows[1] == ["1", "", "", "T1", "p1", "p1", "p2", "p2"]
+    assert rows[1] == ["2", "", "", "T1", "p1", "p1", "p2", "p2"]  # slot index 1: 枠 2
 
 
 # --- iCalendar --------------------------------------------------------------------------
@@ -239,12 +239,17 @@ def test_participant_agenda(ev: Event) -> None:
     text = participant_agenda_html(MEETINGS, ev, "p2", NAMES)
     assert "<b>" not in text and "&lt;b&gt;" in text  # names are escaped
     page = parse_html(text)
-    assert page.headers == ["時間 / Time", "テーブル / Table", "商談相手 / Partner"]
+    assert page.headers == [
+        "時間 / Time",
+        "テーブル / Table",
+        "商談相手 / Partner",
+        "商談のきっかけ / Why you meet",
+    ]
     body = [r for r in page.rows if r]
     assert body == [
-        ["13:00–13:20", "Booth <A>", NAMES["p1"]],
-        ["13:20–13:40", "", "空き / Free"],
-        ["14:00–14:20", "Booth <A>", NAMES["p3"]],
+        ["13:00–13:20", "Booth <A>", NAMES["p1"], ""],
+        ["13:20–13:40", "", "空き / Free", ""],
+        ["14:00–14:20", "Booth <A>", NAMES["p3"], ""],
     ]
     assert page.h1 == [f"{NAMES['p2']} — 商談スケジュール / Meeting schedule"]
 
@@ -269,4 +274,67 @@ def test_all_agendas_one_section_per_page(ev: Event) -> None:
         {"slots": 2, "tables": 1, "participants": [{"id": "x", "available": [1]}, {"id": "y"}]}
     )
     page = parse_html(participant_agenda_html([], unavailable, "x"))
-    assert next(r for r in page.rows if r) == ["枠 1 / Slot 1", "", "不在 / Not available"]
+    assert next(r for r in page.rows if r) == ["枠 1 / Slot 1", "", "不在 / Not available", ""]
+
+
+def test_participant_agenda_says_when_where_who_and_why() -> None:
+    """Issue 19.19: agendas were subtitled "event", had no date, venue or clock time, and
+    a partner was a bare name."""
+    from service.io.exports import AgendaNotes, Organization
+
+    ev = parse_event(
+        {
+            "name": "多摩商談会 2026",
+            "venue": "立川市 多摩産業交流センター 3F",
+            "slots": 3,
+            "tables": [{"id": "T1", "name": "A-1"}],
+            "timezone": "Asia/Tokyo",
+            "slot_times": ["2026-06-10T13:00", "2026-06-10T13:25", "2026-06-10T13:50"],
+            "participants": [
+                {"id": "gear", "name": "営業部 山田"},
+                {"id": "veneto"},
+                {"id": "uni"},
+            ],
+            "wishes": [{"from": "uni", "to": "gear", "level": "want"}],
+            "suggestions": [{"a": "gear", "b": "veneto", "score": 0.8, "reason": "stored"}],
+        }
+    )
+    meetings = [Meeting("gear", "veneto", 0, "T1"), Meeting("gear", "uni", 2, "T1")]
+    notes = AgendaNotes(
+        organizations={
+            "gear": Organization("株式会社精密歯車", "firm", "JP"),
+            "veneto": Organization("Veneto Trading Srl", "trading_company", "IT"),
+            "uni": Organization("Tama University", "university", "JP"),
+        },
+        langs={"gear": "ja", "veneto": "en", "uni": "ja"},
+        why={("gear", "veneto"): "貴社のニーズ「欧州の販売代理店」↔ 先方の提供「distributor」"},
+    )
+    text = all_agendas_html(meetings, ev, notes=notes)
+    gear, veneto, uni = text.split("<section>")[1:]
+    for section in (gear, veneto, uni):
+        assert "多摩商談会 2026" in section and "立川市 多摩産業交流センター 3F" in section
+        assert "2026年6月10日（水） / Wed 10 Jun 2026" in section
+    assert "<h1>営業部 山田 — 商談スケジュール / Meeting schedule</h1>" in gear
+    assert '<p class="who">株式会社精密歯車 · 企業 · 日本</p>' in gear
+    rows = [r for r in parse_html(gear).rows if r]
+    assert rows[0] == [
+        "13:00–13:20",
+        "A-1",
+        "Veneto Trading Srl商社 · イタリア",
+        "貴社のニーズ「欧州の販売代理店」↔ 先方の提供「distributor」",
+    ]
+    assert rows[2][0] == "13:50–14:10" and rows[2][3] == "先方が貴社との商談を希望しています"
+    # each reader reads its own line: Veneto in English, its partner described in English
+    veneto_rows = [r for r in parse_html(veneto).rows if r]
+    assert veneto_rows[0][2] == "株式会社精密歯車営業部 山田 · firm · Japan"
+    assert veneto_rows[0][3] == "stored"  # the event's suggestion, where nothing is computed
+    assert [r for r in parse_html(uni).rows if r][2][3] == "貴社からのご希望です"
+    # one page per participant when printed
+    assert text.count("<section>") == 3 and "break-after: page" in text
+    # the table view: clock times, and who sits there
+    table = [r for r in parse_html(all_agendas_html(meetings, ev, by="table", notes=notes)).rows]
+    assert next(r for r in table if r) == [
+        "13:00–13:20",
+        "営業部 山田 (株式会社精密歯車)",
+        "veneto (Veneto Trading Srl)",
+    ]

@@ -60,3 +60,53 @@ def test_japanese_profile_matches_its_overseas_counterparts(demo_api: Api) -> No
         found += (topic["en"] in ids) + (topic["it"] in ids)
         assert r["results"][0]["reasons"]
     assert found >= 0.8 * 2 * len(TOPICS)
+
+
+README_PROFILE = {
+    "name": "株式会社デモ精工",
+    "kind": "firm",
+    "country": "JP",
+    "cluster": "TAMA",
+    "description": "精密歯車とステアリング用ギアモジュールの設計・製造",
+    "offers": ["精密歯車", "ギアモジュール"],
+    "needs": ["欧州の販売代理店"],
+    "markets": ["IT", "DE"],
+    "languages": ["ja", "en"],
+}
+
+
+def test_only_calibrated_pairs_are_named_and_europe_comes_first(demo_api: Api) -> None:
+    """Issue 19.1 and 19.3 through the real model: the README's profile got "欧州の販売代理店"
+    ↔ "Traction inverters for commercial EVs" (.36) as a reason, and "欧州のパートナー" put a
+    US company first."""
+    from models.matching import CALIBRATIONS
+
+    item = CALIBRATIONS["use-multilingual-v3"].item
+    h = demo_api.h()
+    assert demo_api.put("/v1/profiles/jp-demo-1", json=README_PROFILE, headers=h).status_code in (
+        200,
+        201,
+    )
+    for purpose in ("buyer", "partner", "overseas"):
+        r = demo_api.get(f"/v1/profiles/jp-demo-1/matches?purpose={purpose}", headers=h).json()
+        assert r["results"], purpose
+        for result in r["results"]:
+            assert result["reasons"]
+            for reason in result["reasons"]:
+                assert "Traction inverters" not in reason["text"]
+                if reason["code"] in ("need_offer", "offer_need"):
+                    assert reason["detail"]["similarity"] >= item, reason
+    europe = {"IT", "DE", "FR", "ES", "NL", "BE", "AT", "CH", "GB", "SE", "DK", "FI", "PL"}
+    r = demo_api.post(
+        "/v1/search",
+        json={
+            "text": "欧州のパートナー",
+            "purpose": "overseas",
+            "from_country": "JP",
+            "lang": "ja",
+        },
+        headers=h,
+    ).json()
+    assert r["results"][0]["profile"]["country"] in europe, r["results"][0]["profile"]
+    assert r["results"][0]["reasons"][0]["code"] == "region"
+    assert r["results"][0]["reasons"][0]["text"].startswith("ご指定の地域「欧州」")

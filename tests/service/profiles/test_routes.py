@@ -146,3 +146,85 @@ def test_large_import_runs_as_a_job_with_progress(tmp_path: Path, encoder: Hashi
         assert job["progress"]["total"] > 0
         assert small.get(location, headers=small.h("organizer")).status_code == 404
         assert small.get("/v1/profiles", headers=small.h()).json()["total"] == 40
+
+
+def test_put_with_an_invalid_id_is_422_with_the_pattern(api: Api) -> None:
+    """Issue 19.8: PUT with a space or a 300-character id answered 404 "no profile"."""
+    body = {"name": "x", "kind": "firm"}
+    for bad in ("a%20b", "x" * 300, "-leading-dash"):
+        r = api.put(f"/v1/profiles/{bad}", json=body, headers=api.h())
+        assert r.status_code == 422, (bad, r.text)
+        (error,) = r.json()["errors"]
+        assert error["field"] == "id" and "[A-Za-z0-9._:@-]" in error["reason"]
+        assert "1 to 128 characters" in error["reason"]
+    assert api.put("/v1/profiles/ok-1", json=body, headers=api.h()).status_code == 201
+
+
+def test_import_can_ignore_unknown_columns(api: Api) -> None:
+    """Issue 19.9: the error suggested unknown_columns='ignore', which did not exist."""
+    csv_data = "id,name,kind,備考,電話番号\nc-1,Chubu Gear,firm,memo,052-000\n".encode()
+    r = api.post("/v1/profiles/import?format=csv", content=csv_data, headers=api.h())
+    assert r.status_code == 422 and "unknown_columns='ignore'" in r.json()["detail"]
+    r = api.post(
+        "/v1/profiles/import?format=csv&unknown_columns=ignore", content=csv_data, headers=api.h()
+    )
+    assert r.status_code == 200, r.text
+    report = r.json()["report"]
+    assert report["created"] == 1
+    assert any("備考" in w and "電話番号" in w for w in report["warnings"])
+    r = api.post("/v1/profiles/import?unknown_columns=drop", content=csv_data, headers=api.h())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "unknown_columns"
+
+
+def test_country_names_in_japanese_and_english(api: Api) -> None:
+    """Issue 19.10: 国=日本 was refused although 種別=企業 worked."""
+    csv_data = "ID,名称,種別,国,市場\nn-1,名古屋ギア,企業,日本,イタリア、Germany\n".encode()
+    r = api.post("/v1/profiles/import", content=csv_data, headers=api.h())
+    assert r.status_code == 200, r.text
+    got = api.get("/v1/profiles/n-1", headers=api.h()).json()
+    assert got["country"] == "JP" and got["markets"] == ["IT", "DE"]
+    r = api.put(
+        "/v1/profiles/n-2", json={"name": "x", "kind": "firm", "country": "Italy"}, headers=api.h()
+    )
+    assert r.status_code == 201 and r.json()["country"] == "IT"
+    listed = api.get("/v1/profiles", params={"country": "日本"}, headers=api.h()).json()
+    assert [p["id"] for p in listed["items"]] == ["n-1"]
+    r = api.get("/v1/profiles", params={"country": "Narnia"}, headers=api.h())
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "country"
+
+
+def test_header_only_csv_reports_zero_rows_with_a_warning(api: Api) -> None:
+    """Issue 19.12: a header-only CSV succeeded with 0 rows and no warning."""
+    r = api.post("/v1/profiles/import", content=b"id,name,kind\n", headers=api.h())
+    assert r.status_code == 200, r.text
+    report = r.json()["report"]
+    assert report["rows"] == 0 and report["created"] == 0
+    assert report["warnings"] == [
+        "the file has no data rows (only a header row, or an empty list): nothing to import"
+    ]
+
+
+def test_import_options_in_the_form_are_refused(api: Api) -> None:
+    """Issue 19.7: an import option sent as a form field was ignored without a word."""
+    r = api.post(
+        "/v1/profiles/import",
+        files={"file": ("p.jsonl", _jsonl(SAMPLE[:1]))},
+        data={"allow_partial": "true"},
+        headers=api.h(),
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "allow_partial"
+    assert "query parameters" in r.json()["errors"][0]["reason"]
+
+
+def test_contact_and_timestamps_read_the_same_everywhere(api: Api) -> None:
+    """Issue 19.18: contact in GET vs the list; timestamps without a time zone."""
+    api.post("/v1/profiles/import", content=_jsonl(SAMPLE), headers=api.h())
+    for role in ("admin", "organizer"):
+        h = api.h(role)
+        one = api.get("/v1/profiles/kr-1", headers=h).json()
+        listed = api.get("/v1/profiles?country=KR", headers=h).json()["items"][0]
+        assert one == listed
+        assert ("contact" in one) is (role == "admin")
+        for stamp in (one["created_at"], one["updated_at"]):
+            assert stamp.endswith("+00:00"), stamp
