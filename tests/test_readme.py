@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from service.io.imports import PROFILE_COLUMNS, _header_key
-from tests.service.console.browser import LiveServer
+from tests.support.browser import LiveServer
 from tests.support.env import DEMO, ROOT
 
 README = (ROOT / "README.md").read_text()
