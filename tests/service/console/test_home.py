@@ -31,3 +31,18 @@ def test_the_header_lists_the_shell_first_and_the_admin_last() -> None:
     areas = [k.split(".")[0] if not k.startswith("nav.organizer") else "organizer" for k in keys]
     order = [a for i, a in enumerate(areas) if a not in areas[:i]]
     assert order == ["nav", "member", "organizer", "exchange", "admin"]
+
+
+def test_every_page_title_is_plain_text() -> None:
+    """A title block holds words only (markup pasted into one once rendered a whole table
+    into the browser tab's title)."""
+    from service.console.pages import STATIC_DIR
+
+    templates = STATIC_DIR.parent / "templates"
+    block = re.compile(r"{% block title %}(.*?){% endblock %}", re.S)
+    found = 0
+    for path in sorted(templates.glob("*.html")):
+        for title in block.findall(path.read_text(encoding="utf-8")):
+            found += 1
+            assert "<" not in title and "\n" not in title, path.name
+    assert found > 20
