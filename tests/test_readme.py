@@ -24,30 +24,13 @@ from typing import Any
 import httpx
 import pytest
 
+from models.profile import Profile
 from service.io.imports import PROFILE_COLUMNS, _header_key
 from tests.support.browser import LiveServer
 from tests.support.env import DEMO, ROOT
 
 README = (ROOT / "README.md").read_text()
-FIELDS = {
-    "id",
-    "name",
-    "name_en",
-    "kind",
-    "country",
-    "region",
-    "cluster",
-    "description",
-    "offers",
-    "needs",
-    "industries",
-    "markets",
-    "languages",
-    "employees",
-    "founded",
-    "website",
-    "contact",
-}
+FIELDS = set(Profile.model_fields)
 
 
 def section(title: str) -> str:

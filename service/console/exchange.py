@@ -34,7 +34,7 @@ from models.profile import KINDS
 from service.console import i18n, pages
 from service.console.deps import Viewer, require_role
 from service.console.errors import ConsoleProblem
-from service.console.member import mark_segments
+from service.console.member import mark_segments, reason_items
 from service.console.messages.exchange import FREQUENT_COUNTRIES
 from service.console.pages import ConsoleRoute, render
 from service.deps import EngineDep, SessionDep, SettingsDep
@@ -140,16 +140,7 @@ def marked(text: str, detail: Mapping[str, Any]) -> list[tuple[str, bool]]:
     detail: the query's and the candidate's items, shared values) flagged for <mark>,
     cut as the member pages cut theirs (`member.mark_segments`). The template escapes
     every piece."""
-    items: list[str] = []
-    for key in ("query_item", "candidate_item", "value"):
-        value = detail.get(key)
-        if isinstance(value, str) and value.strip():
-            items.append(value)
-    for key in ("values", "partners"):
-        value = detail.get(key)
-        if isinstance(value, list):
-            items += [v for v in value if isinstance(v, str) and v.strip()]
-    return [(piece.text, piece.mark) for piece in mark_segments(text, items)]
+    return [(piece.text, piece.mark) for piece in mark_segments(text, reason_items(detail))]
 
 
 def _results(found: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -295,7 +295,7 @@ EXTRA_FEATURES = ("need_offer", "offer_need", "lexical", "walk")
 def mark_segments(text: str, needles: Iterable[str]) -> tuple[Segment, ...]:
     """`text` cut into plain and marked parts: each occurrence of a needle is marked
     (the longest needle first where several start at the same place)."""
-    wanted = sorted({n for n in needles if n}, key=len, reverse=True)
+    wanted = sorted({n for n in needles if n.strip()}, key=len, reverse=True)
     out: list[Segment] = []
     i = start = 0
     while i < len(text):
@@ -312,7 +312,9 @@ def mark_segments(text: str, needles: Iterable[str]) -> tuple[Segment, ...]:
     return tuple(out)
 
 
-def _needles(detail: Mapping[str, object]) -> list[str]:
+def reason_items(detail: Mapping[str, object]) -> list[str]:
+    """The items a reason names (its detail: the query's and the candidate's items, shared
+    values, partners): what `mark_segments` highlights."""
     found: list[str] = []
     for key in ("query_item", "candidate_item", "value"):
         value = detail.get(key)
@@ -349,7 +351,8 @@ def result_views(matches: Sequence[Match], purpose: Purpose) -> list[ResultView]
                 country=p.country,
                 score=round(m.scored.score, 2) + 0.0,  # (never -0.00)
                 reasons=tuple(
-                    ReasonView(r.code, mark_segments(r.text, _needles(r.detail))) for r in m.reasons
+                    ReasonView(r.code, mark_segments(r.text, reason_items(r.detail)))
+                    for r in m.reasons
                 ),
                 features=tuple(
                     FeatureView(k, round(features[k], 2), min(1.0, max(0.0, features[k])))
