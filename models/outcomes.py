@@ -108,7 +108,7 @@ _R = TypeVar("_R", MeetingOutcome, FollowUp)
 
 def _slot(record: MeetingOutcome | FollowUp) -> tuple[object, ...]:
     base: tuple[object, ...] = (record.event_id, record.a, record.b, record.side)
-    return base + (record.months,) if isinstance(record, FollowUp) else base
+    return (*base, record.months) if isinstance(record, FollowUp) else base
 
 
 def current(records: Iterable[_R]) -> list[_R]:

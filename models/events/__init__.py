@@ -20,6 +20,7 @@ complete example)::
      "slot_times": ["2025-06-10T13:00", {"start": "...", "end": "..."}],
      "name": "多摩商談会 2026", "venue": "...",         # shown on agendas and pages
      "wish_deadline": "2025-06-03T17:00",           # participants' own wishes close then
+     "program": "TAMA 2026", "follow_up_months": [3, 6],  # reports; follow-up rounds
      "previous": [...meetings...], "changes": {...}}  # optional: re-plan
 
 Priorities run 1 (first choice) to 5; default 3. `attendees` is how many meetings a

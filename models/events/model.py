@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeGuard, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.names import unknown
+from models.outcomes import DEFAULT_FOLLOW_UP_MONTHS
 
 Level = Literal["must", "want", "no"]
 LEVELS: tuple[str, ...] = get_args(Level)
@@ -26,6 +27,9 @@ DEFAULT_GROUP = "participant"
 DEFAULT_SLOT_MINUTES = 20
 MAX_SLOTS = 500
 MAX_VENUE = 300
+MAX_PROGRAM = 200
+MAX_FOLLOW_UPS = 6
+MAX_FOLLOW_UP_MONTHS = 60
 MAX_ID = 128
 
 
@@ -178,6 +182,10 @@ class Event:
     timezone: str = "UTC"
     slot_times: Sequence[SlotTime] | None = None
     venue: str = ""
+    # The program (a cluster's matching programme) the event reports to; "" for none.
+    program: str = ""
+    # Follow-up rounds, months after the event (models.outcomes).
+    follow_up_months: tuple[int, ...] = DEFAULT_FOLLOW_UP_MONTHS
     # After this instant participants can no longer send or change their own wishes (the
     # organizer still can); None: no deadline.
     wish_deadline: datetime | None = None
@@ -560,6 +568,11 @@ def parse_event(data: Any) -> Event:
     if not isinstance(venue, str) or len(venue) > MAX_VENUE:
         issues.add("venue", f"must be a text of at most {MAX_VENUE} characters")
         venue = ""
+    program = data.get("program", "")
+    if not isinstance(program, str) or len(program) > MAX_PROGRAM:
+        issues.add("program", f"must be a text of at most {MAX_PROGRAM} characters")
+        program = ""
+    follow_up_months = _parse_follow_up_months(data.get("follow_up_months"), issues)
     wish_deadline = (
         _parse_time(data["wish_deadline"], "wish_deadline", tz, issues)
         if data.get("wish_deadline") is not None
@@ -587,10 +600,34 @@ def parse_event(data: Any) -> Event:
         timezone=timezone,
         slot_times=slot_times,
         venue=venue,
+        program=program.strip(),
+        follow_up_months=follow_up_months,
         wish_deadline=wish_deadline,
     )
     validate_event(event)
     return event
+
+
+def _parse_follow_up_months(value: Any, issues: _Collector) -> tuple[int, ...]:
+    """Months after the event at which follow-ups are asked: distinct whole numbers from 1
+    to MAX_FOLLOW_UP_MONTHS, at most MAX_FOLLOW_UPS of them, kept in ascending order."""
+    if value is None:
+        return DEFAULT_FOLLOW_UP_MONTHS
+    reason = (
+        f"must be a list of at most {MAX_FOLLOW_UPS} distinct whole numbers of months "
+        f"from 1 to {MAX_FOLLOW_UP_MONTHS}"
+    )
+    if not isinstance(value, list) or len(value) > MAX_FOLLOW_UPS:
+        issues.add("follow_up_months", reason)
+        return DEFAULT_FOLLOW_UP_MONTHS
+    for i, m in enumerate(value):
+        if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= MAX_FOLLOW_UP_MONTHS:
+            issues.add(f"follow_up_months[{i}]", reason)
+            return DEFAULT_FOLLOW_UP_MONTHS
+    if len(set(value)) != len(value):
+        issues.add("follow_up_months", reason)
+        return DEFAULT_FOLLOW_UP_MONTHS
+    return tuple(sorted(value))
 
 
 # ---------------------------------------------------------------------------------------
@@ -843,6 +880,8 @@ EVENT_KEYS: frozenset[str] = frozenset(
         "id",
         "name",
         "venue",
+        "program",
+        "follow_up_months",
         "timezone",
         "slots",
         "slot_minutes",

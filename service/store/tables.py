@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -277,3 +278,74 @@ class ShortlistEntryRow(Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     added_by: Mapped[int | None] = mapped_column(Integer)
+
+
+# ---------------------------------------------------------------------------------------
+# Outcomes (service.outcomes) and programs (service.reports). Appended here; the SQL lives
+# in service.store.outcomes and service.store.programs.
+
+
+class MeetingOutcomeRow(Base):
+    """One side's record of one meeting (models.outcomes.MeetingOutcome). Append-only: a
+    correction is a new row for the same (event, a, b, side) and the latest row is in
+    force; no row is ever updated or deleted except with its event."""
+
+    __tablename__ = "meeting_outcomes"
+    __table_args__ = (Index("ix_meeting_outcomes_meeting", "event_id", "a", "b", "side"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("events.id", ondelete="CASCADE"), nullable=False
+    )
+    a: Mapped[str] = mapped_column(String(MAX_ID), nullable=False)
+    b: Mapped[str] = mapped_column(String(MAX_ID), nullable=False)
+    side: Mapped[str] = mapped_column(String(MAX_ID), nullable=False)
+    attendance: Mapped[str] = mapped_column(String(16), nullable=False)
+    no_show: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    interest: Mapped[str | None] = mapped_column(String(8))
+    next_step: Mapped[str] = mapped_column(String(24), nullable=False, default="none")
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    """Who: "user:<pk>" for a console user, "key:<pk>" for an API key."""
+    source: Mapped[str] = mapped_column(String(8), nullable=False, default="api")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FollowUpRow(Base):
+    """One side's answer at one follow-up round (models.outcomes.FollowUp). Append-only,
+    like MeetingOutcomeRow: the latest row per (event, a, b, side, months) is in force."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_meeting", "event_id", "a", "b", "side", "months"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("events.id", ondelete="CASCADE"), nullable=False
+    )
+    a: Mapped[str] = mapped_column(String(MAX_ID), nullable=False)
+    b: Mapped[str] = mapped_column(String(MAX_ID), nullable=False)
+    side: Mapped[str] = mapped_column(String(MAX_ID), nullable=False)
+    months: Mapped[int] = mapped_column(Integer, nullable=False)
+    stage: Mapped[str] = mapped_column(String(24), nullable=False)
+    amount_yen: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    source: Mapped[str] = mapped_column(String(8), nullable=False, default="api")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProgramRow(Base):
+    """A program year (a cluster's matching programme in one fiscal year, April to March)
+    and its numeric targets ({"meetings_held": 400, "follow_ups": 120, "contracts": 20,
+    "new_businesses": 5}). Events report to a program by its `name` (their `program`)."""
+
+    __tablename__ = "programs"
+    __table_args__ = (Index("ix_programs_name_year", "name", "fiscal_year", unique=True),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    fiscal_year: Mapped[int] = mapped_column(Integer, nullable=False)
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    owner_key: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
