@@ -140,3 +140,14 @@ def held(outcomes: Sequence[MeetingOutcome]) -> bool | None:
     if not outcomes:
         return None
     return any(o.attendance == "held" for o in outcomes)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` calendar months later, clamped to the month's last day
+    (31 January + 1 month: 28 or 29 February), as people count "three months after"."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    last = (following - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))

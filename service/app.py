@@ -42,6 +42,7 @@ from service.matching import routes as matching
 from service.ops import routes as ops
 from service.ops.logs import configure_logging
 from service.ops.middleware import RequestMiddleware
+from service.outcomes import routes as outcomes
 from service.profiles import routes as profiles
 from service.ranker import routes as ranker
 from service.resources import Resources
@@ -222,6 +223,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(interactions.router, **v1)  # type: ignore[arg-type]
     app.include_router(ranker.router, **v1)  # type: ignore[arg-type]
     app.include_router(events.router, **v1)  # type: ignore[arg-type]
+    app.include_router(outcomes.router, **v1)  # type: ignore[arg-type]  # outcomes
     app.include_router(jobs.router, **v1)  # type: ignore[arg-type]
     app.include_router(shortlists.router, **v1)  # type: ignore[arg-type]  # console: shortlists
     # console: static files before the router, whose catch-all 404 would shadow them

@@ -5,14 +5,15 @@ the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.outcomes import FollowUp, MeetingOutcome
 from service.store.chunks import chunked
-from service.store.tables import FollowUpRow, MeetingOutcomeRow
+from service.store.tables import ApiKeyRow, FollowUpRow, MeetingOutcomeRow, UserRow
 
 
 def add_outcome(session: Session, record: MeetingOutcome) -> MeetingOutcomeRow:
@@ -113,3 +114,64 @@ def follow_ups_for(session: Session, event_ids: Collection[str] | None = None) -
     for part in chunked(sorted(event_ids)):
         rows += session.scalars(stmt.where(FollowUpRow.event_id.in_(part)))
     return [follow_up_of(r) for r in sorted(rows, key=lambda r: r.pk)]
+
+
+def recorded_pairs(session: Session, event_id: str) -> set[tuple[str, str]]:
+    """The pairs of the event that have an outcome or a follow-up record."""
+    found: set[tuple[str, str]] = set()
+    for table in (MeetingOutcomeRow, FollowUpRow):
+        stmt = select(table.a, table.b).where(table.event_id == event_id).distinct()
+        found.update((a, b) for a, b in session.execute(stmt))
+    return found
+
+
+def outcomes_of_event(session: Session, event_id: str) -> list[MeetingOutcome]:
+    """One event's outcome records, history included, oldest first."""
+    return outcomes_for(session, [event_id])
+
+
+def follow_ups_of_event(session: Session, event_id: str) -> list[FollowUp]:
+    """One event's follow-up records, history included, oldest first."""
+    return follow_ups_for(session, [event_id])
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Who a `recorded_by` tag names: an API key (its name and role) or a console user
+    (display name, or e-mail when it has none, and role)."""
+
+    tag: str
+    kind: str
+    name: str
+    role: str
+
+
+def recorders(session: Session, tags: Iterable[str]) -> dict[str, Recorder]:
+    """The keys and users that `recorded_by` tags ("key:<pk>", "user:<pk>") name; a tag
+    whose key or user no longer exists is left out."""
+    keys_wanted: dict[int, str] = {}
+    users_wanted: dict[int, str] = {}
+    for tag in set(tags):
+        kind, _, number = tag.partition(":")
+        if not number.isdigit() or len(number) > 18:
+            continue
+        if kind == "key":
+            keys_wanted[int(number)] = tag
+        elif kind == "user":
+            users_wanted[int(number)] = tag
+    out: dict[str, Recorder] = {}
+    for part in chunked(sorted(keys_wanted)):
+        for pk, name, role in session.execute(
+            select(ApiKeyRow.pk, ApiKeyRow.name, ApiKeyRow.role).where(ApiKeyRow.pk.in_(part))
+        ):
+            tag = keys_wanted[pk]
+            out[tag] = Recorder(tag, "key", name, role)
+    for part in chunked(sorted(users_wanted)):
+        for pk, name, email, role in session.execute(
+            select(UserRow.pk, UserRow.display_name, UserRow.email, UserRow.role).where(
+                UserRow.pk.in_(part)
+            )
+        ):
+            tag = users_wanted[pk]
+            out[tag] = Recorder(tag, "user", name or email, role)
+    return out
