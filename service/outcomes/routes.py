@@ -14,14 +14,17 @@ its own meetings (service.outcomes.access)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from service.auth import Principal
 from service.deps import CallerDep, SessionDep
 from service.errors import ValidationFailed
-from service.outcomes import service
+from service.io import spreadsheets
+from service.io.uploads import read_upload
+from service.outcomes import service, sheets
 from service.outcomes.access import scope
 from service.outcomes.schemas import (
     FollowUpBody,
@@ -107,3 +110,64 @@ def follow_up_history(
     records = service.follow_up_history(session, found, _pair(a, b))
     names = service.recorder_names(session, records)
     return {"items": [follow_up_out(r, names) for r in records]}
+
+
+SheetLangQuery = Annotated[
+    Literal["ja", "en"], Query(description="the headers' and labels' language")
+]
+
+
+def _sheet(session: SessionDep, caller: CallerDep, event_id: str, fmt: str, lang: str) -> Response:
+    found = scope(session, caller, event_id)
+    body = sheets.sheet_file(session, found, fmt, "en" if lang == "en" else "ja")
+    name = f"{found.row.name} {'商談シート' if lang == 'ja' else 'follow-ups'}"
+    media = spreadsheets.XLSX_MEDIA_TYPE if fmt == "xlsx" else spreadsheets.CSV_MEDIA_TYPE
+    disposition = spreadsheets.content_disposition(name, f"follow-ups.{fmt}")
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+@router.get(
+    "/{event_id}/exports/follow-ups.csv",
+    summary="The follow-up sheet (商談シート) for Excel: one row per meeting side to ask",
+)
+def follow_up_csv(
+    event_id: str, caller: CallerDep, session: SessionDep, lang: SheetLangQuery = "ja"
+) -> Response:
+    return _sheet(session, caller, event_id, "csv", lang)
+
+
+@router.get("/{event_id}/exports/follow-ups.xlsx", summary="The follow-up sheet as XLSX")
+def follow_up_xlsx(
+    event_id: str, caller: CallerDep, session: SessionDep, lang: SheetLangQuery = "ja"
+) -> Response:
+    return _sheet(session, caller, event_id, "xlsx", lang)
+
+
+@router.post(
+    "/{event_id}/follow-ups/import",
+    summary="Read a filled follow-up sheet back (CSV in UTF-8 or cp932, or XLSX)",
+)
+async def import_follow_ups(
+    event_id: str,
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    allow_partial: bool = False,
+    encoding: Annotated[str | None, Query(max_length=32)] = None,
+    filename: Annotated[str | None, Query(max_length=255)] = None,
+) -> dict[str, Any]:
+    found = await run_in_threadpool(scope, session, caller, event_id)
+    sheets.require_organizer(found)  # before the upload is read
+    data, upload_name = await read_upload(request)
+    report = await run_in_threadpool(
+        lambda: sheets.import_sheet(
+            session,
+            found,
+            data,
+            filename=filename or upload_name,
+            encoding=encoding,
+            allow_partial=allow_partial,
+            recorded_by=recorded_by(caller),
+        )
+    )
+    return {"report": report.to_dict()}
