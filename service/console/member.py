@@ -43,6 +43,7 @@ from service.events import wishes as member_wishes
 from service.events.agenda import Membership
 from service.matching import service as matching
 from service.matching.schemas import MAX_QUERY_TEXT
+from service.outcomes import service as outcome_records  # outcomes
 from service.profiles import service as profiles
 from service.store.db import Session
 from service.store.participation import ProfileCard, profile_cards
@@ -665,10 +666,12 @@ def _event_page(
         (parties[p.id] for p in member_wishes.targets(m)), key=lambda p: (p.name, p.id)
     )
     me = parties[m.me.id]
+    recorded = outcome_records.own_outcomes(session, m.row.id, m.mine)  # outcomes
     return render(
         request,
         "member_event.html",
         status,
+        outcomes=recorded,
         event_id=m.row.id,
         name=m.row.name,
         venue=event.venue,

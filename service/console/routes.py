@@ -16,6 +16,7 @@ from service.accounts import passwords
 from service.accounts import service as accounts
 from service.accounts.service import NAME_MAX
 from service.console import admin, deps, exchange, member, organizer, schedule, security
+from service.console import outcomes as outcome_pages  # outcomes
 from service.console.deps import SignedIn
 from service.console.errors import ConsoleProblem
 from service.console.pages import NAV, STATIC_DIR, ConsoleRoute, NavItem, render, safe_next
@@ -221,7 +222,7 @@ def home(request: Request, viewer: SignedIn, welcome: str = "") -> Response:
 # The areas' pages, each in its own module, before the catch-all below.
 # (organizer: and before the profile page, so that /console/profiles/import is a page of
 # its own, not a profile id)
-for _area in (member, organizer, schedule, exchange, admin):
+for _area in (member, organizer, schedule, exchange, admin, outcome_pages):
     router.include_router(_area.router)
 
 

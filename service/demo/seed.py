@@ -81,9 +81,7 @@ def load(resources: Resources, progress: Progress | None = None) -> DemoReport:
     )
 
 
-def _user(
-    resources: Resources, role: str, email: str, name: str, profile_id: str | None
-) -> SignIn:
+def _user(resources: Resources, role: str, email: str, name: str, profile_id: str | None) -> SignIn:
     """The demo user, created once; its password is new on every load (printed once)."""
     password = "demo-" + secrets.token_urlsafe(12)
     with transaction(resources.sessions) as s:
@@ -128,8 +126,9 @@ def _event(resources: Resources, organizer: Principal) -> tuple[str, int]:
         "tables": 6,
         "participants": _participants(),
         "allow": [["buyer", "supplier"]],
-        "wish_deadline": dt.datetime.combine(day - dt.timedelta(days=3), dt.time(17, 0))
-        .isoformat(),
+        "wish_deadline": dt.datetime.combine(
+            day - dt.timedelta(days=3), dt.time(17, 0)
+        ).isoformat(),
     }
     engine = resources.engine
     with transaction(resources.sessions) as s:

@@ -104,8 +104,7 @@ async def search(
             "lang": body.lang,
             # the places the text names, whose organizations come first
             "regions": [
-                {"word": r.word, "region": r.key, "countries": sorted(r.countries)}
-                for r in regions
+                {"word": r.word, "region": r.key, "countries": sorted(r.countries)} for r in regions
             ],
         },
         engine,

@@ -418,3 +418,15 @@ def recorder_names(
 ) -> dict[str, store.Recorder]:
     """recorded_by tag -> who (service.store.outcomes.Recorder)."""
     return dict(store.recorders(session, (r.recorded_by for r in records)))
+
+
+def own_outcomes(
+    session: Session, event_id: str, mine: frozenset[str]
+) -> dict[str, MeetingOutcome]:
+    """A member's outcomes in force by partner id (the member's agenda shows them): the
+    records of its own participants `mine`, never the other side's."""
+    out: dict[str, MeetingOutcome] = {}
+    for r in current(store.outcomes_of_event(session, event_id)):
+        if r.side in mine:
+            out[r.b if r.side == r.a else r.a] = r
+    return out

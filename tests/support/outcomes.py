@@ -78,3 +78,22 @@ def world(api: Api, **changes: Any) -> World:
             _, keys[who] = create_key(s, "member", name=who, profile_id=profile)
         _, keys["bio"] = create_key(s, "member", name="bio", profile_id="kr-1")
     return World(api, event_id, keys)
+
+
+def owned_event(
+    sessions: Any,
+    email: str,
+    doc: dict[str, Any] | None = None,
+    meetings: list[dict[str, Any]] | None = None,
+) -> str:
+    """The event `doc` (default EVENT) owned by the console user `email` (an organizer),
+    with `meetings` (default MEETINGS) as its schedule; its id."""
+    from service.accounts import service as accounts
+    from service.events import service as events
+
+    with transaction(sessions) as s:
+        user = accounts.find_user(s, email)
+        assert user is not None
+        row = events.create(s, accounts.principal_for_user(user), doc or EVENT)
+        row.schedule = {"meetings": MEETINGS if meetings is None else meetings}
+        return row.id

@@ -1,0 +1,161 @@
+"""The outcome pages over HTTP: a member records its side of its own meetings (and only
+those), answers a follow-up round, and never sees the other side's note; the organizer's
+page shows both sides, the sheet downloads, and a bad sheet is listed row by row with
+nothing written unless the good rows are asked for."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.support.console import Console, csrf_of
+from tests.support.outcomes import owned_event
+
+
+def setup(console: Console) -> tuple[str, TestClient, TestClient, TestClient]:
+    """The event of an organizer user; clients of the organizer, gear (jp-1), veneto (it-1)."""
+    organizer = console.user("organizer", name="主催 太郎")
+    event_id = owned_event(console.sessions, organizer.email)
+    gear = console.signed_in(console.user("member", profile_id="jp-1", name="精密 花子"))
+    veneto = console.signed_in(console.user("member", profile_id="it-1", name="Marco"))
+    return event_id, console.signed_in(organizer), gear, veneto
+
+
+def post(client: TestClient, url: str, data: dict[str, str]) -> Any:
+    """POST a form of the page at `url` (a follow-up form: its meeting's page)."""
+    page = client.get(url.removesuffix("/follow-up"))
+    assert page.status_code == 200, page.text
+    return client.post(url, data={**data, "csrf_token": csrf_of(page.text)})
+
+
+def api_history(console: Console, event_id: str) -> list[dict[str, Any]]:
+    r = console.api.get(f"/v1/events/{event_id}/outcomes/history", headers=console.api.h())
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+def test_a_member_records_its_own_side_from_its_agenda(console: Console) -> None:
+    event_id, _, gear, veneto = setup(console)
+    page = gear.get(f"/console/me/events/{event_id}")
+    assert page.status_code == 200
+    assert f"/console/me/events/{event_id}/meetings/veneto" in page.text
+    assert "結果を記録" in page.text
+
+    url = f"/console/me/events/{event_id}/meetings/veneto"
+    r = post(gear, url, {"attendance": "", "note": "x"})
+    assert r.status_code == 400 and "実施状況を選んでください" in r.text
+    r = post(gear, url, {"attendance": "cancelled", "interest": "strong", "note": "kept"})
+    assert r.status_code == 303  # interest of a cancelled meeting is dropped by the form
+    r = post(gear, url, {"attendance": "no_show", "no_show": ""})
+    assert r.status_code == 400 and "欠席したのが誰か" in r.text
+    r = post(
+        gear,
+        url,
+        {
+            "attendance": "held",
+            "interest": "strong",
+            "next_step": "nda",
+            "note": "<b>社外秘メモ</b>",
+        },
+    )
+    assert r.status_code == 303 and r.headers["location"].endswith("done=saved")
+    page = gear.get(r.headers["location"])
+    assert "商談結果を記録しました" in page.text and "強い関心" in page.text
+    assert "&lt;b&gt;社外秘メモ&lt;/b&gt;" in page.text  # escaped
+    assert page.text.count("out-history") == 1 and "コンソール" in page.text
+    agenda = gear.get(f"/console/me/events/{event_id}")
+    assert "記録済み" in agenda.text
+
+    history = api_history(console, event_id)
+    assert [h["attendance"] for h in history] == ["cancelled", "held"]
+    assert all(h["source"] == "console" for h in history)
+    assert history[-1]["recorded_by"].startswith("user:")
+    assert history[-1]["recorder"]["name"] == "精密 花子"
+
+    # the other side sees its own (empty) record, never gear's note
+    other = veneto.get(f"/console/me/events/{event_id}/meetings/gear")
+    assert other.status_code == 200 and "社外秘メモ" not in other.text
+    assert "まだ記録がありません" in other.text
+    # a meeting that is not gear's, and a participant it does not meet: 404 pages
+    assert gear.get(f"/console/me/events/{event_id}/meetings/bio").status_code == 404
+    r = gear.post(url.replace("veneto", "bio"), data={"attendance": "held"})
+    assert r.status_code in (403, 404)
+    assert len(api_history(console, event_id)) == 2
+
+
+def test_a_member_answers_a_follow_up_round(console: Console) -> None:
+    event_id, _, gear, _ = setup(console)
+    url = f"/console/me/events/{event_id}/meetings/veneto"
+    page = gear.get(url)
+    assert "3か月後" in page.text and "回答待ち" in page.text and "時期前" in page.text
+    r = post(gear, url + "/follow-up", {"months": "3", "stage": "contract", "amount": "たくさん"})
+    assert r.status_code == 400 and "金額は円の数字で" in r.text
+    r = post(gear, url + "/follow-up", {"months": "3", "stage": "no_progress", "amount": "5"})
+    assert r.status_code == 400 and "「進展なし」には金額を付けられません" in r.text
+    r = post(gear, url + "/follow-up", {"months": "3", "stage": "", "amount": ""})
+    assert r.status_code == 400 and "段階を選んでください" in r.text
+    r = post(gear, url + "/follow-up", {"months": "3", "stage": "contract", "amount": "120万円"})
+    assert r.status_code == 303
+    page = gear.get(r.headers["location"])
+    assert "フォローアップの回答を記録しました" in page.text and "¥1,200,000" in page.text
+    answers = console.api.get(
+        f"/v1/events/{event_id}/follow-ups/history", headers=console.api.h()
+    ).json()["items"]
+    assert [(a["months"], a["stage"], a["amount_yen"]) for a in answers] == [
+        (3, "contract", 1_200_000)
+    ]
+
+
+def test_the_organizer_page_and_the_sheet(console: Console) -> None:
+    event_id, organizer, gear, veneto = setup(console)
+    url = f"/console/me/events/{event_id}/meetings/"
+    post(gear, url + "veneto", {"attendance": "held", "interest": "strong", "note": "gear-n"})
+    post(veneto, url + "gear", {"attendance": "held", "interest": "some", "note": "veneto-n"})
+    base = f"/console/events/{event_id}/outcomes"
+    page = organizer.get(base)
+    assert page.status_code == 200
+    assert "gear-n" in page.text and "veneto-n" in page.text  # both sides' notes
+    assert "強い関心" in page.text and "関心あり" in page.text
+    assert "回答待ち" in page.text  # the 3-month round is reached
+    assert f'href="/console/events/{event_id}/outcomes" aria-current="page"' in page.text
+    assert gear.get(base).status_code == 403
+    stranger = console.signed_in(console.user("organizer"))
+    assert stranger.get(base).status_code == 404
+    assert stranger.get(base + "/sheet.csv").status_code == 404
+
+    sheet = organizer.get(base + "/sheet.csv")
+    assert sheet.status_code == 200 and sheet.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert rows[0][3] == "回答者ID" and len(rows) == 9
+    xlsx = organizer.get(base + "/sheet.xlsx?sheet=en")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
+    assert "cm_lang" not in xlsx.headers.get("set-cookie", "")  # the page's language stays
+
+    # a sheet with a bad row: listed, nothing written
+    header = rows[0]
+    for row in rows[1:]:
+        if (row[3], row[5]) == ("gear", "uni"):
+            row[header.index("出欠")] = "実施"
+        if (row[3], row[5]) == ("uni", "gear"):
+            row[header.index("関心度")] = "すごく"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    data = out.getvalue().encode("cp932", errors="replace")
+    token = csrf_of(page.text)
+    files = {"file": ("filled.csv", data, "text/csv")}
+    r = organizer.post(base + "/import", data={"csrf_token": token}, files=files)
+    assert r.status_code == 400, r.text
+    assert "何も取り込んでいません" in r.text and "J 関心度" in r.text
+    before = len(api_history(console, event_id))
+    r = organizer.post(
+        base + "/import", data={"csrf_token": token, "allow_partial": "1"}, files=files
+    )
+    assert r.status_code == 200, r.text
+    assert "取り込みました" in r.text and "J 関心度" in r.text
+    history = api_history(console, event_id)
+    assert len(history) == before + 1 and history[-1]["source"] == "import"
+    r = organizer.post(base + "/import", data={"csrf_token": token})
+    assert r.status_code == 400 and "ファイルを選んでください" in r.text
