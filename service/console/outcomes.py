@@ -428,7 +428,7 @@ def _organizer_page(
         upload_error=upload_error,
         file_detail=file_detail,
         allow_partial=allow_partial,
-        limit_mb=upload_limit(request) // (1024 * 1024),
+        limit_mb=min(upload_limit(request), followups.MAX_SHEET_BYTES) // (1024 * 1024),
         max_shown=MAX_SHOWN_ERRORS,
         base=f"/console/events/{found.row.id}/outcomes",
     )

@@ -380,11 +380,13 @@ def follow_up_status(
     """Who is asked at each round, who answered, and who is due.
 
     The sides asked: both sides of every meeting the caller may see (a member: its own)
-    unless the meeting is known not to have taken place (by both sides' outcomes for an
-    organizer, by the member's own for a member): a meeting no one recorded yet is asked
-    too, since most sheets come back without an outcome recorded first."""
+    that has started (by its slot's clock time, where the event has them), unless the
+    meeting is known not to have taken place (by both sides' outcomes for an organizer,
+    by the member's own for a member): a meeting no one recorded yet is asked too, since
+    most sheets come back without an outcome recorded first."""
     day, day_from = event_day(scope)
-    today = (now or utcnow()).astimezone(ZoneInfo(scope.event.timezone)).date()
+    moment = now or utcnow()
+    today = moment.astimezone(ZoneInfo(scope.event.timezone)).date()
     months = follow_up_months(scope)
     records = store.outcomes_of_event(session, scope.row.id)
     answers = current(store.follow_ups_of_event(session, scope.row.id))
@@ -395,6 +397,8 @@ def follow_up_status(
     counts = {m: [0, 0, 0] for m in months}
     items: list[SideFollowUps] = []
     for ref in visible(scope, refs.values()):
+        if ref.start is not None and ref.start > moment:
+            continue  # not held yet: nothing to follow up
         for side in sides(scope, ref):
             own = in_force.get((ref.pair, side))
             basis = [o for s in ref.pair if (o := in_force.get((ref.pair, s))) is not None]
