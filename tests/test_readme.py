@@ -5,8 +5,9 @@ the HashingEncoder standing in for the model), and every curl's answer is checke
 README cannot drift from the API: a changed route, parameter or answer fails here.
 
 The blocks: the first bash block of "A walk through the API", the `event.json` of
-"Events" and the bash block that follows it. Only two lines are set by the test, as a
-reader would set them: `KEY=` (its admin key) and `API=` (its server's address)."""
+"Events" and the bash block that follows it, and the first bash block of "Outcomes". Only
+two lines are set by the test, as a reader would set them: `KEY=` (its admin key) and
+`API=` (its server's address)."""
 
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ def calls(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> list[
         shim.write_text(JQ_SHIM.format(python=sys.executable))
         shim.chmod(shim.stat().st_mode | stat.S_IEXEC)
         env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
-    (work / "walk.sh").write_text(PREAMBLE + script + "\n" + event_block)
+    outcome_block = blocks(section("Outcomes (商談結果) and follow-ups"), "bash")[0]
+    (work / "walk.sh").write_text(PREAMBLE + script + "\n" + event_block + "\n" + outcome_block)
     done = subprocess.run(
         ["bash", str(work / "walk.sh")],
         cwd=work,
@@ -249,3 +251,24 @@ def test_the_profile_table_documents_every_csv_header() -> None:
     assert "id" in documented and "ID" in text
     missing = sorted(k for k in PROFILE_COLUMNS if k not in FIELDS and k not in documented)
     assert missing == []
+
+
+def test_the_outcome_walk_through(calls: list[dict[str, Any]]) -> None:
+    recorded = _find(calls, r"/v1/events/[^/]+/outcomes$", "POST")
+    assert [c["status"] for c in recorded] == [201, 201]
+    assert _json(recorded[1])["interest"] == "some" and _json(recorded[1])["source"] == "api"
+    (history,) = _find(calls, r"/outcomes/history\?a=p1&b=p5$")
+    versions = _json(history)["items"]
+    assert [v["interest"] for v in versions[:2]] == ["strong", "some"]
+    assert versions[0]["recorder"]["role"] == "admin"
+    (listing,) = _find(calls, r"/v1/events/[^/]+/outcomes$")
+    (meeting,) = [m for m in _json(listing)["items"] if (m["a"], m["b"]) == ("p1", "p5")]
+    assert meeting["sides"]["p1"]["interest"] == "some" and meeting["held"] is True
+    (status,) = _find(calls, r"/v1/events/[^/]+/follow-ups$")
+    rounds = _json(status)["rounds"]
+    assert [r["months"] for r in rounds] == [3, 6] and rounds[0]["answered"] == 1
+    (sheet,) = _find(calls, r"/exports/follow-ups\.csv$")
+    assert sheet["body"].startswith(b"\xef\xbb\xbf") and "回答者ID" in sheet["body"].decode()
+    (imported,) = _find(calls, r"/follow-ups/import$", "POST")
+    report = _json(imported)["report"]
+    assert (report["outcomes_written"], report["follow_ups_written"]) == (1, 1)

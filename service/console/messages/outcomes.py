@@ -99,6 +99,7 @@ JA: dict[str, str] = {
         "各商談の双方の記録（実施・欠席、関心度、次のステップ）と、フォローアップの回答状況です。"
     ),
     "outcomes.organizer.meetings": "商談",
+    "outcomes.organizer.summary": "概況",
     "outcomes.organizer.recorded": "記録済み（双方の合計）",
     "outcomes.organizer.held": "実施",
     "outcomes.organizer.not_held": "欠席・中止",
@@ -257,6 +258,7 @@ EN: dict[str, str] = {
         "where the follow-up rounds stand."
     ),
     "outcomes.organizer.meetings": "Meetings",
+    "outcomes.organizer.summary": "At a glance",
     "outcomes.organizer.recorded": "Sides recorded",
     "outcomes.organizer.held": "Held",
     "outcomes.organizer.not_held": "No-show or cancelled",
