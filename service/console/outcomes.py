@@ -20,6 +20,7 @@ organizer its own events (admins: all). A record made here says `source` console
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -466,6 +467,46 @@ def organizer_sheet_xlsx(
     return _sheet(session, viewer, event_id, "xlsx", sheet)
 
 
+# The sheet's and the rules' reasons in the page's language: (pattern, message key); the
+# named groups fill the message. Reasons not listed are shown as written.
+_REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^required$"), "outcomes.reason.required"),
+    (re.compile(r"^one of (?P<choices>.*)$"), "outcomes.reason.one_of"),
+    (re.compile(r"^not an amount in yen: (?P<value>.*?) \(e\.g\."), "outcomes.reason.amount"),
+    (re.compile(r"^a value in a column without header$"), "outcomes.reason.no_header"),
+    (re.compile(r"^at most (?P<n>[\d,]+) characters"), "outcomes.reason.too_long"),
+    (re.compile(r"^required when the row says"), "outcomes.reason.attendance_needed"),
+    (re.compile(r"^required when the round's"), "outcomes.reason.stage_needed"),
+    (re.compile(r"^自社 / 相手 / 双方"), "outcomes.reason.no_show_who"),
+    (re.compile(r"^the same meeting and side as row (?P<row>\d+)$"), "outcomes.reason.repeated"),
+    (re.compile(r"^no participant '(?P<id>.*)' in this event$"), "outcomes.reason.participant"),
+    (re.compile(r"^a meeting needs two different"), "outcomes.reason.same_participant"),
+    (re.compile(r"^'(?P<a>.*)' and '(?P<b>.*)' have no meeting"), "outcomes.reason.no_meeting"),
+    (re.compile(r"^name who did not come"), "outcomes.reason.no_show_missing"),
+    (re.compile(r"^only for attendance no_show$"), "outcomes.reason.no_show_only"),
+    (re.compile(r"^only for a meeting that was held$"), "outcomes.reason.held_only"),
+    (
+        re.compile(r"^the meeting starts at (?P<when>.*): before then"),
+        "outcomes.reason.not_started",
+    ),
+    (re.compile(r"^must be from 0 to (?P<max>[\d,]+) yen$"), "outcomes.reason.amount_range"),
+    (re.compile(r"^an amount needs a stage"), "outcomes.reason.amount_no_progress"),
+]
+
+
+def reason_text(lang: str, reason: str) -> str:
+    for pattern, key in _REASONS:
+        match = pattern.match(reason)
+        if match:
+            return i18n.translate(lang, key, **{k: (v or "") for k, v in match.groupdict().items()})
+    return reason
+
+
+def _translated(report: dict[str, Any], lang: str) -> dict[str, Any]:
+    errors = [{**e, "reason": reason_text(lang, str(e["reason"]))} for e in report["errors"]]
+    return {**report, "errors": errors}
+
+
 @router.post("/events/{event_id}/outcomes/import", response_class=HTMLResponse)
 def organizer_import(
     request: Request,
@@ -508,7 +549,8 @@ def organizer_import(
         )
     except ValidationFailed as exc:
         if "report" in exc.extra:
-            return again(400, "outcomes.import.error.rows", report=exc.extra["report"])
+            report_out = _translated(exc.extra["report"], _lang(request))
+            return again(400, "outcomes.import.error.rows", report=report_out)
         reasons = [str(e.get("reason", "")) for e in exc.extra.get("errors", [])]
         return again(400, "outcomes.import.error.unreadable", detail="; ".join(reasons))
-    return again(200, "", report=report.to_dict())
+    return again(200, "", report=_translated(report.to_dict(), _lang(request)))

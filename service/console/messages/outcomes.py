@@ -158,6 +158,26 @@ JA: dict[str, str] = {
     "outcomes.import.col.column": "列",
     "outcomes.import.col.reason": "理由",
     "outcomes.import.warnings": "注意",
+    "outcomes.reason.required": "必須です",
+    "outcomes.reason.one_of": "次のいずれかで記入してください: {choices}",
+    "outcomes.reason.amount": (
+        "円の金額として読めません: {value}（例: 1200000、1,200,000円、120万円）"
+    ),
+    "outcomes.reason.no_header": "見出しのない列に値があります",
+    "outcomes.reason.too_long": "{n} 文字までです",
+    "outcomes.reason.attendance_needed": "この行に商談の記録があるため、出欠が必要です",
+    "outcomes.reason.stage_needed": "金額かメモがあるため、その回の段階が必要です",
+    "outcomes.reason.no_show_who": "自社・相手・双方のいずれか、または欠席者のIDを記入してください",
+    "outcomes.reason.repeated": "{row} 行目と同じ商談・同じ回答者です",
+    "outcomes.reason.participant": "この商談会に参加者「{id}」はいません",
+    "outcomes.reason.same_participant": "回答者と相手が同じです",
+    "outcomes.reason.no_meeting": "「{a}」と「{b}」の商談はスケジュールにありません",
+    "outcomes.reason.no_show_missing": "欠席のときは欠席者（自社・相手・双方）を記入してください",
+    "outcomes.reason.no_show_only": "欠席者は出欠が「欠席」のときだけ記入します",
+    "outcomes.reason.held_only": "実施した商談にだけ記入できます",
+    "outcomes.reason.not_started": "商談（{when}）の開始前です。開始前は「中止」だけ記録できます",
+    "outcomes.reason.amount_range": "金額は0円から{max}円までです",
+    "outcomes.reason.amount_no_progress": "「進展なし」には金額を付けられません",
 }
 
 EN: dict[str, str] = {
@@ -316,4 +336,28 @@ EN: dict[str, str] = {
     "outcomes.import.col.column": "Column",
     "outcomes.import.col.reason": "Reason",
     "outcomes.import.warnings": "Note",
+    "outcomes.reason.required": "required",
+    "outcomes.reason.one_of": "write one of: {choices}",
+    "outcomes.reason.amount": "not an amount in yen: {value} (e.g. 1200000, 1,200,000円, 120万円)",
+    "outcomes.reason.no_header": "a value in a column without a header",
+    "outcomes.reason.too_long": "at most {n} characters",
+    "outcomes.reason.attendance_needed": (
+        "the row says something of the meeting: fill in attendance"
+    ),
+    "outcomes.reason.stage_needed": "the round has an amount or a note: fill in its stage",
+    "outcomes.reason.no_show_who": "write self, partner or both, or the ids of who did not come",
+    "outcomes.reason.repeated": "the same meeting and side as row {row}",
+    "outcomes.reason.participant": "no participant '{id}' in this event",
+    "outcomes.reason.same_participant": "the participant and the partner are the same",
+    "outcomes.reason.no_meeting": "'{a}' and '{b}' have no meeting in the schedule",
+    "outcomes.reason.no_show_missing": (
+        "for a no-show, write who did not come (self, partner, both)"
+    ),
+    "outcomes.reason.no_show_only": "who did not come is written for a no-show only",
+    "outcomes.reason.held_only": "only for a meeting that was held",
+    "outcomes.reason.not_started": (
+        "the meeting ({when}) has not started: only 'cancelled' before then"
+    ),
+    "outcomes.reason.amount_range": "the amount must be from 0 to {max} yen",
+    "outcomes.reason.amount_no_progress": "'no progress' takes no amount",
 }

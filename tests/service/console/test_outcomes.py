@@ -149,6 +149,7 @@ def test_the_organizer_page_and_the_sheet(console: Console) -> None:
     r = organizer.post(base + "/import", data={"csrf_token": token}, files=files)
     assert r.status_code == 400, r.text
     assert "何も取り込んでいません" in r.text and "J 関心度" in r.text
+    assert "次のいずれかで記入してください" in r.text  # the reason in the page's language
     before = len(api_history(console, event_id))
     r = organizer.post(
         base + "/import", data={"csrf_token": token, "allow_partial": "1"}, files=files
@@ -159,3 +160,33 @@ def test_the_organizer_page_and_the_sheet(console: Console) -> None:
     assert len(history) == before + 1 and history[-1]["source"] == "import"
     r = organizer.post(base + "/import", data={"csrf_token": token})
     assert r.status_code == 400 and "ファイルを選んでください" in r.text
+
+
+def test_every_reason_of_the_rules_reads_in_japanese() -> None:
+    from service.console.outcomes import reason_text
+
+    reasons = [
+        "required",
+        "one of なし (none), あり (some), 強い (strong)",
+        "not an amount in yen: 'lots' (e.g. 1200000, 1,200,000円, 120万円)",
+        "a value in a column without header",
+        "at most 4,000 characters",
+        "required when the row says something of the meeting",
+        "required when the round's amount or note is filled",
+        "自社 / 相手 / 双方 (self, partner, both), or the ids of who did not come",
+        "the same meeting and side as row 4",
+        "no participant 'ghost' in this event",
+        "a meeting needs two different participants",
+        "'gear' and 'bio' have no meeting in this event's schedule",
+        "name who did not come: a, b or both",
+        "only for attendance no_show",
+        "only for a meeting that was held",
+        "the meeting starts at 2099-06-10 14:00 JST: before then only 'cancelled' can be recorded",
+        "must be from 0 to 10,000,000,000,000 yen",
+        "an amount needs a stage other than no_progress",
+    ]
+    for reason in reasons:
+        text = reason_text("ja", reason)
+        assert text != reason and "{" not in text, reason
+    assert "「ghost」" in reason_text("ja", reasons[9])
+    assert reason_text("ja", "something new") == "something new"

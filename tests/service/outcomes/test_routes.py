@@ -3,28 +3,13 @@ every version, what each role sees, who is due, re-plans, and bad input."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from models.encoders import HashingEncoder
 from models.outcomes import add_months
-from tests.support.app import Api, make_settings, start_api
+from tests.support.app import Api
 from tests.support.outcomes import PAST, World, set_schedule, world
-
-
-@pytest.fixture
-def w(api: Api) -> World:
-    return world(api)
-
-
-@pytest.fixture
-def w_db(tmp_path: Path, encoder: HashingEncoder, db_url: str) -> Iterator[World]:
-    """The world on SQLite and on PostgreSQL."""
-    for api in start_api(make_settings(tmp_path, db_url), encoder):
-        yield world(api)
 
 
 def post(w: World, who: str, path: str, body: dict[str, Any]) -> Any:

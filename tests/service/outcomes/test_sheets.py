@@ -13,14 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from service.io import followups
-from tests.support.app import Api
 from tests.support.organizer import xlsx_book
-from tests.support.outcomes import World, world
-
-
-@pytest.fixture
-def w(api: Api) -> World:
-    return world(api)
+from tests.support.outcomes import World
 
 
 def sheet(w: World, fmt: str = "csv", who: str = "organizer", **params: Any) -> Any:
@@ -108,7 +102,8 @@ def test_the_sheet_is_safe_for_excel_and_lists_the_sides_to_ask(w: World) -> Non
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 
 
-def test_a_filled_sheet_comes_back_and_a_second_import_changes_nothing(w: World) -> None:
+def test_a_filled_sheet_comes_back_and_a_second_import_changes_nothing(w_db: World) -> None:
+    w = w_db
     rows = rows_of(sheet(w).content)
     fill(
         rows,
@@ -162,7 +157,8 @@ def test_a_filled_sheet_comes_back_and_a_second_import_changes_nothing(w: World)
     assert len(history(w)) == 3 and len(history(w, "follow-ups")) == 1
 
 
-def test_bad_rows_are_all_reported_and_nothing_is_written(w: World) -> None:
+def test_bad_rows_are_all_reported_and_nothing_is_written(w_db: World) -> None:
+    w = w_db
     rows = rows_of(sheet(w).content)
     header = rows[0]
     fill(rows, "gear", "veneto", 出欠="実施", 関心度="強い")  # good (row 2)
