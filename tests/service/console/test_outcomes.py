@@ -190,3 +190,57 @@ def test_every_reason_of_the_rules_reads_in_japanese() -> None:
         assert text != reason and "{" not in text, reason
     assert "「ghost」" in reason_text("ja", reasons[9])
     assert reason_text("ja", "something new") == "something new"
+
+
+ROLES = ["owner", "other", "admin", "member", "stranger", "signed_out"]
+
+
+def test_every_outcome_page_by_role(console: Console) -> None:
+    """The organizer's pages: the owner and admins; another organizer 404, members 403.
+    A member's meeting page: the member in that meeting; another member 404, organizers
+    and admins 403 (they have no side of their own). Signed out: to sign in. Refused
+    requests write nothing."""
+    owner_user = console.user("organizer")
+    eid = owned_event(console.sessions, owner_user.email)
+    clients = {
+        "owner": console.signed_in(owner_user),
+        "other": console.signed_in(console.user("organizer")),
+        "admin": console.signed_in(console.user("admin")),
+        "member": console.signed_in(console.user("member", profile_id="jp-1")),
+        "stranger": console.signed_in(console.user("member", profile_id="jp-2")),
+        "signed_out": console.client(),
+    }
+    sheet = "回答者ID,相手ID,出欠\r\ngear,veneto,実施\r\n".encode()
+    organizer_pages = {"owner": 200, "admin": 200, "other": 404, "member": 403,
+                       "stranger": 403, "signed_out": 303}  # fmt: skip
+    member_pages = {"owner": 403, "admin": 403, "other": 403, "member": 200,
+                    "stranger": 404, "signed_out": 303}  # fmt: skip
+    written = 0
+    for role in ROLES:  # in this order
+        client = clients[role]
+        page = client.get("/console/sign-in")
+        if page.status_code == 303:
+            page = client.get("/console")
+        token = csrf_of(page.text)
+        for path in ("", "/sheet.csv", "/sheet.xlsx?sheet=en"):
+            r = client.get(f"/console/events/{eid}/outcomes{path}")
+            assert r.status_code == organizer_pages[role], (role, path, r.status_code)
+        r = client.post(
+            f"/console/events/{eid}/outcomes/import",
+            data={"csrf_token": token},
+            files={"file": ("s.csv", sheet, "text/csv")},
+        )
+        assert r.status_code == organizer_pages[role], (role, "import", r.status_code)
+        meeting = f"/console/me/events/{eid}/meetings/veneto"
+        r = client.get(meeting)
+        assert r.status_code == member_pages[role], (role, meeting, r.status_code)
+        r = client.post(meeting, data={"csrf_token": token, "attendance": "held"})
+        assert r.status_code == {**member_pages, "member": 303}[role], (role, r.status_code)
+        r = client.post(
+            meeting + "/follow-up", data={"csrf_token": token, "months": "3", "stage": "nda"}
+        )
+        assert r.status_code == {**member_pages, "member": 303}[role], (role, r.status_code)
+        # the owner's import writes; the admin's same sheet is unchanged, so writes nothing;
+        # the member's form appends (a record given by hand is always kept)
+        written += role in ("owner", "member")
+        assert len(api_history(console, eid)) == written, role
