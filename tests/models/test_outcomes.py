@@ -54,3 +54,15 @@ def test_event_program_and_follow_up_months() -> None:
         with pytest.raises(EventValidationError) as err:
             parse_event(_doc(follow_up_months=bad))
         assert err.value.path.startswith("follow_up_months")
+
+
+def test_months_after_an_event_are_calendar_months() -> None:
+    import datetime as dt
+
+    from models.outcomes import add_months
+
+    assert add_months(dt.date(2026, 6, 10), 3) == dt.date(2026, 9, 10)
+    assert add_months(dt.date(2026, 11, 30), 3) == dt.date(2027, 2, 28)  # clamped
+    assert add_months(dt.date(2027, 11, 30), 3) == dt.date(2028, 2, 29)  # a leap year
+    assert add_months(dt.date(2026, 12, 31), 12) == dt.date(2027, 12, 31)
+    assert add_months(dt.date(2026, 1, 31), 0) == dt.date(2026, 1, 31)
