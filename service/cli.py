@@ -538,6 +538,58 @@ def index_status(data_dir: DataDir = None) -> None:
     print(json.dumps(out, indent=2))
 
 
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(file_okay=False, help="A new or empty directory")],
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Write a consistent snapshot (database, index, re-ranker) while servers run."""
+    from service.ops.backup import BackupError, as_dict
+    from service.ops.backup import backup as run_backup
+
+    try:
+        report = run_backup(_settings(data_dir), dest)
+    except BackupError as exc:
+        err.print(f"backup failed: {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(json.dumps(as_dict(report)))
+    else:
+        err.print(
+            f"backed up {report.profiles} profiles ({report.database}, "
+            f"{report.bytes / 1e6:.1f} MB) into {report.path} in {report.seconds:.1f} s"
+        )
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="A backup")],
+    data_dir: DataDir = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace a target database that already holds data")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Restore a backup into the configured database and data directory (stop the
+    servers of the target first)."""
+    from service.ops.backup import BackupError, as_dict
+    from service.ops.backup import restore as run_restore
+
+    try:
+        report = run_restore(_settings(data_dir), source, force=force)
+    except BackupError as exc:
+        err.print(f"restore failed: {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(json.dumps(as_dict(report)))
+    else:
+        err.print(
+            f"restored {report.profiles} profiles ({report.database}) from {report.path} "
+            f"in {report.seconds:.1f} s"
+        )
+
+
 def main() -> None:
     """The `clustermatch` command. Process settings come first: the console script runs
     with the environment's bin directory on the import path, and nothing imported so far
