@@ -217,7 +217,46 @@ def sheet_csv(rows: Iterable[SheetRow], months: Sequence[int], lang: SheetLang) 
 def sheet_xlsx(
     rows: Iterable[SheetRow], months: Sequence[int], lang: SheetLang, title: str
 ) -> bytes:
-    return spreadsheets.xlsx_bytes(headers(months, lang), _table(rows, months), title=title)
+    """The sheet as XLSX, with a drop-down of the labels on each column that takes one
+    (a value typed otherwise only warns: the reader takes aliases and codes too)."""
+    table = _table(rows, months)
+    data = spreadsheets.xlsx_bytes(headers(months, lang), table, title=title)
+    return _with_choices(data, months, lang, len(table))
+
+
+def _choices(kind: str, lang: SheetLang) -> list[str]:
+    return [label(kind, code, lang) for code in CODES[kind]]
+
+
+def _with_choices(data: bytes, months: Sequence[int], lang: SheetLang, rows: int) -> bytes:
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = load_workbook(io.BytesIO(data))
+    sheet = book.active
+    assert sheet is not None
+    keys = list(BASE_COLUMNS)
+    for m in months:
+        keys += [f"{part}:{m}" for part in ROUND_PARTS]
+    last = max(rows + 1, 2) + 200  # room for rows a coordinator adds
+    for index, key in enumerate(keys, 1):
+        kind = key.split(":", 1)[0]
+        if kind not in CODES:
+            continue
+        validation = DataValidation(
+            type="list",
+            formula1='"' + ",".join(_choices(kind, lang)) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+        )
+        column = get_column_letter(index)
+        validation.add(f"{column}2:{column}{last}")
+        sheet.add_data_validation(validation)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------- reading
@@ -379,6 +418,8 @@ def read_sheet(
         row = _read_row(index + 1, cells, keys, header, sheet)
         if row is not None:
             sheet.rows.append(row)
+    if sheet.total_rows == 0:
+        sheet.warnings.append("the sheet has no data rows (only a header row): nothing to read")
     return sheet
 
 

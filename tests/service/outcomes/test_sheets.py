@@ -100,6 +100,15 @@ def test_the_sheet_is_safe_for_excel_and_lists_the_sides_to_ask(w: World) -> Non
     names = [row[4] for row in values[1:]]
     assert "'=Veneto" in names
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+    # drop-downs on the columns that take labels: 出欠, 欠席者, 関心度, 次のステップ, 段階 x 2
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in ws.data_validations.dataValidation}
+    assert lists["H2"] == '"実施,欠席,中止"' and lists["J2"] == '"なし,あり,強い"'
+    assert len(lists) == 6 and all(
+        v.errorStyle == "warning" for v in ws.data_validations.dataValidation
+    )
+
+    empty = upload(w, as_csv([["回答者ID", "相手ID", "出欠"]]))
+    assert empty.status_code == 200 and "no data rows" in empty.json()["report"]["warnings"][0]
 
 
 def test_a_filled_sheet_comes_back_and_a_second_import_changes_nothing(w_db: World) -> None:
