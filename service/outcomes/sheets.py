@@ -362,12 +362,9 @@ def import_sheet(
             [e.to_dict() for e in report.errors],
             report.to_dict(),
         )
-    for record in staged:
-        if isinstance(record, MeetingOutcome):
-            store.add_outcome(session, record)
-            report.outcomes_written += 1
-        else:
-            store.add_follow_up(session, record)
-            report.follow_ups_written += 1
+    said = [r for r in staged if isinstance(r, MeetingOutcome)]
+    answered = [r for r in staged if isinstance(r, FollowUp)]
+    store.add_many(session, said, answered)
+    report.outcomes_written, report.follow_ups_written = len(said), len(answered)
     report.written = True
     return report

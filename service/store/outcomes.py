@@ -7,87 +7,136 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models.outcomes import FollowUp, MeetingOutcome
 from service.store.chunks import chunked
-from service.store.tables import ApiKeyRow, FollowUpRow, MeetingOutcomeRow, UserRow
+from service.store.tables import ApiKeyRow, FollowUpRow, MeetingOutcomeRow, UserRow, utcnow
 
 
 def add_outcome(session: Session, record: MeetingOutcome) -> MeetingOutcomeRow:
-    row = MeetingOutcomeRow(
-        event_id=record.event_id,
-        a=record.a,
-        b=record.b,
-        side=record.side,
-        attendance=record.attendance,
-        no_show=list(record.no_show),
-        interest=record.interest,
-        next_step=record.next_step,
-        note=record.note,
-        recorded_by=record.recorded_by,
-        source=record.source,
-    )
-    if record.recorded_at is not None:
-        row.recorded_at = record.recorded_at
+    row = MeetingOutcomeRow(**_outcome_values(record))
     session.add(row)
     session.flush()
     return row
 
 
 def add_follow_up(session: Session, record: FollowUp) -> FollowUpRow:
-    row = FollowUpRow(
-        event_id=record.event_id,
-        a=record.a,
-        b=record.b,
-        side=record.side,
-        months=record.months,
-        stage=record.stage,
-        amount_yen=record.amount_yen,
-        note=record.note,
-        recorded_by=record.recorded_by,
-        source=record.source,
-    )
-    if record.recorded_at is not None:
-        row.recorded_at = record.recorded_at
+    row = FollowUpRow(**_follow_up_values(record))
     session.add(row)
     session.flush()
     return row
 
 
+def add_many(
+    session: Session, outcomes: Iterable[MeetingOutcome], follow_ups: Iterable[FollowUp]
+) -> None:
+    """Append many records at once (a sheet import): one executemany per table, without
+    ORM objects, which cost more than the inserts themselves; one `recorded_at` for all."""
+    now = utcnow()
+    for table, rows in (
+        (MeetingOutcomeRow, [_outcome_values(r) for r in outcomes]),
+        (FollowUpRow, [_follow_up_values(r) for r in follow_ups]),
+    ):
+        if rows:
+            session.execute(insert(table), [{"recorded_at": now, **row} for row in rows])
+
+
+def _outcome_values(record: MeetingOutcome) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "event_id": record.event_id,
+        "a": record.a,
+        "b": record.b,
+        "side": record.side,
+        "attendance": record.attendance,
+        "no_show": list(record.no_show),
+        "interest": record.interest,
+        "next_step": record.next_step,
+        "note": record.note,
+        "recorded_by": record.recorded_by,
+        "source": record.source,
+    }
+    if record.recorded_at is not None:
+        values["recorded_at"] = record.recorded_at
+    return values
+
+
+def _follow_up_values(record: FollowUp) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "event_id": record.event_id,
+        "a": record.a,
+        "b": record.b,
+        "side": record.side,
+        "months": record.months,
+        "stage": record.stage,
+        "amount_yen": record.amount_yen,
+        "note": record.note,
+        "recorded_by": record.recorded_by,
+        "source": record.source,
+    }
+    if record.recorded_at is not None:
+        values["recorded_at"] = record.recorded_at
+    return values
+
+
 def outcome_of(row: MeetingOutcomeRow) -> MeetingOutcome:
+    return _outcome(row)
+
+
+def follow_up_of(row: FollowUpRow) -> FollowUp:
+    return _follow_up(row)
+
+
+def _outcome(row: Any) -> MeetingOutcome:
+    """A record from a MeetingOutcomeRow or a plain result row of its columns."""
     return MeetingOutcome(
         event_id=row.event_id,
         a=row.a,
         b=row.b,
         side=row.side,
-        attendance=row.attendance,  # type: ignore[arg-type]
+        attendance=row.attendance,
         no_show=tuple(row.no_show or ()),
-        interest=row.interest,  # type: ignore[arg-type]
-        next_step=row.next_step,  # type: ignore[arg-type]
+        interest=row.interest,
+        next_step=row.next_step,
         note=row.note,
         recorded_at=row.recorded_at,
         recorded_by=row.recorded_by,
-        source=row.source,  # type: ignore[arg-type]
+        source=row.source,
     )
 
 
-def follow_up_of(row: FollowUpRow) -> FollowUp:
+def _follow_up(row: Any) -> FollowUp:
     return FollowUp(
         event_id=row.event_id,
         a=row.a,
         b=row.b,
         side=row.side,
         months=row.months,
-        stage=row.stage,  # type: ignore[arg-type]
+        stage=row.stage,
         amount_yen=row.amount_yen,
         note=row.note,
         recorded_at=row.recorded_at,
         recorded_by=row.recorded_by,
-        source=row.source,  # type: ignore[arg-type]
+        source=row.source,
     )
+
+
+def _records(
+    session: Session, table: Any, event_ids: Collection[str] | None, make: Any
+) -> list[Any]:
+    """The rows of `table` (of the given events, or all), oldest first, as records. Plain
+    column rows, not ORM objects: an event's history can be tens of thousands of rows,
+    and building mapped objects for them cost more than the query."""
+    stmt = select(*table.__table__.columns).order_by(table.pk)
+    if event_ids is None:
+        return [make(r) for r in session.execute(stmt)]
+    rows: list[Any] = []
+    for part in chunked(sorted(event_ids)):
+        rows += session.execute(stmt.where(table.event_id.in_(part)))
+    return [make(r) for r in sorted(rows, key=lambda r: r.pk)]
 
 
 def outcomes_for(
@@ -95,25 +144,15 @@ def outcomes_for(
 ) -> list[MeetingOutcome]:
     """Every outcome record (history included) of the given events, or of all events,
     oldest first."""
-    stmt = select(MeetingOutcomeRow).order_by(MeetingOutcomeRow.pk)
-    if event_ids is None:
-        return [outcome_of(r) for r in session.scalars(stmt)]
-    rows: list[MeetingOutcomeRow] = []
-    for part in chunked(sorted(event_ids)):
-        rows += session.scalars(stmt.where(MeetingOutcomeRow.event_id.in_(part)))
-    return [outcome_of(r) for r in sorted(rows, key=lambda r: r.pk)]
+    found: list[MeetingOutcome] = _records(session, MeetingOutcomeRow, event_ids, _outcome)
+    return found
 
 
 def follow_ups_for(session: Session, event_ids: Collection[str] | None = None) -> list[FollowUp]:
     """Every follow-up record (history included) of the given events, or of all events,
     oldest first."""
-    stmt = select(FollowUpRow).order_by(FollowUpRow.pk)
-    if event_ids is None:
-        return [follow_up_of(r) for r in session.scalars(stmt)]
-    rows: list[FollowUpRow] = []
-    for part in chunked(sorted(event_ids)):
-        rows += session.scalars(stmt.where(FollowUpRow.event_id.in_(part)))
-    return [follow_up_of(r) for r in sorted(rows, key=lambda r: r.pk)]
+    found: list[FollowUp] = _records(session, FollowUpRow, event_ids, _follow_up)
+    return found
 
 
 def recorded_pairs(session: Session, event_id: str) -> set[tuple[str, str]]:
