@@ -29,6 +29,8 @@ log = logging.getLogger("clustermatch.audit")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY = frozenset({"/v1/search"})
 """POST routes that change nothing (a query too large for a URL)."""
+
+
 def actor_of(state: dict[str, Any]) -> tuple[str, str | None]:
     """("key:<pk>" | "user:<pk>" | "anonymous", role) from what authentication left in
     the request's state."""
@@ -72,9 +74,7 @@ class AuditMiddleware:
             if route not in READ_ONLY:
                 await run_in_threadpool(self._record, scope, route, status, request_id)
 
-    def _record(
-        self, scope: Scope, route: str | None, status: int, request_id: str | None
-    ) -> None:
+    def _record(self, scope: Scope, route: str | None, status: int, request_id: str | None) -> None:
         actor, role = actor_of(scope.get("state") or {})
         path, params = redacted_path(scope)
         client = scope.get("client")
@@ -94,4 +94,3 @@ class AuditMiddleware:
                 )
         except Exception:  # the write it describes is done; never fail it afterwards
             log.exception("could not write an audit entry")
-

@@ -105,11 +105,13 @@ def _table(found: Scope, ref: MeetingRef) -> str:
 
 def _my_meeting(session: Session, found: Scope, partner: str) -> tuple[MeetingRef, str]:
     """The member's meeting with `partner` and its own side; 404 for any other."""
-    for ref in outcomes.event_meetings(session, found).values():
-        if partner in ref.pair:
-            own = ref.other(partner)
-            if own in found.mine and own != partner:
-                return ref, own
+    for own in sorted(found.mine):
+        if own == partner:
+            continue
+        pair = (own, partner) if own < partner else (partner, own)
+        ref = outcomes.event_meetings(session, found, pair).get(pair)
+        if ref is not None:
+            return ref, own
     raise NotFound(f"no meeting with '{partner[:128]}' in your agenda")
 
 

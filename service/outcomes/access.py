@@ -150,6 +150,29 @@ def meetings(
     return {m.pair: m for m in order}
 
 
+def meeting(scope: Scope, pair: tuple[str, str], recorded: bool) -> MeetingRef | None:
+    """The one meeting of `pair` (canonical) that may have outcomes, as `meetings` would
+    find it, without building the others (what recording one outcome needs);
+    `recorded`: whether the pair already has records."""
+    schedule = scope.row.schedule or {}
+    changes = schedule.get("changes")
+    dropped = changes.get("dropped_meetings") if isinstance(changes, dict) else None
+    sources: tuple[tuple[object, MeetingStatus], ...] = (
+        (schedule.get("meetings"), "scheduled"),
+        (dropped, "dropped"),
+    )
+    a, b = pair
+    for listed, status in sources:
+        for raw in listed if isinstance(listed, list) else ():
+            if not isinstance(raw, dict) or {raw.get("a"), raw.get("b")} != {a, b}:
+                continue
+            parts = _pair(raw)
+            if parts is not None:
+                slot, table = parts[2], parts[3]
+                return MeetingRef(a, b, slot, table, status, _start(scope.event, slot))
+    return MeetingRef(a, b, None, None, "earlier", None) if recorded else None
+
+
 def visible(scope: Scope, refs: Iterable[MeetingRef]) -> list[MeetingRef]:
     """The meetings the caller may see: all for organizers, a member's own ones."""
     return [m for m in refs if scope.organizer or m.a in scope.mine or m.b in scope.mine]

@@ -50,6 +50,7 @@ from service.outcomes.access import (
     Scope,
     event_day,
     follow_up_months,
+    meeting,
     meetings,
     sides,
     visible,
@@ -249,9 +250,22 @@ def _refused(what: str, problems: list[Problem]) -> ValidationFailed:
     )
 
 
-def event_meetings(session: Session, scope: Scope) -> dict[tuple[str, str], MeetingRef]:
-    """The event's meetings that may have outcomes (every one; callers filter)."""
-    return meetings(scope, sorted(store.recorded_pairs(session, scope.row.id)))
+def event_meetings(
+    session: Session, scope: Scope, pair: tuple[str, str] | None = None
+) -> dict[tuple[str, str], MeetingRef]:
+    """The event's meetings that may have outcomes (every one; callers filter). With
+    `pair` (canonical), only whether that pair had records is asked of the database, not
+    every recorded pair of the event: what one record needs."""
+    if pair is None:
+        return meetings(scope, sorted(store.recorded_pairs(session, scope.row.id)))
+    ref = meeting(scope, pair, recorded=False) or meeting(
+        scope, pair, recorded=store.pair_recorded(session, scope.row.id, pair)
+    )
+    return {pair: ref} if ref is not None else {}
+
+
+def _canonical(a: str, b: str) -> tuple[str, str] | None:
+    return None if a == b else ((a, b) if a < b else (b, a))
 
 
 def record_outcome(
@@ -264,7 +278,7 @@ def record_outcome(
     now: dt.datetime | None = None,
 ) -> MeetingOutcome:
     """Append one side's outcome of a meeting (a first record or a correction)."""
-    refs = event_meetings(session, scope)
+    refs = event_meetings(session, scope, _canonical(data.a, data.b))
     record, problems = check_outcome(
         scope, refs, data, recorded_by=recorded_by, source=source, now=now
     )
@@ -277,7 +291,7 @@ def record_follow_up(
     session: Session, scope: Scope, data: FollowUpInput, *, recorded_by: str, source: Source
 ) -> FollowUp:
     """Append one side's answer at a follow-up round (a first answer or a correction)."""
-    refs = event_meetings(session, scope)
+    refs = event_meetings(session, scope, _canonical(data.a, data.b))
     record, problems = check_follow_up(scope, refs, data, recorded_by=recorded_by, source=source)
     if record is None:
         raise _refused("follow-up", problems)

@@ -164,6 +164,16 @@ def recorded_pairs(session: Session, event_id: str) -> set[tuple[str, str]]:
     return found
 
 
+def pair_recorded(session: Session, event_id: str, pair: tuple[str, str]) -> bool:
+    """Whether the event's pair (canonical) has an outcome or a follow-up record."""
+    a, b = pair
+    for table in (MeetingOutcomeRow, FollowUpRow):
+        stmt = select(table.pk).where(table.event_id == event_id, table.a == a, table.b == b)
+        if session.execute(stmt.limit(1)).first() is not None:
+            return True
+    return False
+
+
 def outcomes_of_event(session: Session, event_id: str) -> list[MeetingOutcome]:
     """One event's outcome records, history included, oldest first."""
     return outcomes_for(session, [event_id])
