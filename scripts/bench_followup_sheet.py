@@ -82,9 +82,9 @@ def main() -> None:
             sessions = api.client.app.state.sessions  # type: ignore[attr-defined]
             with transaction(sessions) as s:
                 for event_id in ids:
-                    row = event_rows.get(s, event_id)
-                    assert row is not None
-                    row.schedule = {"meetings": plan}
+                    stored = event_rows.get(s, event_id)
+                    assert stored is not None
+                    stored.schedule = {"meetings": plan}
             sheet_event, base_event = ids
 
             t0 = time.perf_counter()
