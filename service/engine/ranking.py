@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from models.matching import (
     REASON_FEATURES,
     Calibration,
     Candidates,
+    Party,
     Reason,
     Scored,
     candidate_kinds,
@@ -46,6 +47,15 @@ class Match:
     record: Record
     scored: Scored
     reasons: list[Reason]
+
+
+def buyer_query(request: RankRequest) -> Party:
+    """The query of a buyer match: its target markets are the stated ones (`markets`, else
+    those its text names). A free text's places are read by the search itself."""
+    record = request.query_record
+    if record is None or tuple(request.query.markets) == record.stated_markets:
+        return request.query
+    return replace(request.query, markets=record.stated_markets)
 
 
 class Ranking:
@@ -157,6 +167,11 @@ class Ranking:
         graph = request.graph if request.graph is not None else self.network.graph
         pool = retrieval.pool(request, allowed, exclude, graph)
         candidates = retrieval.candidates(pool)
+        if purpose == "buyer":
+            # a target market named only in the text counts as one in `markets`, on both
+            # sides (models.markets)
+            query = buyer_query(request)
+            candidates.markets = [r.stated_markets for r in pool.records]
         x = feature_matrix(
             query,
             candidates,
@@ -177,6 +192,8 @@ class Ranking:
         if not len(candidates):
             return []
         query, query_record, purpose = request.query, request.query_record, request.purpose
+        if purpose == "buyer":
+            query = buyer_query(request)
         explain_results, k = request.explain_results, request.k
         reranker = self.model
         text = query_record is None

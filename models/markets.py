@@ -1,0 +1,130 @@
+"""Target markets stated in a profile's text: "ベトナムの販売代理店を探しています",
+"Cerchiamo un importatore in Vietnam", "독일 유통업체를 찾고 있습니다" name the market as
+plainly as `markets: ["VN"]` does, and a buyer match must read them alike.
+
+`text_markets` reads the countries a text names in Japanese and English (models.regions,
+models.codes) and, from the table below, in Korean, Chinese, Italian, Spanish,
+Portuguese, German and French. A language's adjective ("il mercato cinese", "den
+brasilianischen Markt", "le marché japonais") counts only beside that language's word for
+a market: alone it more often says where a product comes from ("thé japonais"). Countries
+named outright win over regions: "東南アジアで...ベトナムで扱ってくれる輸入業者" targets
+Vietnam, not all of ASEAN; a region alone (欧州, ASEAN) stands for its countries. The
+profile's own country is never its target market ("日本製", "prodotti italiani").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from models.regions import find_regions
+
+# code: (names in ko, zh, it, es, pt, de, fr; "|" separated), then adjective stems
+# (lower case, matched at a word's start, only beside a market word). Countries that
+# cluster firms most often name as export markets; the rest of the world is read in
+# Japanese and English only.
+_NAMES = """
+US 미국|美国|美國|Stati Uniti|USA|Estados Unidos|EE. UU.|EEUU|EUA|Vereinigte Staaten|Vereinigten Staaten|États-Unis|Etats-Unis ; american statunitens estadounidens norteamerican amerikanisch américain americain
+CA 캐나다|加拿大|Canada|Canadá|Kanada ; canades canadiens kanadisch canadien
+MX 멕시코|墨西哥|Messico|México|Mexico|Mexiko|Mexique ; messican mexican mexikanisch mexicain
+BR 브라질|巴西|Brasile|Brasil|Brasilien|Brésil ; brasilian brasileñ brasileir brésilien
+GB 영국|英国|英國|Regno Unito|Reino Unido|Großbritannien|Vereinigtes Königreich|Royaume-Uni ; britannic británic britânic britisch britanniqu
+DE 독일|德国|德國|Germania|Alemania|Alemanha|Deutschland|Allemagne ; tedesc alemán aleman deutsch allemand
+FR 프랑스|法国|法國|Francia|França|Frankreich|France ; frances francés francês französisch français
+IT 이탈리아|意大利|義大利|Italia|Itália|Italien|Italie ; italian italien
+ES 스페인|西班牙|Spagna|España|Espanha|Spanien|Espagne ; spagnol español espanhol spanisch espagnol
+PT 포르투갈|葡萄牙|Portogallo|Portugal ; portoghes portugués portugues portugiesisch
+NL 네덜란드|荷兰|荷蘭|Paesi Bassi|Países Bajos|Holanda|Niederlande|Pays-Bas ; oland neerlandés niederländisch néerlandais
+CH 스위스|瑞士|Svizzera|Suiza|Suíça|Schweiz|Suisse ; svizzer suizo schweizer
+AT 오스트리아|奥地利|奧地利|Austria|Áustria|Österreich|Autriche ; austriac österreichisch autrichien
+PL 폴란드|波兰|波蘭|Polonia|Polônia|Polen|Pologne ; polacc polaco polnisch polonais
+TR 터키|튀르키예|土耳其|Turchia|Turquía|Turquia|Türkei|Turquie ; turc türkisch
+CN 중국|中国|中國|Cina|China|Chine ; cines chino chinês chinesisch chinois
+TW 대만|台湾|台灣|Taiwan|Taiwán ; taiwanes taiwanais
+HK 홍콩|香港|Hong Kong|Hongkong
+KR 한국|대한민국|韩国|韓國|Corea del Sud|Corea|Coreia do Sul|Südkorea|Korea|Corée du Sud|Corée ; corean coreano coreia koreanisch coréen
+JP 일본|日本|Giappone|Japón|Japão|Japan|Japon ; giappones japonés japones japanisch japonais
+VN 베트남|越南|Vietnam|Việt Nam ; vietnamit vietnamesisch vietnamien
+TH 태국|泰国|泰國|Thailandia|Tailandia|Tailândia|Thailand|Thaïlande ; tailandes thailandes thailändisch thaïlandais
+ID 인도네시아|印度尼西亚|印尼|Indonesia|Indonésia|Indonesien|Indonésie ; indonesian indonesisch indonésien
+MY 말레이시아|马来西亚|馬來西亞|Malesia|Malasia|Malásia|Malaysia|Malaisie
+SG 싱가포르|新加坡|Singapore|Singapur|Singapura|Singapour
+PH 필리핀|菲律宾|菲律賓|Filippine|Filipinas|Philippinen|Philippines
+IN 인도|印度|India|Índia|Indien|Inde ; indian indien
+AU 호주|오스트레일리아|澳大利亚|澳洲|Australia|Austrália|Australien|Australie ; australian australisch australien
+NZ 뉴질랜드|新西兰|紐西蘭|Nuova Zelanda|Nueva Zelanda|Nova Zelândia|Neuseeland|Nouvelle-Zélande
+AE 아랍에미리트|阿联酋|Emirati Arabi|Emiratos Árabes|Emirados Árabes|Emirate|Émirats arabes unis
+SA 사우디아라비아|沙特阿拉伯|Arabia Saudita|Saudi-Arabien|Arabie saoudite
+"""
+
+# A language's word for a market or a country's market, next to which an adjective names
+# the target ("mercato cinese", "brasilianischen Markt", "mercado chino", "marché chinois").
+_MARKET_WORDS = re.compile(r"(?i)(mercat|mercad|markt|marché|marche|market)")
+_WINDOW = 30  # characters between an adjective and its market word
+
+
+def _table() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    names: list[tuple[str, str]] = []
+    adjectives: list[tuple[str, str]] = []
+    for line in _NAMES.strip().splitlines():
+        code, _, rest = line.partition(" ")
+        words, _, stems = rest.partition(" ; ")
+        names += [(w.strip(), code) for w in words.split("|") if w.strip()]
+        adjectives += [(s, code) for s in stems.split()]
+    return names, adjectives
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str], dict[str, str]]:
+    """One alternation for the names (the longest first, so "Corea del Sud" wins over
+    "Corea") and one for the adjective stems; each text is read in one pass of each."""
+    names, adjectives = _table()
+    by_name = {n.casefold(): code for n, code in names}
+    ordered = sorted(by_name, key=len, reverse=True)
+    parts = [
+        rf"(?<![^\W\d_]){re.escape(n)}(?![^\W\d_])" if n.isascii() else re.escape(n)
+        for n in ordered
+    ]
+    name_re = re.compile("|".join(parts), re.IGNORECASE)
+    by_stem = {s: code for s, code in adjectives}
+    stems = sorted(by_stem, key=len, reverse=True)
+    adj_re = re.compile(r"(?<![^\W\d_])(" + "|".join(map(re.escape, stems)) + r")\w*", re.I)
+    return name_re, by_name, adj_re, by_stem
+
+
+def text_markets(texts: Iterable[str], own_country: str | None = None) -> tuple[str, ...]:
+    """The target markets the texts name (ISO codes, in order of first mention): the
+    countries named outright in any of the table's languages, in Japanese or English
+    (models.regions), or by a language's adjective beside its word for a market; a
+    region's countries only when no country is named. Never `own_country`."""
+    name_re, by_name, adj_re, by_stem = _patterns()
+    countries: list[str] = []
+    regions: list[str] = []
+    skip = {own_country} if own_country else set()
+    for text in texts:
+        if not text:
+            continue
+        for m in name_re.finditer(text):
+            countries.append(by_name[m.group().casefold()])
+        for m in adj_re.finditer(text):
+            window = text[max(0, m.start() - _WINDOW) : m.end() + _WINDOW]
+            if _MARKET_WORDS.search(window):
+                countries.append(by_stem[m.group(1).casefold()])
+        for hit in find_regions(text, exclude=skip):
+            if len(hit.countries) == 1:
+                countries.extend(hit.countries)
+            else:
+                regions.extend(sorted(hit.countries))
+    chosen = countries or regions
+    return tuple(dict.fromkeys(c for c in chosen if c not in skip))
+
+
+def stated_markets(
+    markets: Sequence[str], description: str | None, needs: Sequence[str], country: str | None
+) -> tuple[str, ...]:
+    """A profile's target markets: its `markets` where it lists them, else the ones its
+    description and needs name (`text_markets`)."""
+    if markets:
+        return tuple(markets)
+    return text_markets([description or "", *needs], country)
