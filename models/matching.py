@@ -52,7 +52,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
         "industry": 0.05,
         "market": 0.10,
     },
-    "buyer": {"demand": 0.45, "topic": 0.15, "channel": 0.10, "market": 0.15, "kind_fit": 0.15},
+    "buyer": {"demand": 0.60, "channel": 0.10, "market": 0.25, "kind_fit": 0.15},
     "academia": {"research": 0.50, "topic": 0.40, "cluster": 0.05, "kind_fit": 0.05},
 }
 

@@ -202,7 +202,9 @@ class Ranking:
             assert reranker is not None
             scores = reranker.score(x, text=text)
         else:
-            scores = purpose_scores(query, candidates, x, purpose) + 0.25 * hand_score(x)
+            # a buyer match weighs text fit itself (models.ranking.product_fit)
+            general = hand_score(x, text=purpose != "buyer")
+            scores = purpose_scores(query, candidates, x, purpose) + 0.25 * general
         model_scores = scores
         if request.diversity > 0:
             scores = diversify(scores, x[:, FEATURES.index("log_activity")], request.diversity)
