@@ -31,6 +31,7 @@ from models.ranking import (
     diversify,
     feature_matrix,
     hand_score,
+    product_fit,
     purpose_scores,
 )
 from service.engine.catalogue import Catalogue, Record, item_matrix
@@ -226,6 +227,7 @@ class Ranking:
             else None
         )
         recs = pool.records
+        fit = product_fit(query, candidates, x) if purpose == "buyer" else None
         ctx: ReasonContext | None = None
         if explain_results:
             # one cache read for every item the reasons will compare, not one per result
@@ -260,6 +262,8 @@ class Ranking:
             f = features(query, c, purpose)
             # (a list of floats: numpy scalars and np.isnan cost a microsecond each here)
             f.update({name: v for name, v in zip(FEATURES, x[i].tolist(), strict=True) if v == v})
+            if fit is not None:
+                f["demand"] = float(fit[i])  # measured against the pool, as the score did
             scored = Scored(c.key, float(scores[i]), f)
             reasons: list[Reason] = []
             if ctx is not None:
