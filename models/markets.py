@@ -20,42 +20,69 @@ from functools import lru_cache
 
 from models.regions import find_regions
 
-# code: (names in ko, zh, it, es, pt, de, fr; "|" separated), then adjective stems
-# (lower case, matched at a word's start, only beside a market word). Countries that
-# cluster firms most often name as export markets; the rest of the world is read in
-# Japanese and English only.
+# Per country (a code may take several lines): its names in ko, zh, it, es, pt, de and
+# fr, "|" separated; then its adjectives' stems (lower case, matched at a word's start,
+# only beside a market word). The countries cluster firms most often name as export
+# markets; the rest of the world is read in Japanese and English only.
 _NAMES = """
-US 미국|美国|美國|Stati Uniti|USA|Estados Unidos|EE. UU.|EEUU|EUA|Vereinigte Staaten|Vereinigten Staaten|États-Unis|Etats-Unis ; american statunitens estadounidens norteamerican amerikanisch américain americain
-CA 캐나다|加拿大|Canada|Canadá|Kanada ; canades canadiens kanadisch canadien
-MX 멕시코|墨西哥|Messico|México|Mexico|Mexiko|Mexique ; messican mexican mexikanisch mexicain
-BR 브라질|巴西|Brasile|Brasil|Brasilien|Brésil ; brasilian brasileñ brasileir brésilien
-GB 영국|英国|英國|Regno Unito|Reino Unido|Großbritannien|Vereinigtes Königreich|Royaume-Uni ; britannic británic britânic britisch britanniqu
-DE 독일|德国|德國|Germania|Alemania|Alemanha|Deutschland|Allemagne ; tedesc alemán aleman deutsch allemand
-FR 프랑스|法国|法國|Francia|França|Frankreich|France ; frances francés francês französisch français
-IT 이탈리아|意大利|義大利|Italia|Itália|Italien|Italie ; italian italien
-ES 스페인|西班牙|Spagna|España|Espanha|Spanien|Espagne ; spagnol español espanhol spanisch espagnol
-PT 포르투갈|葡萄牙|Portogallo|Portugal ; portoghes portugués portugues portugiesisch
-NL 네덜란드|荷兰|荷蘭|Paesi Bassi|Países Bajos|Holanda|Niederlande|Pays-Bas ; oland neerlandés niederländisch néerlandais
-CH 스위스|瑞士|Svizzera|Suiza|Suíça|Schweiz|Suisse ; svizzer suizo schweizer
-AT 오스트리아|奥地利|奧地利|Austria|Áustria|Österreich|Autriche ; austriac österreichisch autrichien
-PL 폴란드|波兰|波蘭|Polonia|Polônia|Polen|Pologne ; polacc polaco polnisch polonais
-TR 터키|튀르키예|土耳其|Turchia|Turquía|Turquia|Türkei|Turquie ; turc türkisch
-CN 중국|中国|中國|Cina|China|Chine ; cines chino chinês chinesisch chinois
-TW 대만|台湾|台灣|Taiwan|Taiwán ; taiwanes taiwanais
+US 미국|美国|美國|Stati Uniti|USA|Estados Unidos|EE. UU.|EEUU|EUA|Vereinigte Staaten
+US Vereinigten Staaten|États-Unis|Etats-Unis
+CA 캐나다|加拿大|Canada|Canadá|Kanada
+MX 멕시코|墨西哥|Messico|México|Mexico|Mexiko|Mexique
+BR 브라질|巴西|Brasile|Brasil|Brasilien|Brésil
+GB 영국|英国|英國|Regno Unito|Reino Unido|Großbritannien|Vereinigtes Königreich|Royaume-Uni
+DE 독일|德国|德國|Germania|Alemania|Alemanha|Deutschland|Allemagne
+FR 프랑스|法国|法國|Francia|França|Frankreich|France
+IT 이탈리아|意大利|義大利|Italia|Itália|Italien|Italie
+ES 스페인|西班牙|Spagna|España|Espanha|Spanien|Espagne
+PT 포르투갈|葡萄牙|Portogallo|Portugal
+NL 네덜란드|荷兰|荷蘭|Paesi Bassi|Países Bajos|Holanda|Niederlande|Pays-Bas
+CH 스위스|瑞士|Svizzera|Suiza|Suíça|Schweiz|Suisse
+AT 오스트리아|奥地利|奧地利|Austria|Áustria|Österreich|Autriche
+PL 폴란드|波兰|波蘭|Polonia|Polônia|Polen|Pologne
+TR 터키|튀르키예|土耳其|Turchia|Turquía|Turquia|Türkei|Turquie
+CN 중국|中国|中國|Cina|China|Chine
+TW 대만|台湾|台灣|Taiwan|Taiwán
 HK 홍콩|香港|Hong Kong|Hongkong
-KR 한국|대한민국|韩国|韓國|Corea del Sud|Corea|Coreia do Sul|Südkorea|Korea|Corée du Sud|Corée ; corean coreano coreia koreanisch coréen
-JP 일본|日本|Giappone|Japón|Japão|Japan|Japon ; giappones japonés japones japanisch japonais
-VN 베트남|越南|Vietnam|Việt Nam ; vietnamit vietnamesisch vietnamien
-TH 태국|泰国|泰國|Thailandia|Tailandia|Tailândia|Thailand|Thaïlande ; tailandes thailandes thailändisch thaïlandais
-ID 인도네시아|印度尼西亚|印尼|Indonesia|Indonésia|Indonesien|Indonésie ; indonesian indonesisch indonésien
+KR 한국|대한민국|韩国|韓國|Corea del Sud|Corea|Coreia do Sul|Südkorea|Korea|Corée du Sud|Corée
+JP 일본|日本|Giappone|Japón|Japão|Japan|Japon
+VN 베트남|越南|Vietnam|Việt Nam
+TH 태국|泰国|泰國|Thailandia|Tailandia|Tailândia|Thailand|Thaïlande
+ID 인도네시아|印度尼西亚|印尼|Indonesia|Indonésia|Indonesien|Indonésie
 MY 말레이시아|马来西亚|馬來西亞|Malesia|Malasia|Malásia|Malaysia|Malaisie
 SG 싱가포르|新加坡|Singapore|Singapur|Singapura|Singapour
 PH 필리핀|菲律宾|菲律賓|Filippine|Filipinas|Philippinen|Philippines
-IN 인도|印度|India|Índia|Indien|Inde ; indian indien
-AU 호주|오스트레일리아|澳大利亚|澳洲|Australia|Austrália|Australien|Australie ; australian australisch australien
+IN 인도|印度|India|Índia|Indien|Inde
+AU 호주|오스트레일리아|澳大利亚|澳洲|Australia|Austrália|Australien|Australie
 NZ 뉴질랜드|新西兰|紐西蘭|Nuova Zelanda|Nueva Zelanda|Nova Zelândia|Neuseeland|Nouvelle-Zélande
 AE 아랍에미리트|阿联酋|Emirati Arabi|Emiratos Árabes|Emirados Árabes|Emirate|Émirats arabes unis
 SA 사우디아라비아|沙特阿拉伯|Arabia Saudita|Saudi-Arabien|Arabie saoudite
+"""
+_ADJECTIVES = """
+US american statunitens estadounidens norteamerican amerikanisch américain americain
+CA canades canadiens kanadisch canadien
+MX messican mexican mexikanisch mexicain
+BR brasilian brasileñ brasileir brésilien
+GB britannic británic britânic britisch britanniqu
+DE tedesc alemán aleman deutsch allemand
+FR frances francés francês französisch français
+IT italian italien
+ES spagnol español espanhol spanisch espagnol
+PT portoghes portugués portugues portugiesisch
+NL oland neerlandés niederländisch néerlandais
+CH svizzer suizo schweizer
+AT austriac österreichisch autrichien
+PL polacc polaco polnisch polonais
+TR turc türkisch
+CN cines chino chinês chinesisch chinois
+TW taiwanes taiwanais
+KR corean coreano coreia koreanisch coréen
+JP giappones japonés japones japanisch japonais
+VN vietnamit vietnamesisch vietnamien
+TH tailandes thailandes thailändisch thaïlandais
+ID indonesian indonesisch indonésien
+IN indian indien
+AU australian australisch australien
 """
 
 # A language's word for a market or a country's market, next to which an adjective names
@@ -66,13 +93,18 @@ _WINDOW = 30  # characters between an adjective and its market word
 
 def _table() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     names: list[tuple[str, str]] = []
-    adjectives: list[tuple[str, str]] = []
     for line in _NAMES.strip().splitlines():
-        code, _, rest = line.partition(" ")
-        words, _, stems = rest.partition(" ; ")
+        code, _, words = line.partition(" ")
         names += [(w.strip(), code) for w in words.split("|") if w.strip()]
-        adjectives += [(s, code) for s in stems.split()]
+    adjectives: list[tuple[str, str]] = []
+    for line in _ADJECTIVES.strip().splitlines():
+        code, _, stems = line.partition(" ")
+        adjectives += [(st, code) for st in stems.split()]
     return names, adjectives
+
+
+def _latin(word: str) -> bool:
+    return all(ord(ch) < 0x250 for ch in word)
 
 
 @lru_cache(maxsize=1)
@@ -82,9 +114,10 @@ def _patterns() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str], dict[
     names, adjectives = _table()
     by_name = {n.casefold(): code for n, code in names}
     ordered = sorted(by_name, key=len, reverse=True)
+    # Latin-script names are whole words ("Corée", not the start of "coréennes"); Korean
+    # and Chinese names stand inside words (particles attach, no spaces)
     parts = [
-        rf"(?<![^\W\d_]){re.escape(n)}(?![^\W\d_])" if n.isascii() else re.escape(n)
-        for n in ordered
+        rf"(?<![^\W\d_]){re.escape(n)}(?![^\W\d_])" if _latin(n) else re.escape(n) for n in ordered
     ]
     name_re = re.compile("|".join(parts), re.IGNORECASE)
     by_stem = {s: code for s, code in adjectives}

@@ -521,9 +521,7 @@ def region_reason(
 ) -> Reason:
     """Why a free-text search put this organization first: the text named its region (or
     its country), e.g. "In Europe, as your search asks (Italy)"; labels in `lang`."""
-    return Reason(
-        "region", _TEXTS["region"][lang].format(region=region, v=country), weight, detail
-    )
+    return Reason("region", _TEXTS["region"][lang].format(region=region, v=country), weight, detail)
 
 
 _NETWORK_TEXTS: dict[str, dict[Lang, str]] = {
