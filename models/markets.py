@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
-from models.regions import find_regions
+from models.codes import COUNTRY_WORDS
+from models.regions import REGIONS
 
 # Per country (a code may take several lines): its names in ko, zh, it, es, pt, de and
 # fr, "|" separated; then its adjectives' stems (lower case, matched at a word's start,
@@ -85,72 +87,159 @@ IN indian indien
 AU australian australisch australien
 """
 
+# Words that hold a country's name and name no country: 中国地方 is a region of Japan.
+_NOT_PLACES = ("中国地方", "中国・四国", "中国四国", "中国地域")
+
 # A language's word for a market or a country's market, next to which an adjective names
 # the target ("mercato cinese", "brasilianischen Markt", "mercado chino", "marché chinois").
-_MARKET_WORDS = re.compile(r"(?i)(mercat|mercad|markt|marché|marche|market)")
-_WINDOW = 30  # characters between an adjective and its market word
+_MARKET_STEMS = ("mercat", "mercad", "markt", "marché", "marche", "market")
+_NEAR = 4  # words between an adjective and its market word
+_WORD = re.compile(r"[^\W\d_]+")
 
 
-def _table() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    names: list[tuple[str, str]] = []
-    for line in _NAMES.strip().splitlines():
-        code, _, words = line.partition(" ")
-        names += [(w.strip(), code) for w in words.split("|") if w.strip()]
-    adjectives: list[tuple[str, str]] = []
-    for line in _ADJECTIVES.strip().splitlines():
-        code, _, stems = line.partition(" ")
-        adjectives += [(st, code) for st in stems.split()]
-    return names, adjectives
+@dataclass(frozen=True)
+class _Lexicon:
+    """The names to look for, arranged for one pass over a text: Latin-script names as
+    word sequences (case-folded; English country names and acronyms from models.codes as
+    written, so that "us" the pronoun is not the US), other scripts as substrings (Korean
+    particles and Chinese or Japanese text attach without spaces), adjective stems by
+    length. Each name maps to its countries and whether it is a region."""
+
+    folded: dict[tuple[str, ...], tuple[frozenset[str], bool]]
+    exact: dict[tuple[str, ...], tuple[frozenset[str], bool]]
+    longest: int
+    substrings: list[tuple[str, frozenset[str], bool]]
+    stems: dict[str, str]
+    stem_lengths: tuple[int, ...]
 
 
 def _latin(word: str) -> bool:
     return all(ord(ch) < 0x250 for ch in word)
 
 
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text))
+
+
 @lru_cache(maxsize=1)
-def _patterns() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str], dict[str, str]]:
-    """One alternation for the names (the longest first, so "Corea del Sud" wins over
-    "Corea") and one for the adjective stems; each text is read in one pass of each."""
-    names, adjectives = _table()
-    by_name = {n.casefold(): code for n, code in names}
-    ordered = sorted(by_name, key=len, reverse=True)
-    # Latin-script names are whole words ("Corée", not the start of "coréennes"); Korean
-    # and Chinese names stand inside words (particles attach, no spaces)
-    parts = [
-        rf"(?<![^\W\d_]){re.escape(n)}(?![^\W\d_])" if _latin(n) else re.escape(n) for n in ordered
-    ]
-    name_re = re.compile("|".join(parts), re.IGNORECASE)
-    by_stem = {s: code for s, code in adjectives}
-    stems = sorted(by_stem, key=len, reverse=True)
-    adj_re = re.compile(r"(?<![^\W\d_])(" + "|".join(map(re.escape, stems)) + r")\w*", re.I)
-    return name_re, by_name, adj_re, by_stem
+def _lexicon() -> _Lexicon:
+    folded: dict[tuple[str, ...], tuple[frozenset[str], bool]] = {}
+    exact: dict[tuple[str, ...], tuple[frozenset[str], bool]] = {}
+    substrings: dict[str, tuple[frozenset[str], bool]] = {}
+
+    def add(name: str, countries: frozenset[str], region: bool, *, case: bool) -> None:
+        if not _latin(name):
+            substrings.setdefault(name, (countries, region))
+        elif case:
+            exact.setdefault(_words(name), (countries, region))
+        else:
+            folded.setdefault(tuple(w.casefold() for w in _words(name)), (countries, region))
+
+    for region in REGIONS:
+        for word in region.words:  # region words in any case, acronyms (EU, ASEAN) as written
+            add(word, region.countries, len(region.countries) > 1, case=word.isupper())
+    for code, names in COUNTRY_WORDS.items():
+        for name in names:
+            # as models.regions: capitalised names of 4 letters or more, acronyms of 3
+            if name.isascii() and not (
+                (len(name) >= 4 and name[:1].isupper()) or (len(name) >= 3 and name.isupper())
+            ):
+                continue
+            add(name, frozenset({code}), False, case=True)
+    for line in _NAMES.strip().splitlines():
+        code, _, words = line.partition(" ")
+        for name in filter(None, (w.strip() for w in words.split("|"))):
+            add(name, frozenset({code}), False, case=name.isupper())
+    for phrase in _NOT_PLACES:  # read first (the longest), they take their span
+        substrings[phrase] = (frozenset(), False)
+    stems: dict[str, str] = {}
+    for line in _ADJECTIVES.strip().splitlines():
+        code, _, rest = line.partition(" ")
+        stems.update({stem: code for stem in rest.split()})
+    keys = [*folded, *exact]
+    return _Lexicon(
+        folded=folded,
+        exact=exact,
+        longest=max(len(k) for k in keys),
+        substrings=sorted(
+            ((n, c, r) for n, (c, r) in substrings.items()), key=lambda x: -len(x[0])
+        ),
+        stems=stems,
+        stem_lengths=tuple(sorted({len(st) for st in stems}, reverse=True)),
+    )
+
+
+def _katakana(ch: str) -> bool:
+    return "\u30a1" <= ch <= "\u30ff"
+
+
+def _inside_katakana(text: str, start: int, end: int, name: str) -> bool:
+    """A katakana name inside a longer katakana word is another word: タイ in タイヤ
+    (tyre) or ネクタイ, インド in インドア."""
+    if not _katakana(name[0]):
+        return False
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return bool(before and _katakana(before)) or bool(after and _katakana(after))
+
+
+def _read(text: str, lex: _Lexicon) -> list[tuple[int, frozenset[str], bool]]:
+    """(position, countries, is a region) of each name in `text`; a longer name wins over
+    a shorter one inside it (東南アジア over アジア, Corea del Sud over Corea)."""
+    found: list[tuple[int, frozenset[str], bool]] = []
+    taken = bytearray(len(text))
+    for name, countries, region in lex.substrings:
+        start = text.find(name)
+        while start >= 0:
+            end = start + len(name)
+            if not any(taken[start:end]) and not _inside_katakana(text, start, end, name):
+                taken[start:end] = b"\x01" * len(name)
+                if countries:
+                    found.append((start, countries, region))
+            start = text.find(name, end)
+    tokens = list(_WORD.finditer(text))
+    words = [m.group() for m in tokens]
+    lowered = [w.casefold() for w in words]
+    i = 0
+    while i < len(tokens):
+        for n in range(min(lex.longest, len(tokens) - i), 0, -1):
+            hit = lex.exact.get(tuple(words[i : i + n])) or lex.folded.get(
+                tuple(lowered[i : i + n])
+            )
+            if hit is not None:
+                found.append((tokens[i].start(), *hit))
+                i += n
+                break
+        else:
+            word = lowered[i]
+            for size in lex.stem_lengths:
+                code = lex.stems.get(word[:size])
+                if code is None:
+                    continue
+                near = lowered[max(0, i - _NEAR) : i + _NEAR + 1]
+                if any(w.startswith(_MARKET_STEMS) for w in near):
+                    found.append((tokens[i].start(), frozenset({code}), False))
+                break
+            i += 1
+    return sorted(found, key=lambda x: x[0])
 
 
 def text_markets(texts: Iterable[str], own_country: str | None = None) -> tuple[str, ...]:
     """The target markets the texts name (ISO codes, in order of first mention): the
-    countries named outright in any of the table's languages, in Japanese or English
-    (models.regions), or by a language's adjective beside its word for a market; a
-    region's countries only when no country is named. Never `own_country`."""
-    name_re, by_name, adj_re, by_stem = _patterns()
+    countries named outright in any of the table's languages or in Japanese or English
+    (models.codes, models.regions), or by a language's adjective beside its word for a
+    market; a region's countries only when no country is named. Never `own_country`."""
+    lex = _lexicon()
     countries: list[str] = []
     regions: list[str] = []
-    skip = {own_country} if own_country else set()
     for text in texts:
-        if not text:
-            continue
-        for m in name_re.finditer(text):
-            countries.append(by_name[m.group().casefold()])
-        for m in adj_re.finditer(text):
-            window = text[max(0, m.start() - _WINDOW) : m.end() + _WINDOW]
-            if _MARKET_WORDS.search(window):
-                countries.append(by_stem[m.group(1).casefold()])
-        for hit in find_regions(text, exclude=skip):
-            if len(hit.countries) == 1:
-                countries.extend(hit.countries)
+        for _, codes, region in _read(text or "", lex):
+            if region:
+                regions.extend(sorted(codes))
             else:
-                regions.extend(sorted(hit.countries))
+                countries.extend(codes)
     chosen = countries or regions
-    return tuple(dict.fromkeys(c for c in chosen if c not in skip))
+    return tuple(dict.fromkeys(c for c in chosen if c != own_country))
 
 
 def stated_markets(

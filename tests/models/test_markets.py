@@ -39,6 +39,18 @@ def test_own_country_and_origin_adjectives_are_not_markets() -> None:
     assert text_markets(["Importateur de thé japonais et de céramiques coréennes."], "FR") == ()
     # a word inside another word is no country ("Korean" is not "Korea" + n, in a name)
     assert text_markets(["Indiana Tools Inc. makes drills."], "US") == ()
+    assert text_markets(["Corée", "les céramiques coréennes"], "FR") == ("KR",)
+    # a katakana name inside a longer word, a Japanese region named like a country
+    assert text_markets(["自動車用タイヤとネクタイを製造しています。"], "JP") == ()
+    assert text_markets(["中国地方の企業です。インドネシアに輸出したい。"], "JP") == ("ID",)
+    assert text_markets(["We sell in the USA and to us."], "JP") == ("US",)
+
+
+def test_a_long_text_is_read_in_one_pass() -> None:
+    """Every profile's text is read on its first buyer match: one pass, not a pattern per
+    name (a 4,000-character description reads a market at its end)."""
+    text = "Wir fertigen Kugellager für Pumpen. " * 110 + "Wir suchen Händler in Brasilien."
+    assert text_markets([text], "DE") == ("BR",)
 
 
 def test_countries_named_win_over_regions() -> None:
