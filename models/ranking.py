@@ -667,10 +667,13 @@ def _mean_present(columns: Sequence[np.ndarray], default: np.ndarray) -> np.ndar
     return np.where(present > 0, total / np.maximum(present, 1), default)
 
 
-def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose) -> np.ndarray:
+def purpose_scores(
+    q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose, fit: np.ndarray | None = None
+) -> np.ndarray:
     """The hand-weighted purpose score (models.matching `score` of `features`) of every
     candidate at once, from the columns of its feature matrix `x`: what ranks candidates
-    when there is no learned re-ranker (and always for buyers)."""
+    when there is no learned re-ranker (and always for buyers). `fit`: the buyer's
+    `product_fit` of this pool when the caller has it."""
     nan0 = np.nan_to_num
     topic = nan0(x[:, INDEX["dense"]], nan=0.0)
     need_offer = x[:, INDEX["need_offer"]]
@@ -685,7 +688,7 @@ def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose)
         "language": x[:, INDEX["language"]],
     }
     if purpose == "buyer":
-        f["demand"] = product_fit(q, cands, x)
+        f["demand"] = product_fit(q, cands, x) if fit is None else fit
         f["channel"] = nan0(need_offer, nan=0.0)
         f["kind_fit"] = np.asarray([BUYER_KIND_FIT.get(k, 0.0) for k in cands.kinds])
     elif purpose == "academia":

@@ -199,13 +199,14 @@ class Ranking:
         reranker = self.model
         text = query_record is None
         learned = reranker is not None and purpose != "buyer"
+        # a buyer match weighs text fit itself (models.ranking.product_fit)
+        fit = product_fit(query, candidates, x) if purpose == "buyer" else None
         if learned:
             assert reranker is not None
             scores = reranker.score(x, text=text)
         else:
-            # a buyer match weighs text fit itself (models.ranking.product_fit)
             general = hand_score(x, text=purpose != "buyer")
-            scores = purpose_scores(query, candidates, x, purpose) + 0.25 * general
+            scores = purpose_scores(query, candidates, x, purpose, fit) + 0.25 * general
         model_scores = scores
         if request.diversity > 0:
             scores = diversify(scores, x[:, FEATURES.index("log_activity")], request.diversity)
@@ -227,7 +228,6 @@ class Ranking:
             else None
         )
         recs = pool.records
-        fit = product_fit(query, candidates, x) if purpose == "buyer" else None
         ctx: ReasonContext | None = None
         if explain_results:
             # one cache read for every item the reasons will compare, not one per result
