@@ -44,6 +44,7 @@ from service.ops.logs import configure_logging
 from service.ops.middleware import RequestMiddleware
 from service.profiles import routes as profiles
 from service.ranker import routes as ranker
+from service.reports import routes as reports  # reports
 from service.resources import Resources
 from service.runtime import configure_process
 from service.settings import Settings
@@ -224,6 +225,8 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(events.router, **v1)  # type: ignore[arg-type]
     app.include_router(jobs.router, **v1)  # type: ignore[arg-type]
     app.include_router(shortlists.router, **v1)  # type: ignore[arg-type]  # console: shortlists
+    app.include_router(reports.programs, **v1)  # type: ignore[arg-type]  # reports
+    app.include_router(reports.reports, **v1)  # type: ignore[arg-type]  # reports
     # console: static files before the router, whose catch-all 404 would shadow them
     app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
     app.include_router(console.router)  # console
