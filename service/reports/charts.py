@@ -113,11 +113,17 @@ def chart(report: Report, kind: ChartKind, fmt: ChartFormat, lang: ChartLang) ->
             title = w("title_groups").format(year=report.fiscal_year, by=w(report.by))
         xs = range(len(labels))
         for i, (name, values) in enumerate(series):
-            bars = ax.bar([x + (i - 1) * width for x in xs], values, width, label=name,
-                          color=colors[i])  # fmt: skip
+            bars = ax.bar(
+                [x + (i - 1) * width for x in xs], values, width, label=name, color=colors[i]
+            )
             ax.bar_label(bars, fontsize=7, padding=1)
-        ax.set_xticks(list(xs), labels, rotation=0 if len(labels) <= 6 else 45,
-                      ha="center" if len(labels) <= 6 else "right", fontsize=8)  # fmt: skip
+        ax.set_xticks(
+            list(xs),
+            labels,
+            rotation=0 if len(labels) <= 6 else 45,
+            ha="center" if len(labels) <= 6 else "right",
+            fontsize=8,
+        )
         ax.set_title(title)
         ax.legend(fontsize=8, frameon=False)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 contracts

@@ -141,8 +141,10 @@ def chart_report(
     )
 
 
-OrgBy = Annotated[GroupBy, Query(description="total, event, fiscal_year, quarter, month, "
-                                             "kind_pair or country_pair")]  # fmt: skip
+OrgBy = Annotated[
+    GroupBy,
+    Query(description="total, event, fiscal_year, quarter, month, kind_pair or country_pair"),
+]
 
 
 def _org_report(

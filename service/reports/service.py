@@ -286,8 +286,9 @@ def organization_report(
         if any(p.get("profile_id") == profile_id for p in _participants(row))
     ]
     inputs = _inputs(session, rows, {year, year - 1})
-    members = {(e.id, p.id) for e in inputs for p in e.event.participants
-               if p.profile_id == profile_id}  # fmt: skip
+    members = {
+        (e.id, p.id) for e in inputs for p in e.event.participants if p.profile_id == profile_id
+    }
     scope = _scope(session, inputs)
     own_outcomes = [o for o in scope.outcomes if (o.event_id, o.side) in members]
     own_follow_ups = [f for f in scope.follow_ups if (f.event_id, f.side) in members]

@@ -21,8 +21,13 @@ from models.reports import (
     table_rows,
 )
 
-KINDS = {"f1": "firm", "f2": "firm", "u1": "university", "t1": "trading_company",
-         "t2": "trading_company"}  # fmt: skip
+KINDS = {
+    "f1": "firm",
+    "f2": "firm",
+    "u1": "university",
+    "t1": "trading_company",
+    "t2": "trading_company",
+}
 COUNTRIES = {"f1": "JP", "f2": "JP", "u1": "JP", "t1": "KR", "t2": "IT"}
 
 
@@ -180,8 +185,9 @@ def test_two_programmes_targets_add_up_in_the_total() -> None:
     assert [r.key for r in rep.rows] == ["KANSAI", "TAMA"]  # KANSAI: targets, no event yet
     kansai = rep.rows[0].to_dict()["attainment"]
     assert kansai["meetings_held"] == {"actual": 0, "target": 4, "attainment": 0.0}  # type: ignore[index]
-    assert rep.total.targets == Targets(meetings_held=10, follow_ups=4, contracts=4,
-                                        new_businesses=2)  # fmt: skip
+    assert rep.total.targets == Targets(
+        meetings_held=10, follow_ups=4, contracts=4, new_businesses=2
+    )
 
 
 def test_kind_pairs_are_unordered() -> None:
