@@ -301,3 +301,17 @@ def organization_report(
 def _participants(row: EventRow) -> list[dict[str, Any]]:
     items = row.data.get("participants") if isinstance(row.data, dict) else None
     return [p for p in items or [] if isinstance(p, dict)]
+
+
+def program_names(session: Session, caller: Principal, year: int) -> list[str]:
+    """The programmes a caller can report on in a year: those its events of that year
+    report to and those it owns (every one for admins), for a page's choice."""
+    caller.require("admin", "organizer")
+    owner = None if caller.is_admin() else caller.key_pk
+    names = {
+        e.event.program
+        for e in _inputs(session, event_rows.listing(session, owner, MAX_EVENTS), {year})
+        if e.event.program
+    }
+    names |= {row.name for row in repo.listing(session, owner, year)}
+    return sorted(names)
