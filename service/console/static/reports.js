@@ -16,7 +16,12 @@
       data: {
         labels: chart.labels,
         datasets: chart.series.map(function (s, i) {
-          return { label: s.label, data: s.data, backgroundColor: colors[i % colors.length] };
+          return {
+            label: s.label,
+            data: s.data,
+            backgroundColor: colors[i % colors.length],
+            maxBarThickness: 56
+          };
         })
       },
       options: {
