@@ -27,7 +27,7 @@ Year = Annotated[
 ]
 By = Annotated[GroupBy, Query(description="How to group the figures")]
 ProgramName = Annotated[str | None, Query(min_length=1, max_length=service.MAX_NAME)]
-EventId = Annotated[str | None, Query(min_length=1, max_length=36)]
+EventId = Annotated[str | None, Query(min_length=1, max_length=service.MAX_EVENT_ID)]
 
 
 @programs.get("", summary="Programmes of this key (all for admins)")

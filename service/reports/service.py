@@ -35,13 +35,13 @@ from models.events.model import Event, Meeting
 from models.outcomes import FollowUp, MeetingOutcome
 from models.reports import EventInput, GroupBy, Report, Targets, fiscal_year
 from service.auth import Principal
-from service.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from service.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from service.store import events as event_rows
 from service.store import outcomes as outcome_rows
 from service.store import participation
 from service.store import programs as repo
 from service.store.db import Session
-from service.store.tables import EventRow, ProgramRow, utcnow
+from service.store.tables import UUID_LEN, EventRow, ProgramRow, utcnow
 
 MAX_NAME = 200
 MAX_PROGRAMS = 500
@@ -51,6 +51,7 @@ MIN_YEAR = 2000
 MAX_YEAR = 2100
 MAX_EVENTS = 5_000
 """Events one report reads (two fiscal years of a cluster office hold far fewer)."""
+MAX_EVENT_ID = UUID_LEN
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 ORGANIZATION_GROUPS: tuple[str, ...] = (
@@ -238,6 +239,17 @@ def _targets(
     return out
 
 
+def _all_events(session: Session, owner: int | None) -> Sequence[EventRow]:
+    """Every event of an owner (all events for None); refused past MAX_EVENTS rather than
+    counting only some of them."""
+    rows = event_rows.listing(session, owner, MAX_EVENTS + 1)
+    if len(rows) > MAX_EVENTS:
+        raise PayloadTooLarge(
+            f"a report reads at most {MAX_EVENTS} events: report on one event (?event=)"
+        )
+    return rows
+
+
 def program_report(
     session: Session,
     caller: Principal,
@@ -252,12 +264,12 @@ def program_report(
     check_year(year)
     owner = None if caller.is_admin() else caller.key_pk
     if event_id is not None:
-        row = event_rows.get(session, event_id) if len(event_id) <= 36 else None
+        row = event_rows.get(session, event_id) if len(event_id) <= UUID_LEN else None
         if row is None or (owner is not None and row.owner_key != owner):
-            raise NotFound.for_id("event", event_id, 36)
+            raise NotFound.for_id("event", event_id, UUID_LEN)
         rows: Sequence[EventRow] = [row]
     else:
-        rows = event_rows.listing(session, owner, MAX_EVENTS)
+        rows = _all_events(session, owner)
     inputs = _inputs(session, rows, {year, year - 1})
     if program is not None:
         inputs = [e for e in inputs if e.event.program == program]
@@ -310,7 +322,7 @@ def program_names(session: Session, caller: Principal, year: int) -> list[str]:
     owner = None if caller.is_admin() else caller.key_pk
     names = {
         e.event.program
-        for e in _inputs(session, event_rows.listing(session, owner, MAX_EVENTS), {year})
+        for e in _inputs(session, _all_events(session, owner), {year})
         if e.event.program
     }
     names |= {row.name for row in repo.listing(session, owner, year)}

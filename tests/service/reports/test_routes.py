@@ -368,3 +368,41 @@ def test_who_may_call_every_report_route(world: World) -> None:
     assert r.status_code == 200
     for path in ("/v1/reports/organizations/it-1", "/v1/reports/organizations/it-1/export"):
         assert api.get(path, headers=api.h()).status_code == 200
+
+
+def test_a_report_past_its_event_limit_is_refused_not_cut(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.reports import service
+
+    monkeypatch.setattr(service, "MAX_EVENTS", 2)  # the admin has three events
+    r = world.api.get("/v1/reports", params={"fiscal_year": 2026}, headers=world.api.h())
+    assert r.status_code == 413 and "?event=" in r.json()["detail"]
+    one = world.api.get(
+        "/v1/reports", params={"fiscal_year": 2026, "event": world.c}, headers=world.api.h()
+    )
+    assert one.status_code == 200
+
+
+def test_an_event_counts_on_its_first_slots_day_in_its_own_zone() -> None:
+    import dataclasses
+    import datetime as dt
+
+    from models.events.model import parse_event
+    from service.reports.service import event_date
+
+    doc = {
+        "slots": 1,
+        "tables": 1,
+        "participants": [],
+        "timezone": "Asia/Tokyo",
+        "slot_times": ["2027-04-01T08:00"],
+    }
+    created = dt.datetime(2027, 3, 20, 12, 0, tzinfo=dt.UTC)
+    row = EventRow(id="e", name="E", data=doc, created_at=created)
+    # 1 April 08:00 in Tokyo is still 31 March in UTC: the event's own zone decides (FY2027)
+    assert event_date(parse_event(doc), row) == dt.date(2027, 4, 1)
+    # without slot times, the day it was created, in Japan: 31 March 20:00 UTC is 1 April
+    plain = dataclasses.replace(parse_event(doc), slot_times=None)
+    row.created_at = dt.datetime(2027, 3, 31, 20, 0, tzinfo=dt.UTC)
+    assert event_date(plain, row) == dt.date(2027, 4, 1)
