@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.reports import TARGET_KEYS
 from service.reports.service import MAX_NAME, MAX_TARGET, MAX_YEAR, MIN_YEAR
 from service.store.tables import ProgramRow
 
@@ -37,7 +38,7 @@ def program_out(row: ProgramRow) -> dict[str, Any]:
         "id": row.pk,
         "name": row.name,
         "fiscal_year": row.fiscal_year,
-        "targets": TargetsBody.model_validate(row.targets or {}).model_dump(),
+        "targets": {k: (row.targets or {}).get(k) for k in TARGET_KEYS},
         "owner_key": row.owner_key,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),

@@ -163,6 +163,12 @@ def test_who_may_open_the_report_pages(console: Console) -> None:
         assert member.get(path).status_code == 403, path
         assert other.get(path).status_code == 200, path
         assert admin.get(path).status_code == 200, path
+    # a member may not write a programme either (the form's token is its own page's)
+    token = csrf_of(member.get("/console").text)
+    data = {"csrf_token": token, "name": "X", "fiscal_year": "2026"}
+    assert member.post("/console/reports/programs", data=data).status_code == 403
+    assert member.post("/console/reports/programs/1", data=data).status_code == 403
+    assert member.post("/console/reports/programs/1/delete", data=data).status_code == 403
     # the other organizer counts none of the owner's events; the admin counts them
     empty = other.get("/console/reports/export.csv?fiscal_year=2026&by=event").content
     assert "春の商談会" not in empty.decode("utf-8-sig")
