@@ -8,6 +8,7 @@ countries, with Chart.js charts and the API's downloads; and the programmes' tar
 - GET  /console/reports/programs                 programmes and a form for a new one; POST
 - GET  /console/reports/programs/{id}            a programme's form; POST: save
 - POST /console/reports/programs/{id}/delete
+- GET  /console/reports/mine                     a member firm's own figures, by event
 
 Every figure and rule is service.reports' (the API's): an organizer's report counts the
 events it organizes, its programmes are its own. One organization's figures are not
@@ -44,6 +45,9 @@ FormText = Annotated[str, Form()]
 CHART_JS = "chart-4.6.1.umd.min.js"
 
 pages.NAV.append(pages.NavItem("nav.organizer.reports", "/console/reports", ("admin", "organizer")))
+pages.NAV.append(pages.NavItem("member.nav.results", "/console/reports/mine", ("member",)))
+Member = Annotated[Viewer, require_role("member")]
+"""A member firm's user: its own figures only."""
 
 PAGE_GROUPS: tuple[str, ...] = tuple(b for b in GROUP_BYS if b != "total")
 
@@ -223,6 +227,31 @@ def chart_png(request: Request, viewer: Staff, session: SessionDep) -> Response:
 @router.get("/chart.svg")
 def chart_svg(request: Request, viewer: Staff, session: SessionDep) -> Response:
     return _chart(request, viewer, session, "svg")
+
+
+# ---------------------------------------------------------------------------- a member's own
+
+
+@router.get("/mine", response_class=HTMLResponse)
+def own_page(request: Request, viewer: Member, session: SessionDep) -> Response:
+    """A member firm's own figures, event by event (built from its own records: the
+    other side's view of a meeting is not shown; service.reports)."""
+    f = parse_filter({**request.query_params, "by": "event"})
+    assert viewer.profile_id is not None  # a member is bound to its profile
+    rep = reports.organization_report(
+        session, viewer.principal, viewer.profile_id, f.fiscal_year, "event"
+    )
+    years = sorted({*range(f.fiscal_year - 3, f.fiscal_year + 2), reports.current_fiscal_year()})
+    return render(
+        request,
+        "reports_mine.html",
+        400 if f.errors else 200,
+        f=f,
+        rep=rep,
+        years=years,
+        stages=STAGES,
+        pct=pct,
+    )
 
 
 # ---------------------------------------------------------------------------- programmes

@@ -30,10 +30,10 @@ PARTICIPANTS = [
 ]
 
 
-def _event(name: str, day: str, **extra: Any) -> dict[str, Any]:
+def _event(name: str, day: str, program: str, **extra: Any) -> dict[str, Any]:
     return {
         "name": name,
-        "program": PROGRAM,
+        "program": program,
         "slots": 3,
         "tables": 2,
         "timezone": "Asia/Tokyo",
@@ -43,8 +43,12 @@ def _event(name: str, day: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def seed_programme(sessions: SessionFactory, caller: Principal) -> dict[str, str]:
-    """The world above, owned by `caller`; the events' ids by name."""
+def seed_programme(
+    sessions: SessionFactory, caller: Principal, program: str = PROGRAM
+) -> dict[str, str]:
+    """The world above, owned by `caller`, its events reporting to `program` (a
+    programme's name is unique in its year: another test's world on the same server
+    takes another); the events' ids by name."""
     ids: dict[str, str] = {}
     with transaction(sessions) as s:
         now = events.create(
@@ -53,6 +57,7 @@ def seed_programme(sessions: SessionFactory, caller: Principal) -> dict[str, str
             _event(
                 "春の商談会",
                 "2026-06-10",
+                program,
                 wishes=[{"from": "p1", "to": "p2", "level": "must"}],
                 suggestions=[
                     {"a": "p1", "b": "p3", "score": 0.8},
@@ -61,7 +66,9 @@ def seed_programme(sessions: SessionFactory, caller: Principal) -> dict[str, str
             ),
         )
         wish = {"from": "p1", "to": "p2", "level": "want"}
-        before = events.create(s, caller, _event("前年の商談会", "2025-06-12", wishes=[wish]))
+        before = events.create(
+            s, caller, _event("前年の商談会", "2025-06-12", program, wishes=[wish])
+        )
         ids = {"now": now.id, "before": before.id}
         for row, pairs in ((now, [("p1", "p2"), ("p1", "p3"), ("p2", "p4")]),
                            (before, [("p1", "p2")])):  # fmt: skip
@@ -88,7 +95,7 @@ def seed_programme(sessions: SessionFactory, caller: Principal) -> dict[str, str
         reports.create_program(
             s,
             caller,
-            PROGRAM,
+            program,
             2026,
             {"meetings_held": 4, "follow_ups": 2, "contracts": 2, "new_businesses": 1},
         )

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 JA: dict[str, str] = {
+    "member.nav.results": "商談の成果",
+    "reports.mine.title": "自社の商談の成果",
+    "reports.mine.lead": (
+        "自社が参加した商談会ごとの商談と、その後の進展です。"
+        "自社が記録した内容だけから数えています。"
+    ),
+    "reports.mine.event": "商談会",
     "nav.organizer.reports": "事業報告",
     "can.reports": "事業（クラスター・年度）の目標と実績の報告書（表・グラフ・Excel）",
     "reports.title": "事業報告",
@@ -105,6 +112,13 @@ JA: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "member.nav.results": "Results",
+    "reports.mine.title": "Our meetings' results",
+    "reports.mine.lead": (
+        "Your meetings at each event you took part in, and what came of them, "
+        "counted from what your firm recorded only."
+    ),
+    "reports.mine.event": "Event",
     "nav.organizer.reports": "Reports",
     "can.reports": (
         "Report a programme (cluster and year) against its targets: tables, charts, Excel"

@@ -174,3 +174,27 @@ def test_who_may_open_the_report_pages(console: Console) -> None:
     assert "春の商談会" not in empty.decode("utf-8-sig")
     full = admin.get("/console/reports/export.csv?fiscal_year=2026&by=event").content
     assert "春の商談会" in full.decode("utf-8-sig")
+
+
+def test_a_member_sees_its_own_results_only(console: Console) -> None:
+    _seed(console, console.user("organizer"))
+    jp = console.signed_in(console.user("member", profile_id="jp-1"))
+    page = jp.get("/console/reports/mine", params={"fiscal_year": "2026", "lang": "en"})
+    assert page.status_code == 200, page.text
+    row = re.search(r'<tr data-key="([0-9a-f-]{36})"', page.text)
+    assert row
+    # jp-1 is p1: p1–p2 held by its own record (strong interest); p1–p3 has only p3's
+    # record, which is p3's; its own follow-up says negotiation; p2's contract is p2's
+    cells = _cells(page.text, row.group(1))
+    assert cells[:4] == ["春の商談会", "2", "1", "100.0%"]
+    assert cells[4:10] == ["0", "1", "0", "0", "0", "0"]  # no_progress .. new_business
+    assert cells[10] == "0"
+    it = console.signed_in(console.user("member", profile_id="it-1"))
+    page = it.get("/console/reports/mine", params={"fiscal_year": "2026", "lang": "en"})
+    cells = _cells(page.text, row.group(1))
+    # it-1 is p2: no record of p1–p2's attendance of its own; its contract of 2,500,000
+    assert cells[:3] == ["春の商談会", "2", "0"] and cells[8] == "1" and cells[10] == "2,500,000"
+    for role in ("organizer", "admin"):
+        client = console.signed_in(console.user(role))
+        assert client.get("/console/reports/mine").status_code == 403
+    assert "/console/reports/mine" in jp.get("/console").text  # in the member's header

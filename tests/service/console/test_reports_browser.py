@@ -33,14 +33,14 @@ def _sign_in(page: Any, email: str, password: str) -> None:
     _expect()(page.get_by_role("heading", level=1)).to_contain_text("ようこそ")
 
 
-def _seed(server: Any, email: str) -> None:
+def _seed(server: Any, email: str, program: str = "TAMA") -> None:
     from service.store.db import transaction
 
     with transaction(server.sessions) as s:
         user = accounts.find_user(s, email)
         assert user is not None
         caller = accounts.principal_for_user(user)
-    seed_programme(server.sessions, caller)
+    seed_programme(server.sessions, caller, program)
 
 
 def _chart_values(page: Any, canvas: str) -> Any:
@@ -110,3 +110,18 @@ def test_an_organizer_reads_the_programme_report(live_server: Any, new_page: Any
     expect(page.locator("#chart-targets")).to_have_attribute("data-drawn", "1")
     shot(page, "reports-en")
     assert problems == []
+
+
+def test_a_member_firm_reads_its_own_results(live_server: Any, new_page: Any) -> None:
+    expect = _expect()
+    organizer, _ = live_server.user("organizer")
+    _seed(live_server, organizer, program="KANSAI")
+    email, password = live_server.user("member", profile_id="jp-1", name="精密歯車 営業部")
+    page = new_page()
+    _sign_in(page, email, password)
+    page.get_by_role("link", name="商談の成果").click()
+    page.get_by_label("年度", exact=True).select_option("2026")
+    page.get_by_role("button", name="表示").click()
+    row = page.locator("#mine-table tbody tr").filter(has_text="春の商談会").first
+    expect(row.locator("td").nth(1)).to_have_text("1")  # held, by its own record
+    shot(page, "reports-member-ja")
