@@ -20,7 +20,7 @@ def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="Readiness: the index is loaded (503 until then); `lag`: how far it trails the database",
+    summary="Readiness: the index is loaded (503 until then); `lag`: how far it trails the DB",
 )
 def readyz(session: SessionDep, engine: EngineDep) -> dict[str, Any]:
     return service.readiness(session, engine)
