@@ -117,11 +117,12 @@ class Guard:
             await self.app(scope, receive, send)
             return
         try:
-            most = self._admit(scope)
+            limit(self.limiter, "ip", client_of(scope), "address")
             if scope["path"].startswith("/v1/"):
                 principal = await self._caller(scope)
                 scope[CALLER] = principal
                 limit(self.limiter, "key", str(principal.key_pk), "key")
+            most = self._body_limit(scope)
         except ClusterMatchError as exc:
             await problem_response(exc, scope["path"])(scope, receive, send)
             return
@@ -138,9 +139,8 @@ class Guard:
 
         await self.app(scope, limited_receive, send)
 
-    def _admit(self, scope: Scope) -> int:
-        """The address's rate limit, then the declared length; the route's body limit."""
-        limit(self.limiter, "ip", client_of(scope), "address")
+    def _body_limit(self, scope: Scope) -> int:
+        """The route's body limit; 413 at once for a declared length over it."""
         most = self.max_upload if is_upload(scope["method"], scope["path"]) else self.max_body
         for name, value in scope.get("headers") or ():
             if name == b"content-length" and value.isdigit() and int(value) > most:

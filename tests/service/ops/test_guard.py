@@ -102,6 +102,10 @@ def test_json_routes_take_a_small_body_and_imports_a_large_one(
             [json.dumps(big).encode()],
         )
         assert (status, taken) == (413, 0)  # refused on its declared length, unread
+        status, taken = asgi_call(
+            api.client.app, "PUT", "/v1/profiles/jp-1", {}, [json.dumps(big).encode()]
+        )
+        assert (status, taken) == (401, 0)  # without a key, nothing else is told
         # the same profile as an import file: the large limit
         r = api.post("/v1/profiles/import", content=json.dumps(big).encode(), headers=api.h())
         assert r.status_code == 200 and r.json()["report"]["created"] == 1, r.text
@@ -229,3 +233,24 @@ def test_the_schema_states_the_limits(tmp_path: Path, encoder: HashingEncoder) -
         for status in ("413", "429"):
             assert PROBLEM_JSON in put["responses"][status]["content"]
         assert "Retry-After" in put["responses"]["429"]["headers"]
+
+
+def test_a_console_user_has_a_rate_limit_of_its_own(
+    tmp_path: Path, encoder: HashingEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.accounts import passwords
+    from tests.support.console import CHEAP_HASHER, Console
+
+    monkeypatch.setattr(passwords, "HASHER", CHEAP_HASHER)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", None)
+    settings = make_settings(tmp_path, rate_limit_per_key=0.01, rate_limit_key_burst=3)
+    for api in start_api(settings, encoder):
+        console = Console(api)
+        browser = console.signed_in(console.user("organizer"))
+        codes = [browser.get("/console").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        r = browser.get("/console")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert "text/html" in r.headers["content-type"]  # the console's own error page
+        other = console.signed_in(console.user("organizer"))  # another user: its own budget
+        assert other.get("/console").status_code == 200
