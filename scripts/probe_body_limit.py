@@ -19,6 +19,7 @@ are what to read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -70,10 +71,8 @@ def send_raw(port: int, body: bytes) -> tuple[int, float]:
     started = time.perf_counter()
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.settimeout(120)
-        try:
+        with contextlib.suppress(OSError):  # answered and closed early
             s.sendall(head + body)
-        except OSError:
-            pass  # answered and closed early
         data = b""
         try:
             while b"\r\n" not in data:
