@@ -20,6 +20,7 @@ from tests.support.console import CHEAP_HASHER, Console
 from tests.support.jobs import wait_for_job
 from tests.support.samples import SAMPLE
 
+NAME = "多摩 商談会 2026"
 HOSTILE = [" =1+1", "\n=1+1", "＝1+1", "\u3000@SUM(A1)", "\r\n-2+3"]
 STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
@@ -70,7 +71,16 @@ def world(api: Api, monkeypatch: pytest.MonkeyPatch) -> tuple[Api, str, int]:
         for b in people
         if a["id"] < b["id"]
     ]
-    event = {"name": "=E", "slots": 4, "tables": 3, "participants": people, "wishes": wishes}
+    event = {
+        "name": NAME,
+        "slots": 4,
+        "tables": 3,
+        "timezone": "Asia/Tokyo",
+        "slot_times": [f"2026-06-10T13:{m:02d}" for m in (0, 20, 40)] + ["2026-06-10T14:00"],
+        "slot_minutes": 20,
+        "participants": people,
+        "wishes": wishes,
+    }
     r = api.post("/v1/events", json=event, headers=org)
     assert r.status_code == 201, r.text
     event_id = r.json()["id"]
@@ -119,3 +129,26 @@ def test_the_console_downloads_neutralise_every_form(world: tuple[Api, str, int]
     r = admin.get(f"/console/events/{event_id}/schedule/export/schedule.csv")
     assert r.status_code == 200, r.text
     _check(_csv_cells(r.content), "console schedule.csv")
+
+
+def test_every_export_is_titled_with_the_events_name(world: tuple[Api, str, int]) -> None:
+    """Issue 21.9: the exports titled every event "event" (fixed on main before this
+    issue's work, by 6ac30a3 and 97ac56d: the stored document has no name, the row has);
+    every export and download is checked here."""
+    api, event_id, _ = world
+    org = api.h("organizer")
+    base = f"/v1/events/{event_id}/exports"
+    ics = api.get(f"{base}/participants/p0.ics", headers=org).text
+    assert f"X-WR-CALNAME:{NAME} – " in ics and "X-WR-CALNAME:event" not in ics
+    page = api.get(f"{base}/agendas.html", headers=org).text
+    assert f"<title>{NAME} — " in page and ">event<" not in page
+    one = api.get(f"{base}/agendas.html", params={"participant": "p0"}, headers=org).text
+    assert f'<p class="event">{NAME}</p>' in one
+    console = Console(api)
+    admin = console.signed_in(console.user("admin"))
+    export = f"/console/events/{event_id}/schedule/export"
+    for path in ("schedule.csv", "agendas.html", "calendar?participant=p0"):
+        r = admin.get(f"{export}/{path}")
+        assert r.status_code == 200, (path, r.text)
+        disposition = r.headers["content-disposition"]
+        assert "event" not in disposition.split("filename=")[1].split(";")[0], disposition
