@@ -24,6 +24,7 @@ every other request meanwhile (a 4 MiB array of numbers takes about 0.3 s to par
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable, Coroutine
@@ -46,6 +47,8 @@ from service.errors import (
 )
 from service.ops.limits import Rate, RateLimiter
 from service.settings import Settings
+
+log = logging.getLogger("clustermatch.guard")
 
 CALLER = "clustermatch.caller"
 """The scope key under which the guard leaves the request's `Principal`."""
@@ -125,6 +128,11 @@ class Guard:
             most = self._body_limit(scope)
         except ClusterMatchError as exc:
             await problem_response(exc, scope["path"])(scope, receive, send)
+            return
+        except Exception:  # (the key's look-up: the database) a problem document, logged
+            log.exception("the guard failed on %s", scope["path"])
+            failed = ClusterMatchError("an unexpected error occurred; it was logged")
+            await problem_response(failed, scope["path"])(scope, receive, send)
             return
         seen = 0
 
