@@ -117,7 +117,9 @@ def check_key(sessions: SessionFactory, key: str, client: str, throttle: KeyThro
     as the console's failed sign-ins are: every worker sees the same count); once the
     address has `max_failures` of them in the window, it gets 429 without a look-up, even
     for a good key (else guessing would go on at full speed), until the oldest of them
-    leaves the window. Only the address's SHA-256 is stored."""
+    leaves the window. (A key the process trusts already, from its key cache, is not
+    looked up and still passes: service.ops.guard.) Only the address's SHA-256 is
+    stored."""
     subject = key_digest(client)
     now = utcnow()
     since = now - dt.timedelta(seconds=throttle.window_s)
