@@ -124,6 +124,7 @@ class Guard:
             if scope["path"].startswith("/v1/"):
                 principal = await self._caller(scope)
                 scope[CALLER] = principal
+                scope.setdefault("state", {})["principal"] = principal  # whom the audit names
                 limit(self.limiter, "key", str(principal.key_pk), "key")
             most = self._body_limit(scope)
         except ClusterMatchError as exc:

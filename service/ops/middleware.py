@@ -8,6 +8,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.ops.logs import redacted_path
 from service.ops.metrics import Metrics
 
 access_log = logging.getLogger("clustermatch.access")
@@ -54,7 +55,7 @@ class RequestMiddleware:
             extra={
                 "request_id": request_id,
                 "method": scope["method"],
-                "path": scope["path"],
+                "path": redacted_path(scope)[0],
                 "route": template,
                 "status": status,
                 "ms": round(elapsed * 1000, 2),
