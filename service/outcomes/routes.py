@@ -24,6 +24,7 @@ from service.deps import CallerDep, SessionDep
 from service.errors import ValidationFailed
 from service.io import spreadsheets
 from service.io.uploads import read_upload
+from service.ops.guard import JsonRoute
 from service.outcomes import service, sheets
 from service.outcomes.access import scope
 from service.outcomes.schemas import (
@@ -36,7 +37,7 @@ from service.outcomes.schemas import (
 )
 from service.outcomes.service import MAX_ID
 
-router = APIRouter(prefix="/v1/events", tags=["outcomes"])
+router = APIRouter(prefix="/v1/events", tags=["outcomes"], route_class=JsonRoute)
 
 PairQuery = Annotated[str | None, Query(max_length=MAX_ID)]
 

@@ -5,10 +5,19 @@ sign-in and profile page). Keys are dotted (`area.what`); values are plain text 
 
 from __future__ import annotations
 
-from service.console.messages import admin, core, exchange, member, organizer, schedule
+from service.console.messages import admin, core, exchange, member, organizer, reports, schedule
 from service.console.messages import outcomes as outcome_messages  # outcomes
 
-AREAS = (core, member, organizer, exchange, admin, schedule, outcome_messages)  # schedule, outcomes
+AREAS = (
+    core,
+    member,
+    organizer,
+    exchange,
+    admin,
+    schedule,
+    reports,
+    outcome_messages,
+)  # schedule: the schedule pages; reports; outcomes
 
 
 def _merge(name: str) -> dict[str, str]:
