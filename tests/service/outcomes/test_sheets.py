@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from models.encoders import HashingEncoder
 from service.io import followups
+from tests.support.app import make_settings, start_api
 from tests.support.organizer import xlsx_book
-from tests.support.outcomes import World
+from tests.support.outcomes import World, world
 
 
 def sheet(w: World, fmt: str = "csv", who: str = "organizer", **params: Any) -> Any:
@@ -289,3 +292,25 @@ def test_cells_read_in_either_language() -> None:
     assert followups.no_show_ids("双方", "a", "b") == ["a", "b"]
     assert followups.no_show_ids("b", "a", "b") == ["b"]
     assert followups.no_show_ids("c", "a", "b") is None
+
+
+def test_a_sheet_takes_the_upload_body_limit_not_the_json_one(
+    tmp_path: Path, encoder: HashingEncoder
+) -> None:
+    """The guard lets a sheet through up to the upload limit (max_body_bytes), where a JSON
+    body of that size is refused (max_json_body_bytes)."""
+    settings = make_settings(tmp_path, max_json_body_bytes=4096)
+    for api in start_api(settings, encoder):
+        w = world(api)
+        note = "x" * 1000
+        rows = [["回答者ID", "相手ID", "出欠", "商談メモ"]]
+        rows += [["gear", "veneto", "実施", note], ["veneto", "gear", "実施", note]]
+        rows += [["gear", "uni", "実施", note], ["uni", "gear", "実施", note]]
+        data = as_csv(rows)
+        assert len(data) > 4096
+        r = upload(w, data)
+        assert r.status_code == 200, r.text
+        assert r.json()["report"]["outcomes_written"] == 4
+        body = {"a": "gear", "b": "veneto", "side": "gear", "attendance": "held", "note": note * 5}
+        r = w.api.post(f"/v1/events/{w.event_id}/outcomes", json=body, headers=w.h("organizer"))
+        assert r.status_code == 413
