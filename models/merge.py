@@ -10,7 +10,8 @@ Keys, strongest first (the first that finds a profile decides):
   2. `registry.corporate_number` (法人番号, 13 digits);
   3. `registry.securities_code` (the 4-character TSE code; EDINET's 5-digit form ends in
      a check "0" that is dropped when mapping);
-  4. the website's host (without `www.`; hosts shared by unrelated sites are never a key);
+  4. the website's host (without `www.`; hosts shared by unrelated sites are never a key),
+     or a list's own `registry.domains` where it gives them (then the website is not a key);
   5. the normalised name plus the country (legal-form words such as 株式会社 / Co., Ltd.
      dropped, width, case, spaces and punctuation ignored).
 A match is vetoed when the two profiles carry different corporate numbers or different
@@ -22,7 +23,8 @@ employees, founded), adds the industries it lacks, and adds its registry keys. R
 keys that the newcomer's own list owns (`owned`: EDINET's edinet_code, JPX's market ...)
 are refreshed from it, so a list imported again updates what it said before; no other
 field is ever overwritten (id, name, kind, offers, needs, markets, languages, cluster and
-contact are the office's). `registry.sources` lists every list that fed the profile.
+contact are the office's). `registry.sources` lists every list that fed the profile, and
+`registry.domains` every domain of the organization (both are unions).
 """
 
 from __future__ import annotations
@@ -103,7 +105,9 @@ def merge_keys(p: Profile) -> list[tuple[str, str]]:
         keys.append(("corporate_number", number))
     if code := p.registry.get("securities_code"):
         keys.append(("securities_code", code))
-    domains = [domain_of(p.website), *(p.registry.get("domains", "").split())]
+    # A list's own domains (the university list's) are the organization's; its web page
+    # is only a link, and lists do carry a neighbour's page by mistake.
+    domains = p.registry.get("domains", "").split() or [domain_of(p.website)]
     for domain in dict.fromkeys(d.lower() for d in domains if d):
         if domain_of(domain):
             keys.append(("domain", domain))
@@ -158,6 +162,7 @@ class MergeIndex:
         return None
 
 
+_UNION_KEYS = ("sources", "domains")  # space-separated sets: merged, never replaced
 _FILLED = ("name_en", "country", "region", "description", "website", "employees", "founded")
 
 
@@ -173,12 +178,12 @@ def merge_into(existing: Profile, incoming: Profile, owned: Iterable[str] = ()) 
     registry = dict(existing.registry)
     owned_keys = set(owned)
     for key, value in incoming.registry.items():
-        if key == "sources":
-            continue
-        if key in owned_keys or key not in registry:
+        if key in _UNION_KEYS:
+            words = [*registry.get(key, "").split(), *value.split()]
+            registry[key] = " ".join(dict.fromkeys(words))
+        elif key in owned_keys or key not in registry:
             registry[key] = value
-    sources = {*registry.get("sources", "").split(), *incoming.registry.get("sources", "").split()}
-    if sources:
-        registry["sources"] = " ".join(sorted(sources))
+    if "sources" in registry:
+        registry["sources"] = " ".join(sorted(registry["sources"].split()))
     data["registry"] = registry
     return Profile.model_validate(data)

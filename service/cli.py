@@ -201,12 +201,25 @@ def import_(
     ] = "error",
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(help="A published list: edinet, jpx or universities (README, Connectors)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="With --source: show what would be created and merged; write nothing")
+    ] = False,
 ) -> None:
-    """Import profiles from a JSONL or CSV file (UTF-8 / BOM / cp932)."""
+    """Import profiles from a JSONL, CSV or XLSX file (UTF-8 / BOM / cp932), or a published
+    list with --source."""
     from service.errors import ValidationFailed
     from service.io.imports import parse_profiles
     from service.profiles.service import import_parsed
 
+    if source is not None or dry_run:
+        from service.connectors.cli import import_source
+
+        import_source(file, source, encoding, allow_partial, dry_run, _settings(data_dir), as_json)
+        return
     if unknown_columns not in ("error", "ignore"):
         raise typer.BadParameter("unknown-columns must be error or ignore")
     settings = _settings(data_dir)

@@ -1,0 +1,80 @@
+"""`clustermatch import --source edinet|jpx|universities FILE [--dry-run]` and
+`clustermatch export`: the CLI side of the connectors (service.cli keeps one line each)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from service.io.connectors import SOURCES
+from service.settings import Settings
+
+err = Console(stderr=True)
+
+
+def import_source(
+    file: Path,
+    source: str | None,
+    encoding: str | None,
+    allow_partial: bool,
+    dry_run: bool,
+    settings: Settings,
+    as_json: bool,
+) -> None:
+    """Import (or with `dry_run` plan) a published list streamed from `file`."""
+    from service.cli import _invalid_file, _open, _rejected, progress_bars
+    from service.connectors.service import import_path
+    from service.errors import ValidationFailed
+    from service.io.imports import ImportFormatError
+
+    if source is None:
+        raise typer.BadParameter("--dry-run needs --source (edinet, jpx or universities)")
+    if source not in SOURCES:
+        raise typer.BadParameter(f"source must be one of {', '.join(SOURCES)}")
+    with _open(settings, with_engine=not dry_run) as resources:
+        engine = None if dry_run else resources.engine
+        try:
+            with progress_bars() as progress:
+                report = import_path(
+                    engine,
+                    resources.sessions,
+                    source,
+                    lambda: file.open("rb"),
+                    encoding=encoding,
+                    allow_partial=allow_partial,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
+        except ImportFormatError as exc:
+            raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
+        except ValidationFailed as exc:
+            raise _rejected(exc, as_json) from exc
+        if engine is not None and engine.dirty:
+            engine.save()
+    out = report.to_dict()
+    for warning in out["warnings"]:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    for e in out["errors"][:50]:
+        err.print(f"row {e['row']}: {e['field'] or '(row)'}: {e['reason']}")
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False))
+        return
+    for m in out["merges"][:20]:
+        err.print(f"row {m['row']}: {m['id']} → {m['into']} (same {m['key']} {m['value']})")
+    verb = "would be" if dry_run else "were"
+    err.print(
+        f"{source}: {out['rows']} rows read, {out['skipped']} skipped "
+        f"({_reasons(out['skipped_reasons'])}), {out['rejected']} rejected; "
+        f"{out['profiles']} profiles, {out['merged']} rows merged "
+        f"({_reasons(out['merged_by'])}); {out['created']} {verb} created, "
+        f"{out['updated']} updated, {out['unchanged']} unchanged"
+        + ("" if dry_run else f"; {out['encoded_texts']} texts encoded in {out['took_s']} s")
+    )
+
+
+def _reasons(counts: dict[str, Any]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in counts.items()) or "none"
