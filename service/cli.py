@@ -112,8 +112,8 @@ def _read(
     --json, also as a problem document on stdout)."""
     from service.io.imports import ImportFormatError
 
-    if format not in ("auto", "jsonl", "csv"):
-        raise typer.BadParameter("format must be auto, jsonl or csv")
+    if format not in ("auto", "jsonl", "csv", "xlsx"):
+        raise typer.BadParameter("format must be auto, jsonl, csv or xlsx")
     try:
         return parser(
             file.read_bytes(), format=format, encoding=encoding, filename=file.name, **kwargs
@@ -191,7 +191,7 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    format: Annotated[str, typer.Option(help="auto, jsonl or csv")] = "auto",
+    format: Annotated[str, typer.Option(help="auto, jsonl, csv or xlsx")] = "auto",
     encoding: Annotated[str | None, typer.Option(help="e.g. utf-8, cp932; default: detect")] = None,
     allow_partial: Annotated[
         bool, typer.Option(help="Import the valid rows of a file with bad ones")
@@ -212,7 +212,7 @@ def import_(
     """Import profiles from a JSONL, CSV or XLSX file (UTF-8 / BOM / cp932), or a published
     list with --source."""
     from service.errors import ValidationFailed
-    from service.io.imports import parse_profiles
+    from service.io.xlsx import parse_profile_upload
     from service.profiles.service import import_parsed
 
     if source is not None or dry_run:
@@ -224,7 +224,7 @@ def import_(
         raise typer.BadParameter("unknown-columns must be error or ignore")
     settings = _settings(data_dir)
     parsed = _read(
-        parse_profiles,
+        parse_profile_upload,
         file,
         format,
         encoding,
@@ -258,6 +258,21 @@ def import_(
             f"{out['unchanged']} unchanged, {out['rejected']} rejected; "
             f"{out['encoded_texts']} texts encoded in {out['took_s']} s"
         )
+
+
+@app.command("export")
+def export(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="profiles.csv or profiles.xlsx")],
+    kind: Annotated[Optional[list[str]], typer.Option(help="Only this kind (repeatable)")] = None,  # noqa: UP045
+    country: Annotated[Optional[list[str]], typer.Option(help="Only this country (repeatable)")] = None,  # noqa: UP045
+    cluster: Annotated[str | None, typer.Option(help="Only this cluster")] = None,
+    contact: Annotated[bool, typer.Option(help="Include the private contact column")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Export profiles for Excel: CSV (UTF-8 with BOM) or XLSX, by the file's suffix."""
+    from service.connectors.cli import export_profiles
+
+    export_profiles(file, kind, country, cluster, contact, _settings(data_dir))
 
 
 @app.command("import-interactions")

@@ -78,3 +78,49 @@ def import_source(
 
 def _reasons(counts: dict[str, Any]) -> str:
     return ", ".join(f"{v} {k}" for k, v in counts.items()) or "none"
+
+
+def export_profiles(
+    file: Path,
+    kinds: list[str] | None,
+    countries: list[str] | None,
+    cluster: str | None,
+    with_contact: bool,
+    settings: Settings,
+) -> None:
+    """Write the profiles passing the filters to `file` (.csv or .xlsx, by its suffix)."""
+    from service.cli import _open
+    from service.connectors.exports import export_rows
+    from service.errors import ValidationFailed
+    from service.io import spreadsheets
+    from service.store.db import transaction
+
+    from models.profile import KINDS
+
+    bad = [k for k in kinds or [] if k not in KINDS]
+    if bad:
+        raise typer.BadParameter(f"unknown kind {bad[0]!r}; valid: {', '.join(KINDS)}")
+    suffix = file.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise typer.BadParameter("the file must end in .csv or .xlsx")
+    with _open(settings, with_engine=False) as resources, transaction(resources.sessions) as s:
+        try:
+            head, rows = export_rows(
+                s, kinds=kinds, countries=countries, cluster=cluster, with_contact=with_contact
+            )
+            counted: list[int] = [0]
+
+            def counting() -> Any:
+                for row in rows:
+                    counted[0] += 1
+                    yield row
+
+            if suffix == ".xlsx":
+                data = spreadsheets.xlsx_bytes(head, counting(), title="profiles")
+            else:
+                data = spreadsheets.csv_bytes(head, counting())
+        except (ValidationFailed, ValueError) as exc:
+            err.print(f"[red]{getattr(exc, 'extra', {}).get('errors') or exc}[/red]")
+            raise typer.Exit(1) from exc
+    file.write_bytes(data)
+    err.print(f"{counted[0]} profiles written to {file}")

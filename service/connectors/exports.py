@@ -58,7 +58,7 @@ def _cells(doc: dict[str, Any], with_contact: bool) -> list[Cell]:
     return out
 
 
-def export_rows(
+def for_caller(
     session: Session,
     caller: Principal,
     *,
@@ -66,9 +66,27 @@ def export_rows(
     countries: Sequence[str] | None,
     cluster: str | None,
 ) -> tuple[list[str], Iterator[list[Cell]]]:
+    """The export over the API: admins and organizers; contact details for admins."""
+    caller.require("admin", "organizer")
+    return export_rows(
+        session,
+        kinds=kinds,
+        countries=countries,
+        cluster=cluster,
+        with_contact=caller.is_admin(),
+    )
+
+
+def export_rows(
+    session: Session,
+    *,
+    kinds: Sequence[str] | None,
+    countries: Sequence[str] | None,
+    cluster: str | None,
+    with_contact: bool,
+) -> tuple[list[str], Iterator[list[Cell]]]:
     """(the header, the rows) of the profiles passing the filters; 422 when they are more
     than `MAX_EXPORT_ROWS`."""
-    caller.require("admin", "organizer")
     codes = country_filter(list(countries)) if countries else None
     total, _ = profiles.page(
         session, kinds=kinds, countries=codes, cluster=cluster, limit=1, offset=0
@@ -84,6 +102,5 @@ def export_rows(
                 }
             ],
         )
-    with_contact = caller.is_admin()
     docs = profile_documents.stream(session, kinds=kinds, countries=codes, cluster=cluster)
     return header(with_contact), (_cells(d, with_contact) for d in docs)

@@ -82,7 +82,7 @@ def export_profiles(
     country: Annotated[list[str] | None, Query(max_length=20)] = None,
     cluster: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    head, rows = exports.export_rows(
+    head, rows = exports.for_caller(
         session, caller, kinds=kind, countries=country, cluster=cluster
     )
     if fmt == "xlsx":
