@@ -65,14 +65,17 @@ def import_source(
         return
     for m in out["merges"][:20]:
         err.print(f"row {m['row']}: {m['id']} → {m['into']} (same {m['key']} {m['value']})")
-    verb = "would be" if dry_run else "were"
     err.print(
         f"{source}: {out['rows']} rows read, {out['skipped']} skipped "
         f"({_reasons(out['skipped_reasons'])}), {out['rejected']} rejected; "
         f"{out['profiles']} profiles, {out['merged']} rows merged "
-        f"({_reasons(out['merged_by'])}); {out['created']} {verb} created, "
+        f"({_reasons(out['merged_by'])}); {out['created']} created, "
         f"{out['updated']} updated, {out['unchanged']} unchanged"
-        + ("" if dry_run else f"; {out['encoded_texts']} texts encoded in {out['took_s']} s")
+        + (
+            " (a dry run: nothing was written)"
+            if dry_run
+            else f"; {out['encoded_texts']} texts encoded in {out['took_s']} s"
+        )
     )
 
 
