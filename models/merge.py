@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from models.profile import MAX_ITEMS, Profile
 
-__all__ = ["MergeIndex", "Match", "domain_of", "merge_into", "name_key"]
+__all__ = ["Match", "MergeIndex", "domain_of", "merge_into", "name_key"]
 
 # Legal-form words, Japanese and English, dropped before names are compared.
 _LEGAL_FORMS = re.compile(
@@ -107,8 +107,9 @@ def merge_keys(p: Profile) -> list[tuple[str, str]]:
         keys.append(("securities_code", code))
     # A list's own domains (the university list's) are the organization's; its web page
     # is only a link, and lists do carry a neighbour's page by mistake.
-    domains = p.registry.get("domains", "").split() or [domain_of(p.website)]
-    for domain in dict.fromkeys(d.lower() for d in domains if d):
+    own = domain_of(p.website)
+    domains = p.registry.get("domains", "").split() or ([own] if own else [])
+    for domain in dict.fromkeys(d.lower() for d in domains):
         if domain_of(domain):
             keys.append(("domain", domain))
     if p.country and (key := name_key(p.name)):

@@ -206,7 +206,8 @@ def import_(
         typer.Option(help="A published list: edinet, jpx or universities (README, Connectors)"),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option(help="With --source: show what would be created and merged; write nothing")
+        bool,
+        typer.Option(help="With --source: show what would be created and merged; write nothing"),
     ] = False,
 ) -> None:
     """Import profiles from a JSONL, CSV or XLSX file (UTF-8 / BOM / cp932), or a published
@@ -264,7 +265,10 @@ def import_(
 def export(
     file: Annotated[Path, typer.Argument(dir_okay=False, help="profiles.csv or profiles.xlsx")],
     kind: Annotated[Optional[list[str]], typer.Option(help="Only this kind (repeatable)")] = None,  # noqa: UP045
-    country: Annotated[Optional[list[str]], typer.Option(help="Only this country (repeatable)")] = None,  # noqa: UP045
+    country: Annotated[
+        Optional[list[str]],  # noqa: UP045 - typer needs Optional here
+        typer.Option(help="Only this country (repeatable)"),
+    ] = None,
     cluster: Annotated[str | None, typer.Option(help="Only this cluster")] = None,
     contact: Annotated[bool, typer.Option(help="Include the private contact column")] = False,
     data_dir: DataDir = None,

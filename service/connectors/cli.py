@@ -92,13 +92,12 @@ def export_profiles(
     settings: Settings,
 ) -> None:
     """Write the profiles passing the filters to `file` (.csv or .xlsx, by its suffix)."""
+    from models.profile import KINDS
     from service.cli import _open
     from service.connectors.exports import export_rows
     from service.errors import ValidationFailed
     from service.io import spreadsheets
     from service.store.db import transaction
-
-    from models.profile import KINDS
 
     bad = [k for k in kinds or [] if k not in KINDS]
     if bad:

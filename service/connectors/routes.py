@@ -82,9 +82,7 @@ def export_profiles(
     country: Annotated[list[str] | None, Query(max_length=20)] = None,
     cluster: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    head, rows = exports.for_caller(
-        session, caller, kinds=kind, countries=country, cluster=cluster
-    )
+    head, rows = exports.for_caller(session, caller, kinds=kind, countries=country, cluster=cluster)
     if fmt == "xlsx":
         data = spreadsheets.xlsx_bytes(head, rows, title="profiles")
         media = spreadsheets.XLSX_MEDIA_TYPE
@@ -93,4 +91,3 @@ def export_profiles(
         media = spreadsheets.CSV_MEDIA_TYPE
     disposition = spreadsheets.content_disposition("profiles", f"profiles.{fmt}")
     return Response(data, media_type=media, headers={"Content-Disposition": disposition})
-

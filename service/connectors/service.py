@@ -68,9 +68,7 @@ def _index(session: Session) -> MergeIndex:
     return index
 
 
-def plan(
-    session: Session, source: str, stream: IO[bytes], *, encoding: str | None = None
-) -> Plan:
+def plan(session: Session, source: str, stream: IO[bytes], *, encoding: str | None = None) -> Plan:
     """What importing the list would do (see the module docstring); writes nothing.
     Raises `ImportFormatError` when the file is not the source's list."""
     connector = SOURCES[source]

@@ -40,7 +40,7 @@ def stream(
         rows = session.execute(stmt.order_by(ProfileRow.pk).limit(size)).all()
         if not rows:
             return
-        for pk, data in rows:
+        for _, data in rows:
             yield dict(data)
         after = rows[-1][0]
         if left is not None:
@@ -51,6 +51,8 @@ def documents(session: Session, ids: Sequence[str]) -> dict[str, dict[str, Any]]
     """id -> stored document, for the stored ones among `ids`."""
     out: dict[str, dict[str, Any]] = {}
     for part in chunked(list(ids)):
-        rows = session.execute(select(ProfileRow.id, ProfileRow.data).where(ProfileRow.id.in_(part)))
+        rows = session.execute(
+            select(ProfileRow.id, ProfileRow.data).where(ProfileRow.id.in_(part))
+        )
         out.update({i: dict(d) for i, d in rows})
     return out

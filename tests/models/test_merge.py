@@ -12,7 +12,11 @@ def _p(pid: str, name: str, **fields: object) -> Profile:
 
 
 def test_name_key_drops_legal_forms_width_and_spaces() -> None:
-    assert name_key("株式会社　サカタのタネ") == name_key("サカタのタネ") == name_key("（株）サカタのタネ")
+    assert (
+        name_key("株式会社　サカタのタネ")
+        == name_key("サカタのタネ")
+        == name_key("（株）サカタのタネ")
+    )
     assert name_key("KANEKO SEEDS CO., LTD.") == name_key("Kaneko Seeds") == "kanekoseeds"
     assert name_key("ＡＢＣ Corporation") == "abc"
 
@@ -26,8 +30,12 @@ def test_domain_of_ignores_www_and_shared_hosts() -> None:
 
 def test_keys_in_order_and_the_vetoes() -> None:
     index = MergeIndex()
-    edinet = _p("edinet:E1", "株式会社デモ", country="JP",
-                registry={"corporate_number": "1234567890123", "securities_code": "7203"})
+    edinet = _p(
+        "edinet:E1",
+        "株式会社デモ",
+        country="JP",
+        registry={"corporate_number": "1234567890123", "securities_code": "7203"},
+    )
     index.add(edinet)
     jpx = _p("jpx:7203", "デモ", country="JP", registry={"securities_code": "7203"})
     found = index.find(jpx)
@@ -47,13 +55,31 @@ def test_keys_in_order_and_the_vetoes() -> None:
 
 
 def test_merge_fills_gaps_and_never_overwrites() -> None:
-    office = _p("m-1", "デモ精工", country="JP", description="精密歯車", offers=["歯車"],
-                industries=["機械"], contact="a@b.example",
-                registry={"sources": "jpx", "market": "プライム", "securities_code": "7203"})
-    edinet = _p("edinet:E1", "株式会社デモ精工", name_en="DEMO SEIKO", country="JP",
-                region="愛知県", description="other", industries=["機械", "Machinery"],
-                registry={"sources": "edinet", "edinet_code": "E1", "market": "x",
-                          "corporate_number": "1234567890123"})
+    office = _p(
+        "m-1",
+        "デモ精工",
+        country="JP",
+        description="精密歯車",
+        offers=["歯車"],
+        industries=["機械"],
+        contact="a@b.example",
+        registry={"sources": "jpx", "market": "プライム", "securities_code": "7203"},
+    )
+    edinet = _p(
+        "edinet:E1",
+        "株式会社デモ精工",
+        name_en="DEMO SEIKO",
+        country="JP",
+        region="愛知県",
+        description="other",
+        industries=["機械", "Machinery"],
+        registry={
+            "sources": "edinet",
+            "edinet_code": "E1",
+            "market": "x",
+            "corporate_number": "1234567890123",
+        },
+    )
     merged = merge_into(office, edinet, owned=("edinet_code",))
     assert merged.id == "m-1" and merged.name == "デモ精工" and merged.description == "精密歯車"
     assert merged.name_en == "DEMO SEIKO" and merged.region == "愛知県"
@@ -63,6 +89,10 @@ def test_merge_fills_gaps_and_never_overwrites() -> None:
     assert merged.registry["corporate_number"] == "1234567890123"
     assert merged.registry["sources"] == "edinet jpx"
     # the owner of a key refreshes it; merging the same again changes nothing
-    again = merge_into(merged, edinet.model_copy(update={"registry": {**edinet.registry, "edinet_code": "E2"}}), owned=("edinet_code",))
+    again = merge_into(
+        merged,
+        edinet.model_copy(update={"registry": {**edinet.registry, "edinet_code": "E2"}}),
+        owned=("edinet_code",),
+    )
     assert again.registry["edinet_code"] == "E2"
     assert merge_into(again, edinet, owned=()) == again

@@ -35,7 +35,11 @@ SOURCES: dict[str, Source] = {
 
 
 def read(
-    source: str, stream: IO[bytes], *, encoding: str | None = None, warnings: list[str] | None = None
+    source: str,
+    stream: IO[bytes],
+    *,
+    encoding: str | None = None,
+    warnings: list[str] | None = None,
 ) -> Iterator[ConnectorRow]:
     """The rows of a list of a known source (a KeyError for an unknown one)."""
     return SOURCES[source].read(stream, encoding=encoding, warnings=warnings)

@@ -53,7 +53,7 @@ def sniff_encoding(head: bytes, default: str) -> str:
 def text_stream(stream: IO[bytes], encoding: str | None, default: str) -> tuple[IO[str], str]:
     """The stream as text (newlines untranslated, for csv), and the encoding used: the
     one named, or sniffed from the first 64 KiB (see `sniff_encoding`)."""
-    buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(stream, SNIFF_BYTES)  # type: ignore[arg-type]
+    buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(stream, SNIFF_BYTES)
     if encoding and encoding.strip().lower() not in ("", "auto"):
         try:
             name = codecs.lookup(encoding.strip()).name
@@ -121,7 +121,9 @@ def validated(row: int, data: dict[str, Any]) -> ConnectorRow:
         return ConnectorRow(
             row,
             errors=[
-                RowError(row, field_path(e["loc"]) or None, str(e["msg"]).removeprefix("Value error, "))
+                RowError(
+                    row, field_path(e["loc"]) or None, str(e["msg"]).removeprefix("Value error, ")
+                )
                 for e in exc.errors()
             ],
         )

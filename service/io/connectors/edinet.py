@@ -35,7 +35,12 @@ from service.io.connectors.common import (
     text_stream,
     validated,
 )
-from service.io.connectors.japan import INDUSTRY_BY_CODE, INDUSTRY_BY_EN, kind_for_industry, prefecture_of
+from service.io.connectors.japan import (
+    INDUSTRY_BY_CODE,
+    INDUSTRY_BY_EN,
+    kind_for_industry,
+    prefecture_of,
+)
 from service.io.imports import ImportFormatError, RowError
 
 SOURCE = "edinet"
@@ -119,15 +124,21 @@ def _row(number: int, cells: list[str], columns: dict[str, int], width: int) -> 
     kind_of_filer = cell(cells, columns, "type")
     errors: list[RowError] = []
     if not _CODE.match(code):
-        errors.append(RowError(number, "edinet_code", f"not an EDINET code E + 5 digits (got {code[:20]!r})"))
+        errors.append(
+            RowError(number, "edinet_code", f"not an EDINET code E + 5 digits (got {code[:20]!r})")
+        )
     if kind_of_filer.startswith("個人"):
         return ConnectorRow(number, skipped="an individual filer (個人), not an organization")
     corporate = unicodedata.normalize("NFKC", cell(cells, columns, "corporate_number"))
     if corporate and not (len(corporate) == 13 and corporate.isdigit()):
-        errors.append(RowError(number, "corporate_number", f"not 13 digits (got {corporate[:20]!r})"))
+        errors.append(
+            RowError(number, "corporate_number", f"not 13 digits (got {corporate[:20]!r})")
+        )
     securities = unicodedata.normalize("NFKC", cell(cells, columns, "securities_code")).upper()
     if securities and not re.match(r"^[0-9A-Z]{4}0?$", securities):
-        errors.append(RowError(number, "securities_code", f"not a securities code (got {securities[:20]!r})"))
+        errors.append(
+            RowError(number, "securities_code", f"not a securities code (got {securities[:20]!r})")
+        )
     if errors:
         return ConnectorRow(number, errors=errors)
 

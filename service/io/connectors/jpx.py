@@ -22,7 +22,14 @@ import unicodedata
 from collections.abc import Iterator
 from typing import IO, Any
 
-from service.io.connectors.common import ConnectorRow, cell, column_map, csv_records, text_stream, validated
+from service.io.connectors.common import (
+    ConnectorRow,
+    cell,
+    column_map,
+    csv_records,
+    text_stream,
+    validated,
+)
 from service.io.connectors.japan import INDUSTRY_BY_CODE, kind_for_industry
 from service.io.imports import ImportFormatError, RowError
 
@@ -90,7 +97,11 @@ def _row(number: int, cells: list[str], columns: dict[str, int], width: int) -> 
     if code33 and code33 not in INDUSTRY_BY_CODE:
         return ConnectorRow(
             number,
-            errors=[RowError(number, "33業種コード", f"not a TSE 33-industry code (got {code33[:10]!r})")],
+            errors=[
+                RowError(
+                    number, "33業種コード", f"not a TSE 33-industry code (got {code33[:10]!r})"
+                )
+            ],
         )
     industries = list(INDUSTRY_BY_CODE[code33]) if code33 else ([name33] if name33 else [])
     code17 = _absent(cell(cells, columns, "code17"))

@@ -34,10 +34,20 @@ def test_dry_run_then_import_merges_edinet_and_jpx(api: Api) -> None:
     assert r.status_code == 200 and r.json()["report"]["created"] == 1
 
     jpx = JPX.replace("20260131,1301,極洋", "20260131,1376,カネコ種苗").encode()
-    plan = api.post("/v1/profiles/import/jpx?dry_run=true&allow_partial=true", content=jpx, headers=h)
+    plan = api.post(
+        "/v1/profiles/import/jpx?dry_run=true&allow_partial=true", content=jpx, headers=h
+    )
     merges = plan.json()["report"]["merges"]
-    assert merges == [{"row": 2, "id": "jpx:1376", "into": "edinet:E00004", "into_row": None,
-                       "key": "securities_code", "value": "1376"}]
+    assert merges == [
+        {
+            "row": 2,
+            "id": "jpx:1376",
+            "into": "edinet:E00004",
+            "into_row": None,
+            "key": "securities_code",
+            "value": "1376",
+        }
+    ]
     assert plan.json()["report"]["updated"] == 1
     assert api.get("/v1/profiles/edinet:E00004", headers=h).json()["registry"].get("market") is None
 
@@ -45,7 +55,10 @@ def test_dry_run_then_import_merges_edinet_and_jpx(api: Api) -> None:
     report = r.json()["report"]
     assert (report["merged"], report["rejected"], report["skipped"]) == (1, 2, 2)
     one = api.get("/v1/profiles/edinet:E00004", headers=h).json()
-    assert one["registry"]["market"] == "プライム（内国株式）" and one["registry"]["sources"] == "edinet jpx"
+    assert (
+        one["registry"]["market"] == "プライム（内国株式）"
+        and one["registry"]["sources"] == "edinet jpx"
+    )
     assert one["name"] == "カネコ種苗株式会社"  # EDINET's name, first stored, is kept
     assert api.get("/v1/profiles/jpx:1376", headers=h).status_code == 404
     matches = api.get("/v1/profiles/jpx:130A/matches", headers=h)
@@ -56,9 +69,13 @@ def test_bad_rows_unknown_source_and_roles(api: Api) -> None:
     r = api.post("/v1/profiles/import/edinet", content=_edinet(GOOD, BAD), headers=api.h())
     assert r.status_code == 422
     errors = r.json()["errors"]
-    assert errors == [{"row": 4, "field": "edinet_code", "reason": "not an EDINET code E + 5 digits (got 'X1')"}]
+    assert errors == [
+        {"row": 4, "field": "edinet_code", "reason": "not an EDINET code E + 5 digits (got 'X1')"}
+    ]
     assert api.get("/v1/profiles", headers=api.h()).json()["total"] == 0  # nothing half-written
-    r = api.post("/v1/profiles/import/edinet?allow_partial=true", content=_edinet(GOOD, BAD), headers=api.h())
+    r = api.post(
+        "/v1/profiles/import/edinet?allow_partial=true", content=_edinet(GOOD, BAD), headers=api.h()
+    )
     assert r.json()["report"]["created"] == 1 and r.json()["report"]["rejected"] == 1
     r = api.post("/v1/profiles/import/edinet", content=b"id,name\nx,y\n", headers=api.h())
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "file"
@@ -69,8 +86,15 @@ def test_bad_rows_unknown_source_and_roles(api: Api) -> None:
 
 def test_exports_csv_and_xlsx(api: Api) -> None:
     rows = [
-        {"id": "jp-1", "name": "=HYPERLINK(\"http://x\")", "kind": "firm", "country": "JP",
-         "offers": ["歯車", "軸受"], "contact": "sales@example.jp", "cluster": "TAMA"},
+        {
+            "id": "jp-1",
+            "name": '=HYPERLINK("http://x")',
+            "kind": "firm",
+            "country": "JP",
+            "offers": ["歯車", "軸受"],
+            "contact": "sales@example.jp",
+            "cluster": "TAMA",
+        },
         {"id": "it-1", "name": "Ingranaggi", "kind": "trading_company", "country": "IT"},
     ]
     body = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()
@@ -92,7 +116,10 @@ def test_exports_csv_and_xlsx(api: Api) -> None:
     assert len(values) == 2 and values[1][0] == "jp-1"
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
 
-    assert api.get("/v1/exports/profiles.csv?kind=university", headers=api.h()).content.count(b"\r\n") == 1
+    assert (
+        api.get("/v1/exports/profiles.csv?kind=university", headers=api.h()).content.count(b"\r\n")
+        == 1
+    )
     assert api.get("/v1/exports/profiles.csv", headers=api.h("member")).status_code == 403
     assert api.get("/v1/exports/profiles.pdf", headers=api.h()).status_code == 422
 
@@ -119,7 +146,9 @@ def test_cli_dry_run_import_and_export(tmp_path: Path, fast_model: None) -> None
     d = ["--data-dir", str(tmp_path / "d")]
     lst = tmp_path / "EdinetcodeDlInfo.csv"
     lst.write_bytes(_edinet(GOOD))
-    r = runner.invoke(cli.app, ["import", "--source", "edinet", str(lst), "--dry-run", "--json", *d])
+    r = runner.invoke(
+        cli.app, ["import", "--source", "edinet", str(lst), "--dry-run", "--json", *d]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout.strip().splitlines()[-1])["created"] == 1
     r = runner.invoke(cli.app, ["export", str(tmp_path / "p.csv"), *d])
@@ -128,7 +157,7 @@ def test_cli_dry_run_import_and_export(tmp_path: Path, fast_model: None) -> None
     assert r.exit_code == 0 and "1 created" in r.output
     r = runner.invoke(cli.app, ["export", str(tmp_path / "p.xlsx"), "--kind", "firm", *d])
     assert r.exit_code == 0 and "1 profiles" in r.output
-    assert load_workbook(tmp_path / "p.xlsx").active["B2"].value == "カネコ種苗株式会社"  # type: ignore[index]
+    assert load_workbook(tmp_path / "p.xlsx").active["B2"].value == "カネコ種苗株式会社"
     bad = tmp_path / "bad.csv"
     bad.write_bytes(_edinet(BAD))
     r = runner.invoke(cli.app, ["import", "--source", "edinet", str(bad), *d])

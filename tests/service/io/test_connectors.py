@@ -14,14 +14,17 @@ from service.io.connectors.japan import BUREAU_PREFECTURE, prefecture_of
 from service.io.imports import ImportFormatError
 
 EDINET_HEADER = (
-    "EDINET Code,Type of Submitter,Listed company / Unlisted company,Consolidated / NonConsolidated,"
+    "EDINET Code,Type of Submitter,Listed company / Unlisted company,"
+    "Consolidated / NonConsolidated,"
     "Capital stock,account closing date,Submitter Name,Submitter Name（alphabetic）,"
     "Submitter Name（phonetic）,Province,Submitter's industry,Securities Identification Code,"
     "Submitter's Japan Corporate Number"
 )
 
 
-def _edinet(*rows: str, banner: str = "Date of download data creation,As Of 2026.04.10,Number of data,{n}") -> bytes:
+def _edinet(
+    *rows: str, banner: str = "Date of download data creation,As Of 2026.04.10,Number of data,{n}"
+) -> bytes:
     lines = [banner.format(n=len(rows)), EDINET_HEADER, *rows] if banner else [EDINET_HEADER, *rows]
     return ("\r\n".join(lines) + "\r\n").encode("cp932")
 
@@ -39,7 +42,13 @@ def test_edinet_banner_line_cp932_and_row_numbers() -> None:
     short = '"E00005","内国法人・組合","Listed company"'
     bad_number = GOOD.replace('"E00004"', '"E00006"').replace("5070001000715", "50700")
     warnings: list[str] = []
-    rows = list(read("edinet", io.BytesIO(_edinet(GOOD, person, bad_code, short, bad_number)), warnings=warnings))
+    rows = list(
+        read(
+            "edinet",
+            io.BytesIO(_edinet(GOOD, person, bad_code, short, bad_number)),
+            warnings=warnings,
+        )
+    )
     assert [r.row for r in rows] == [3, 4, 5, 6, 7]  # banner line 1, header line 2
     assert warnings == []
     first = rows[0].profile
@@ -66,8 +75,13 @@ def test_edinet_japanese_headers_and_industry_names() -> None:
         "ＥＤＩＮＥＴコード,提出者種別,上場区分,連結の有無,資本金,決算日,提出者名,提出者名（英字）,"
         "提出者名（ヨミ）,所在地,提出者業種,証券コード,提出者法人番号"
     )
-    row = '"E00008","内国法人・組合","上場","有","5500","3月31日","ホクト株式会社","HOKUTO CORPORATION","","長野市南堀１３８番地１","水産・農林業","13790","6100001003151"'
-    data = ("ダウンロード実行日,2026年04月10日現在,件数,1件\r\n" + header + "\r\n" + row + "\r\n").encode("cp932")
+    row = (
+        '"E00008","内国法人・組合","上場","有","5500","3月31日","ホクト株式会社",'
+        '"HOKUTO CORPORATION","","長野市南堀１３８番地１","水産・農林業","13790","6100001003151"'
+    )
+    data = (
+        "ダウンロード実行日,2026年04月10日現在,件数,1件\r\n" + header + "\r\n" + row + "\r\n"
+    ).encode("cp932")
     (got,) = read("edinet", io.BytesIO(data))
     assert got.profile is not None
     assert got.profile.industries == ["水産・農林業", "Fishery, Agriculture & Forestry"]
@@ -81,7 +95,7 @@ def test_edinet_foreign_filers_and_a_file_that_is_not_the_list() -> None:
     (row,) = read("edinet", io.BytesIO(_edinet(foreign)))
     assert row.profile is not None and row.profile.country == "KR" and row.profile.region is None
     with pytest.raises(ImportFormatError, match="missing column"):
-        list(read("edinet", io.BytesIO("id,name\r\nx,y\r\n".encode())))
+        list(read("edinet", io.BytesIO(b"id,name\r\nx,y\r\n")))
     with pytest.raises(ImportFormatError, match="decode"):
         list(read("edinet", io.BytesIO(_edinet(GOOD)), encoding="utf-8"))
 
@@ -92,7 +106,10 @@ def test_prefecture_from_address_wards_cities_and_the_corporate_number() -> None
     assert prefecture_of("東大阪市東山町１０番２５号") == ("大阪府", "address")
     assert prefecture_of("北海道札幌市") == ("北海道", "address")
     # a county town not in the table: the registry office that gave the corporate number
-    assert prefecture_of("上川郡東神楽町１４号北１番地", "9450001002677") == ("北海道", "corporate_number")
+    assert prefecture_of("上川郡東神楽町１４号北１番地", "9450001002677") == (
+        "北海道",
+        "corporate_number",
+    )
     assert prefecture_of("上川郡東神楽町") == (None, "")
     assert len(set(BUREAU_PREFECTURE.values())) == 47
 
@@ -125,10 +142,22 @@ def test_jpx_rows_funds_share_classes_and_bad_codes(encoding: str) -> None:
 
 
 UNIS = [
-    {"name": "Aichi Shukutoku University", "alpha_two_code": "JP", "country": "Japan",
-     "domains": ["aasa.ac.jp"], "web_pages": ["http://www.aasa.ac.jp/"], "state-province": None},
-    {"name": "Politecnico di Milano", "alpha_two_code": "IT", "country": "Italy",
-     "domains": ["polimi.it", "mail.polimi.it"], "web_pages": [], "state-province": "Lombardia"},
+    {
+        "name": "Aichi Shukutoku University",
+        "alpha_two_code": "JP",
+        "country": "Japan",
+        "domains": ["aasa.ac.jp"],
+        "web_pages": ["http://www.aasa.ac.jp/"],
+        "state-province": None,
+    },
+    {
+        "name": "Politecnico di Milano",
+        "alpha_two_code": "IT",
+        "country": "Italy",
+        "domains": ["polimi.it", "mail.polimi.it"],
+        "web_pages": [],
+        "state-province": "Lombardia",
+    },
     {"name": "", "alpha_two_code": "XX", "domains": [], "web_pages": []},
     ["not", "an", "object"],
     {"name": "Nowhere U", "alpha_two_code": "ZZ", "domains": ["nowhere.example"], "web_pages": []},
@@ -142,7 +171,10 @@ def test_universities_streamed_in_small_chunks(monkeypatch: pytest.MonkeyPatch) 
     assert [r.row for r in rows] == [1, 2, 3, 4, 5]
     aichi, milano = rows[0].profile, rows[1].profile
     assert aichi is not None and (aichi.id, aichi.country, aichi.website) == (
-        "uni:aasa.ac.jp", "JP", "http://www.aasa.ac.jp/")
+        "uni:aasa.ac.jp",
+        "JP",
+        "http://www.aasa.ac.jp/",
+    )
     assert milano is not None and milano.website == "https://polimi.it/"
     assert milano.registry["domains"] == "polimi.it mail.polimi.it" and milano.region == "Lombardia"
     assert {e.field for e in rows[2].errors} == {"domains", "name"}

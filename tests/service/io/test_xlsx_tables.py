@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from service.io.imports import ImportFormatError
 from service.io.xlsx import parse_profile_upload, parse_profile_workbook
 
-HEADER = ["ID", "名称", "種別", "国", "業種"]
+HEADER: list[object] = ["ID", "名称", "種別", "国", "業種"]
 
 
 def _book(rows: list[list[object]], merges: tuple[str, ...] = ()) -> bytes:
@@ -42,13 +42,19 @@ def test_title_rows_above_the_table_are_skipped_and_rows_keep_sheet_numbers() ->
     parsed = parse_profile_workbook(data)
     assert [(row, p.id) for row, p in parsed.items] == [(5, "m-1")]
     assert [(e.row, e.field) for e in parsed.errors] == [(6, "name")]
-    assert any("the header is row 4; 2 row(s) above the table were skipped" in w for w in parsed.warnings)
+    assert any(
+        "the header is row 4; 2 row(s) above the table were skipped" in w for w in parsed.warnings
+    )
 
 
 def test_a_vertical_merge_fills_every_row_it_covers() -> None:
     data = _book(
-        [HEADER, ["m-1", "A社", "企業", "日本", "機械"], ["m-2", "B社", "企業", "日本", None],
-         ["m-3", "C社", "企業", "日本", None]],
+        [
+            HEADER,
+            ["m-1", "A社", "企業", "日本", "機械"],
+            ["m-2", "B社", "企業", "日本", None],
+            ["m-3", "C社", "企業", "日本", None],
+        ],
         merges=("E2:E4",),
     )
     parsed = parse_profile_workbook(data)
