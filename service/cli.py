@@ -216,10 +216,33 @@ def import_(
     from service.io.xlsx import parse_profile_upload
     from service.profiles.service import import_parsed
 
-    if source is not None or dry_run:
-        from service.connectors.cli import import_source
+    if source is not None or dry_run:  # a published list, through its connector
+        from service.connectors.cli import check_source, print_report
+        from service.connectors.service import import_path
+        from service.io.imports import ImportFormatError
 
-        import_source(file, source, encoding, allow_partial, dry_run, _settings(data_dir), as_json)
+        name = check_source(source)
+        with _open(_settings(data_dir), with_engine=not dry_run) as resources:
+            list_engine = None if dry_run else resources.engine
+            try:
+                with progress_bars() as progress:
+                    list_report = import_path(
+                        list_engine,
+                        resources.sessions,
+                        name,
+                        lambda: file.open("rb"),
+                        encoding=encoding,
+                        allow_partial=allow_partial,
+                        dry_run=dry_run,
+                        progress=progress,
+                    )
+            except ImportFormatError as exc:
+                raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
+            except ValidationFailed as exc:
+                raise _rejected(exc, as_json) from exc
+            if list_engine is not None and list_engine.dirty:
+                list_engine.save()
+        print_report(list_report.to_dict(), dry_run, as_json)
         return
     if unknown_columns not in ("error", "ignore"):
         raise typer.BadParameter("unknown-columns must be error or ignore")

@@ -16,46 +16,17 @@ from service.settings import Settings
 err = Console(stderr=True)
 
 
-def import_source(
-    file: Path,
-    source: str | None,
-    encoding: str | None,
-    allow_partial: bool,
-    dry_run: bool,
-    settings: Settings,
-    as_json: bool,
-) -> None:
-    """Import (or with `dry_run` plan) a published list streamed from `file`."""
-    from service.cli import _invalid_file, _open, _rejected, progress_bars
-    from service.connectors.service import import_path
-    from service.errors import ValidationFailed
-    from service.io.imports import ImportFormatError
-
+def check_source(source: str | None) -> str:
     if source is None:
         raise typer.BadParameter("--dry-run needs --source (edinet, jpx or universities)")
     if source not in SOURCES:
         raise typer.BadParameter(f"source must be one of {', '.join(SOURCES)}")
-    with _open(settings, with_engine=not dry_run) as resources:
-        engine = None if dry_run else resources.engine
-        try:
-            with progress_bars() as progress:
-                report = import_path(
-                    engine,
-                    resources.sessions,
-                    source,
-                    lambda: file.open("rb"),
-                    encoding=encoding,
-                    allow_partial=allow_partial,
-                    dry_run=dry_run,
-                    progress=progress,
-                )
-        except ImportFormatError as exc:
-            raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
-        except ValidationFailed as exc:
-            raise _rejected(exc, as_json) from exc
-        if engine is not None and engine.dirty:
-            engine.save()
-    out = report.to_dict()
+    return source
+
+
+def print_report(out: dict[str, Any], dry_run: bool, as_json: bool) -> None:
+    """A connector import's report: warnings, bad rows and the first merges on stderr,
+    then the counts (or the JSON report on stdout)."""
     for warning in out["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {warning}")
     for e in out["errors"][:50]:
@@ -66,7 +37,7 @@ def import_source(
     for m in out["merges"][:20]:
         err.print(f"row {m['row']}: {m['id']} → {m['into']} (same {m['key']} {m['value']})")
     err.print(
-        f"{source}: {out['rows']} rows read, {out['skipped']} skipped "
+        f"{out['source']}: {out['rows']} rows read, {out['skipped']} skipped "
         f"({_reasons(out['skipped_reasons'])}), {out['rejected']} rejected; "
         f"{out['profiles']} profiles, {out['merged']} rows merged "
         f"({_reasons(out['merged_by'])}); {out['created']} created, "
@@ -93,7 +64,6 @@ def export_profiles(
 ) -> None:
     """Write the profiles passing the filters to `file` (.csv or .xlsx, by its suffix)."""
     from models.profile import KINDS
-    from service.cli import _open
     from service.connectors.exports import export_rows
     from service.errors import ValidationFailed
     from service.io import spreadsheets
@@ -105,7 +75,12 @@ def export_profiles(
     suffix = file.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise typer.BadParameter("the file must end in .csv or .xlsx")
-    with _open(settings, with_engine=False) as resources, transaction(resources.sessions) as s:
+    from service.resources import open_resources
+
+    with (
+        open_resources(settings, with_engine=False) as resources,
+        transaction(resources.sessions) as s,
+    ):
         try:
             head, rows = export_rows(
                 s, kinds=kinds, countries=countries, cluster=cluster, with_contact=with_contact
