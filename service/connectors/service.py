@@ -193,6 +193,8 @@ def import_upload(
         checked.report.dry_run = True
         _would(session, checked)
         return checked.report
+    # The write plans again, under the engine's write lock (in the request or the job):
+    # another write may have landed since this check.
     if len(checked.items) <= sync_rows:
         return run(
             session,
