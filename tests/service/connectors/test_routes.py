@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from models.encoders import HashingEncoder
 from service import cli
 from tests.service.io.test_connectors import GOOD, JPX, _edinet
-from tests.support.app import Api
+from tests.support.app import Api, make_settings, start_api
 
 BAD = GOOD.replace('"E00004"', '"X1"')
 
@@ -164,3 +164,21 @@ def test_cli_dry_run_import_and_export(tmp_path: Path, fast_model: None) -> None
     assert r.exit_code == 1 and "row 3: edinet_code" in r.output
     r = runner.invoke(cli.app, ["import", "--source", "nope", str(bad), *d])
     assert r.exit_code == 2
+
+
+def test_merge_and_dry_run_on_sqlite_and_postgresql(tmp_path: Path, db_url: str) -> None:
+    jpx = JPX.replace("20260131,1301,極洋", "20260131,1376,カネコ種苗").encode()
+    for api in start_api(make_settings(tmp_path, db_url), HashingEncoder(dim=64)):
+        h = api.h()
+        assert api.post("/v1/profiles/import/edinet", content=_edinet(GOOD), headers=h).is_success
+        dry = api.post(
+            "/v1/profiles/import/jpx?dry_run=true&allow_partial=true", content=jpx, headers=h
+        )
+        assert dry.json()["report"]["merged_by"] == {"securities_code": 1}
+        assert api.get("/v1/profiles", headers=h).json()["total"] == 1
+        r = api.post("/v1/profiles/import/jpx?allow_partial=true", content=jpx, headers=h)
+        assert r.json()["report"]["created"] == 1 and r.json()["report"]["updated"] == 1
+        one = api.get("/v1/profiles/edinet:E00004", headers=h).json()
+        assert one["registry"]["sources"] == "edinet jpx"
+        export = api.get("/v1/exports/profiles.csv?kind=financial_institution", headers=h)
+        assert export.content.decode("utf-8-sig").splitlines()[1].startswith("jpx:130A,ベリテ")
