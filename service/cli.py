@@ -122,6 +122,16 @@ def _read(
         raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
 
 
+def _audit(sessions: Any, command: str, detail: dict[str, Any] | None = None) -> None:
+    """An audit log entry for a writing command (service.audit), in a transaction of its
+    own after the command's work."""
+    from service.audit.service import record_cli
+    from service.store.db import transaction
+
+    with transaction(sessions) as s:
+        record_cli(s, command, detail)
+
+
 def _rejected(exc: Any, as_json: bool) -> typer.Exit:
     """Print a file's invalid rows (nothing was imported) and return the exit to raise."""
     for e in exc.extra["errors"][:50]:
@@ -271,7 +281,12 @@ def import_(
             raise _rejected(exc, as_json) from exc
         if engine.dirty:
             engine.save()
-    out = report.to_dict()
+        out = report.to_dict()
+        _audit(
+            resources.sessions,
+            "import",
+            {k: out[k] for k in ("rows", "created", "updated", "unchanged", "rejected")},
+        )
     for warning in out["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {warning}")
     if as_json:
@@ -324,7 +339,12 @@ def import_interactions(
             )
         except ValidationFailed as exc:
             raise _rejected(exc, as_json) from exc
-    out = report.to_dict()
+        out = report.to_dict()
+        _audit(
+            resources.sessions,
+            "import-interactions",
+            {k: out[k] for k in ("rows", "created", "unchanged", "rejected")},
+        )
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -347,6 +367,7 @@ def train(
         report = train_reranker(
             resources.engine, seed=seed, max_queries=max_queries, progress=progress
         )
+        _audit(resources.sessions, "train", {"seed": seed, "method": report.method})
     print(json.dumps(report.to_dict()))
 
 
@@ -513,6 +534,7 @@ def keys_create(
 ) -> None:
     """Create an API key and print it (it is shown only once). The key works for a server
     on the same data directory (or database): the one used is printed to stderr."""
+    from service.audit.service import record_cli
     from service.auth import ROLES, create_key
     from service.store import profiles
     from service.store.db import transaction
@@ -529,7 +551,8 @@ def keys_create(
                         "it first, or give the data directory the server uses (--data-dir)",
                         param_hint="--profile-id",
                     )
-                _, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
+                row, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
+                record_cli(s, "keys create", {"key": row.pk, "role": role})
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
     where = (
@@ -558,12 +581,15 @@ def keys_list(data_dir: DataDir = None) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: int, data_dir: DataDir = None) -> None:
     """Revoke an API key by its number (see `keys list`)."""
+    from service.audit.service import record_cli
     from service.auth import revoke_key
     from service.store.db import transaction
 
     with _open(_settings(data_dir), with_engine=False) as resources:
         with transaction(resources.sessions) as s:
             revoked = revoke_key(s, key_id)
+            if revoked:
+                record_cli(s, "keys revoke", {"key": key_id})
         if not revoked:
             err.print(f"no active key {key_id}")
             raise typer.Exit(1)

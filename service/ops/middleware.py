@@ -9,6 +9,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PayloadTooLarge, problem_response
+from service.ops.logs import redacted_path
 from service.ops.metrics import Metrics
 
 access_log = logging.getLogger("clustermatch.access")
@@ -75,7 +76,7 @@ class RequestMiddleware:
             extra={
                 "request_id": request_id,
                 "method": scope["method"],
-                "path": scope["path"],
+                "path": redacted_path(scope)[0],
                 "route": template,
                 "status": status,
                 "ms": round(elapsed * 1000, 2),
