@@ -252,7 +252,11 @@ def import_(
                 raise _rejected(exc, as_json) from exc
             if list_engine is not None and list_engine.dirty:
                 list_engine.save()
-        print_report(list_report.to_dict(), dry_run, as_json)
+            list_out = list_report.to_dict()
+            if not dry_run:
+                keys = ("source", "rows", "created", "updated", "unchanged", "rejected", "merged")
+                _audit(resources.sessions, "import", {k: list_out[k] for k in keys})
+        print_report(list_out, dry_run, as_json)
         return
     if unknown_columns not in ("error", "ignore"):
         raise typer.BadParameter("unknown-columns must be error or ignore")

@@ -16,6 +16,10 @@ from typer.testing import CliRunner
 
 from models.encoders import HashingEncoder
 from service import cli
+from service.resources import open_resources
+from service.settings import Settings
+from service.store import audit as audit_store
+from service.store.db import transaction
 from tests.service.io.test_connectors import GOOD, JPX, _edinet
 from tests.support.app import Api, make_settings, start_api
 
@@ -155,6 +159,13 @@ def test_cli_dry_run_import_and_export(tmp_path: Path, fast_model: None) -> None
     assert r.exit_code == 0 and "0 profiles" in r.output  # the dry run wrote nothing
     r = runner.invoke(cli.app, ["import", "--source", "edinet", str(lst), *d])
     assert r.exit_code == 0 and "1 created" in r.output
+    settings = Settings(data_dir=tmp_path / "d", _env_file=None)  # type: ignore[call-arg]
+    with (
+        open_resources(settings, with_engine=False) as res,
+        transaction(res.sessions) as s,
+    ):
+        entries = audit_store.query(s, audit_store.AuditFilter(actor="cli"), limit=10)
+        assert [e.route for e in entries] == ["clustermatch import"]  # a dry run writes nothing
     r = runner.invoke(cli.app, ["export", str(tmp_path / "p.xlsx"), "--kind", "firm", *d])
     assert r.exit_code == 0 and "1 profiles" in r.output
     assert load_workbook(tmp_path / "p.xlsx").active["B2"].value == "カネコ種苗株式会社"
