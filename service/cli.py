@@ -232,7 +232,8 @@ def import_(
         from service.io.imports import ImportFormatError
 
         name = check_source(source)
-        with _open(_settings(data_dir), with_engine=not dry_run) as resources:
+        list_settings = _settings(data_dir)
+        with _open(list_settings, with_engine=not dry_run) as resources:
             list_engine = None if dry_run else resources.engine
             try:
                 with progress_bars() as progress:
@@ -245,6 +246,7 @@ def import_(
                         allow_partial=allow_partial,
                         dry_run=dry_run,
                         progress=progress,
+                        max_rows=list_settings.max_import_rows,
                     )
             except ImportFormatError as exc:
                 raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc

@@ -59,6 +59,7 @@ async def import_source(
             allow_partial=allow_partial,
             dry_run=dry_run,
             sync_rows=settings.sync_import_rows,
+            max_rows=settings.max_import_rows,
         )
     except ImportFormatError as exc:
         raise ValidationFailed(

@@ -28,12 +28,14 @@ from models.progress import Progress
 from service.engine import Engine
 from service.errors import ValidationFailed
 from service.io.connectors import SOURCES
+from service.io.imports import ImportFormatError
 from service.jobs.service import Jobs
 from service.profiles.service import ImportReport, save
 from service.store import profile_documents, profiles
 from service.store.db import Session, SessionFactory, transaction
 
 MAX_MERGES_LISTED = 10_000
+DEFAULT_MAX_ROWS = 100_000
 MAX_ERRORS_LISTED = 1_000
 
 
@@ -68,9 +70,17 @@ def _index(session: Session) -> MergeIndex:
     return index
 
 
-def plan(session: Session, source: str, stream: IO[bytes], *, encoding: str | None = None) -> Plan:
+def plan(
+    session: Session,
+    source: str,
+    stream: IO[bytes],
+    *,
+    encoding: str | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> Plan:
     """What importing the list would do (see the module docstring); writes nothing.
-    Raises `ImportFormatError` when the file is not the source's list."""
+    Raises `ImportFormatError` when the file is not the source's list, or has more than
+    `max_rows` data rows (CLUSTERMATCH_MAX_IMPORT_ROWS: the plan holds its profiles)."""
     connector = SOURCES[source]
     report = ConnectorReport(format=source, source=source, encoding=encoding or "auto")
     index = _index(session)
@@ -81,6 +91,11 @@ def plan(session: Session, source: str, stream: IO[bytes], *, encoding: str | No
     errors: list[dict[str, Any]] = []
     for row in connector.read(stream, encoding=encoding, warnings=report.warnings):
         report.rows += 1
+        if report.rows > max_rows:
+            raise ImportFormatError(
+                f"the list has more than {max_rows:,} data rows; at most {max_rows:,} are "
+                "allowed per import (CLUSTERMATCH_MAX_IMPORT_ROWS)"
+            )
         if row.skipped:
             report.skipped += 1
             reasons[row.skipped.split(" (")[0].split(" of ")[0]] += 1
@@ -155,17 +170,18 @@ def run(
     allow_partial: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> ConnectorReport:
     """Plan the list, then write it (unless `dry_run`). With bad rows nothing is written
     unless `allow_partial`; raises ValidationFailed with the per-row report."""
     if dry_run or engine is None:
-        p = plan(session, source, stream, encoding=encoding)
+        p = plan(session, source, stream, encoding=encoding, max_rows=max_rows)
         _check(p.report, allow_partial)
         p.report.dry_run = True
         _would(session, p)
         return p.report
     with engine.write_lock:
-        p = plan(session, source, stream, encoding=encoding)
+        p = plan(session, source, stream, encoding=encoding, max_rows=max_rows)
         _check(p.report, allow_partial)
         save(session, engine, list(p.items.values()), p.report, progress)
         return p.report
@@ -183,11 +199,12 @@ def import_upload(
     allow_partial: bool,
     dry_run: bool,
     sync_rows: int,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> ConnectorReport | str:
     """An uploaded list: the report (dry run, or a list of at most `sync_rows` profiles,
     written at once) or the id of the job that writes it. A list with bad rows is refused
     before any job unless `allow_partial`."""
-    checked = plan(session, source, io.BytesIO(data), encoding=encoding)
+    checked = plan(session, source, io.BytesIO(data), encoding=encoding, max_rows=max_rows)
     _check(checked.report, allow_partial)
     if dry_run:
         checked.report.dry_run = True
@@ -204,6 +221,7 @@ def import_upload(
             encoding=encoding,
             allow_partial=allow_partial,
             dry_run=dry_run,
+            max_rows=max_rows,
         )
 
     def work(job_session: Session, progress: Progress) -> dict[str, Any]:
@@ -215,6 +233,7 @@ def import_upload(
             encoding=encoding,
             allow_partial=allow_partial,
             progress=progress,
+            max_rows=max_rows,
         ).to_dict()
 
     return jobs.submit("import", work, total=len(checked.items), created_by=created_by)

@@ -193,3 +193,11 @@ def test_merge_and_dry_run_on_sqlite_and_postgresql(tmp_path: Path, db_url: str)
         assert one["registry"]["sources"] == "edinet jpx"
         export = api.get("/v1/exports/profiles.csv?kind=financial_institution", headers=h)
         assert export.content.decode("utf-8-sig").splitlines()[1].startswith("jpx:130A,ベリテ")
+
+
+def test_a_list_over_the_row_limit_is_refused(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, max_import_rows=1)
+    for api in start_api(settings, HashingEncoder(dim=64)):
+        r = api.post("/v1/profiles/import/edinet", content=_edinet(GOOD, GOOD), headers=api.h())
+        assert r.status_code == 422 and "more than 1 data rows" in r.json()["errors"][0]["reason"]
+        assert api.get("/v1/profiles", headers=api.h()).json()["total"] == 0
