@@ -9,8 +9,6 @@ from __future__ import annotations
 import collections
 from pathlib import Path
 
-import pytest
-
 from service.connectors.service import ConnectorReport, import_path
 from service.io.connectors import read
 from service.store import profiles
@@ -128,9 +126,8 @@ def test_edinet_then_jpx_merge_by_securities_code_and_dry_run_writes_nothing(api
     assert again.created == again.updated == 0 and again.unchanged == jpx.profiles
 
 
-@pytest.mark.parametrize("source", ["universities"])
-def test_universities_import_counts(api: Api, source: str) -> None:
-    report = _import(api, source, _universities())
+def test_universities_import_counts(api: Api) -> None:
+    report = _import(api, "universities", _universities())
     assert report.rows == 10_251
     assert report.merged_by["id"] == 2  # two universities listed twice under one domain
     assert report.created == report.rows - report.merged == _count(api)
