@@ -380,10 +380,15 @@ def train(
 @app.command()
 def evaluate(
     profiles: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Profiles JSONL/CSV")],
-    interactions: Annotated[
-        Path, typer.Option(exists=True, dir_okay=False, help="Interactions JSONL/CSV")
-    ],
     queries: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Queries JSONL")],
+    interactions: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Interactions JSONL/CSV (none, or an empty file: no history, hand weights)",
+        ),
+    ] = None,
     k: Annotated[int, typer.Option(min=1, max=1000, help="Cut-off of the metrics")] = 10,
     seed: Annotated[int, typer.Option(help="Seed (training sample, random baseline)")] = 0,
     embedding_cache: Annotated[

@@ -20,10 +20,12 @@ Formats
 
     JSONL: one object per line; blank lines skipped; the row number is the line number. A
     line that is not a JSON object is a `RowError(row, None, "not a JSON object: ...")`; a key
-    given twice in one object is a row error too. A file that is one JSON array of objects
-    (or one object, pretty-printed) is accepted; there the row number is the object's 1-based
-    position in the array. A file in which no line is JSON at all is an `ImportFormatError`.
-    JSONL values are validated as they are (no spreadsheet leniency).
+    given twice in one object is a row error too, and so is a line nested deeper than the JSON
+    reader's recursion allows ("arrays or objects nested too deeply"). A file that is one
+    JSON array of objects (or one object, pretty-printed) is accepted; there the row number
+    is the object's 1-based position in the array. A file in which no line is JSON at all
+    is an `ImportFormatError`. JSONL values are validated as they are (no spreadsheet
+    leniency).
 
     CSV: the first row is the header (a leading Excel `sep=;` line is honoured; otherwise the
     delimiter is ',' unless the header line has only tabs or only semicolons). Header names
@@ -533,6 +535,9 @@ class _Spec:
     columns: Mapping[str, str]
     cells: Mapping[str, Callable[[str], Any]]
     unique: str | None  # the field that must not repeat within a file
+    # An empty file is a valid empty list (no rows, a warning) instead of an error: a
+    # cluster with no history yet has an empty interactions file.
+    empty_ok: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -732,6 +737,9 @@ def _json_record(row: int, value: Any) -> _Record:
     return row, None, [RowError(row, None, f"not a JSON object: got {_json_kind(value)}")]
 
 
+_TOO_DEEP = "arrays or objects nested too deeply"
+
+
 def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
     stripped = text.strip()
     if stripped[:1] in ("[", "{"):
@@ -739,6 +747,8 @@ def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
             whole = json.loads(stripped, object_pairs_hook=_object_pairs)
         except _DuplicateKeyError:
             whole = None  # read line by line, where the duplicate is reported per row
+        except RecursionError:
+            whole = None  # read line by line, where the nesting is reported per row
         except json.JSONDecodeError as exc:
             if stripped[0] == "[" and exc.msg != "Extra data":
                 raise ImportFormatError(
@@ -775,6 +785,10 @@ def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
             reason = f"not a JSON object: {exc.msg} at column {exc.colno}"
             first_failure = first_failure or f"line {number}: {reason}"
             yield number, None, [RowError(number, None, reason)]
+            continue
+        except RecursionError:
+            any_json = True
+            yield number, None, [RowError(number, None, _TOO_DEEP)]
             continue
         any_json = True
         yield _json_record(number, value)
@@ -844,9 +858,13 @@ def _parse(
             f"the file is {len(data):,} bytes; at most {max_bytes:,} are allowed per import"
         )
     text, used = decode(data, encoding)
-    if not text.strip():
-        raise ImportFormatError("the file is empty")
     fmt: Literal["jsonl", "csv"] = detect_format(text, filename) if format == "auto" else format
+    if not text.strip():
+        if not spec.empty_ok:
+            raise ImportFormatError("the file is empty")
+        return ParsedFile(
+            items=[], errors=[], format=fmt, encoding=used, total_rows=0, warnings=[_NO_ROWS]
+        )
 
     warnings: list[str] = []
     records = (
@@ -888,16 +906,18 @@ def _parse(
         elif model is not None:
             items.append((row, model))
     if total == 0:
-        warnings.append(
-            "the file has no data rows (only a header row, or an empty list): nothing to import"
-        )
+        warnings.append(_NO_ROWS)
     return ParsedFile(
         items=items, errors=errors, format=fmt, encoding=used, total_rows=total, warnings=warnings
     )
 
 
+_NO_ROWS = "the file has no data rows (only a header row, or an empty list): nothing to import"
 _PROFILES = _Spec(Profile, PROFILE_COLUMNS, _PROFILE_CELLS, unique="id")
-_INTERACTIONS = _Spec(Interaction, INTERACTION_COLUMNS, _INTERACTION_CELLS, unique=None)
+# No history is a valid history (a new cluster office): an empty file imports nothing.
+_INTERACTIONS = _Spec(
+    Interaction, INTERACTION_COLUMNS, _INTERACTION_CELLS, unique=None, empty_ok=True
+)
 
 
 def parse_profiles(
@@ -936,7 +956,8 @@ def parse_interactions(
     unknown_columns: UnknownColumns = "error",
 ) -> ParsedFile[Interaction]:
     """Read an interactions file (JSONL, or CSV with columns a, b, kind, context, at).
-    Same error contract as `parse_profiles`."""
+    Same error contract as `parse_profiles`, except that an empty file is no history (no
+    rows, a warning), not an error."""
     return _parse(
         data,
         _INTERACTIONS,

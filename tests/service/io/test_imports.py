@@ -234,6 +234,17 @@ def test_header_only_csv_is_empty_not_an_error() -> None:
     assert (parsed.items, parsed.errors, parsed.total_rows) == ([], [], 0)
 
 
+@pytest.mark.parametrize("data", [b"", b"\n\n", b"   \r\n", "\ufeff".encode()])
+def test_empty_interactions_file_is_no_history_not_an_error(data: bytes) -> None:
+    """Issue 20.2: a new cluster office has no interactions yet; an empty file is that."""
+    parsed = parse_interactions(data, filename="history.jsonl")
+    assert (parsed.items, parsed.errors, parsed.total_rows) == ([], [], 0)
+    assert parsed.warnings and "no data rows" in parsed.warnings[0]
+    # an empty profile file stays an error: a catalogue import of nothing is a mistake
+    with pytest.raises(ImportFormatError, match="empty"):
+        parse_profiles(data, filename="profiles.jsonl")
+
+
 def test_unknown_column_is_a_file_error_with_a_suggestion() -> None:
     with pytest.raises(ImportFormatError, match=r"'nmae' \(column B; did you mean 'name'\?\)"):
         parse_profiles(csv_bytes("id,nmae,kind", "a,A,firm"))
@@ -419,3 +430,19 @@ def test_edinet_code_list_is_detected_as_cp932() -> None:
     assert "\r\n" in text
     assert "Submitter Name" in text.split("\n", 2)[1]
     assert "株式会社" in text
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_line_nested_too_deeply_is_a_row_error(where: str) -> None:
+    """Issue 21.6: 10,000 nested arrays on one JSONL line raised RecursionError (a 500)."""
+    good = json.dumps({"id": "a-1", "name": "A", "kind": "firm", "country": "JP"}).encode()
+    deep = b'{"id": "a-2", "name": "B", "kind": "firm", "offers": ' + b"[" * 10_000
+    deep += b"]" * 10_000 + b"}"
+    data = good + b"\n" + deep if where == "last" else deep + b"\n" + good
+    parsed = parse_profiles(data, format="jsonl")
+    assert [p.id for _, p in parsed.items] == ["a-1"]
+    ((row, field, reason),) = [(e.row, e.field, e.reason) for e in parsed.errors]
+    assert (row, field) == (2 if where == "last" else 1, None)
+    assert reason == "arrays or objects nested too deeply"
+    whole = parse_profiles(b"[" * 10_000 + b"]" * 10_000, format="jsonl")
+    assert [e.reason for e in whole.errors] == ["arrays or objects nested too deeply"]
