@@ -201,3 +201,14 @@ def test_a_list_over_the_row_limit_is_refused(tmp_path: Path) -> None:
         r = api.post("/v1/profiles/import/edinet", content=_edinet(GOOD, GOOD), headers=api.h())
         assert r.status_code == 422 and "more than 1 data rows" in r.json()["errors"][0]["reason"]
         assert api.get("/v1/profiles", headers=api.h()).json()["total"] == 0
+
+
+def test_a_list_takes_the_upload_body_limit_not_the_json_one(tmp_path: Path) -> None:
+    rows = [GOOD.replace("E00004", f"E{n:05d}").replace("5070001000715", "") for n in range(40)]
+    data = _edinet(*rows)
+    settings = make_settings(tmp_path, max_json_body_bytes=1024)
+    assert len(data) > 4 * 1024
+    for api in start_api(settings, HashingEncoder(dim=64)):
+        r = api.post("/v1/profiles/import/edinet?dry_run=true", content=data, headers=api.h())
+        assert r.status_code == 200, r.text
+        assert r.json()["report"]["profiles"] == 1  # one firm: the same securities code
