@@ -60,6 +60,7 @@ async def import_source(
             dry_run=dry_run,
             sync_rows=settings.sync_import_rows,
             max_rows=settings.max_import_rows,
+            caller=caller,
         )
     except ImportFormatError as exc:
         raise ValidationFailed(

@@ -25,12 +25,13 @@ from typing import IO, Any
 from models.merge import MergeIndex, merge_into
 from models.profile import Profile, profile_hash
 from models.progress import Progress
+from service.auth import Principal
 from service.engine import Engine
 from service.errors import ValidationFailed
 from service.io.connectors import SOURCES
 from service.io.imports import ImportFormatError
 from service.jobs.service import Jobs
-from service.profiles.service import ImportReport, save
+from service.profiles.service import ImportReport, others_profiles, save
 from service.store import profile_documents, profiles
 from service.store.db import Session, SessionFactory, transaction
 
@@ -77,10 +78,13 @@ def plan(
     *,
     encoding: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    protected: frozenset[str] = frozenset(),
 ) -> Plan:
     """What importing the list would do (see the module docstring); writes nothing.
     Raises `ImportFormatError` when the file is not the source's list, or has more than
-    `max_rows` data rows (CLUSTERMATCH_MAX_IMPORT_ROWS: the plan holds its profiles)."""
+    `max_rows` data rows (CLUSTERMATCH_MAX_IMPORT_ROWS: the plan holds its profiles).
+    A row that is, or merges into, a `protected` profile (an organizer's import:
+    `profiles.service.others_profiles`, the tenancy rule) is a bad row."""
     connector = SOURCES[source]
     report = ConnectorReport(format=source, source=source, encoding=encoding or "auto")
     index = _index(session)
@@ -104,9 +108,21 @@ def plan(
             report.rejected += 1
             errors.extend(e.to_dict() for e in row.errors)
             continue
-        report.valid += 1
         incoming = row.profile
         match = index.find(incoming)
+        target_id = incoming.id if match is None else match.id
+        if target_id in protected:
+            report.rejected += 1
+            errors.append(
+                {
+                    "row": row.row,
+                    "field": "id",
+                    "reason": f"is '{target_id}', which takes part in another organizer's "
+                    "event and in none of yours",
+                }
+            )
+            continue
+        report.valid += 1
         if match is None:
             items[incoming.id] = incoming
             first_row[incoming.id] = row.row
@@ -171,17 +187,18 @@ def run(
     dry_run: bool = False,
     progress: Progress | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    protected: frozenset[str] = frozenset(),
 ) -> ConnectorReport:
     """Plan the list, then write it (unless `dry_run`). With bad rows nothing is written
     unless `allow_partial`; raises ValidationFailed with the per-row report."""
     if dry_run or engine is None:
-        p = plan(session, source, stream, encoding=encoding, max_rows=max_rows)
+        p = plan(session, source, stream, encoding=encoding, max_rows=max_rows, protected=protected)
         _check(p.report, allow_partial)
         p.report.dry_run = True
         _would(session, p)
         return p.report
     with engine.write_lock:
-        p = plan(session, source, stream, encoding=encoding, max_rows=max_rows)
+        p = plan(session, source, stream, encoding=encoding, max_rows=max_rows, protected=protected)
         _check(p.report, allow_partial)
         save(session, engine, list(p.items.values()), p.report, progress)
         return p.report
@@ -200,11 +217,20 @@ def import_upload(
     dry_run: bool,
     sync_rows: int,
     max_rows: int = DEFAULT_MAX_ROWS,
+    caller: Principal | None = None,
 ) -> ConnectorReport | str:
     """An uploaded list: the report (dry run, or a list of at most `sync_rows` profiles,
     written at once) or the id of the job that writes it. A list with bad rows is refused
     before any job unless `allow_partial`."""
-    checked = plan(session, source, io.BytesIO(data), encoding=encoding, max_rows=max_rows)
+    protected = frozenset(others_profiles(session, caller)) if caller else frozenset()
+    checked = plan(
+        session,
+        source,
+        io.BytesIO(data),
+        encoding=encoding,
+        max_rows=max_rows,
+        protected=protected,
+    )
     _check(checked.report, allow_partial)
     if dry_run:
         checked.report.dry_run = True
@@ -222,6 +248,7 @@ def import_upload(
             allow_partial=allow_partial,
             dry_run=dry_run,
             max_rows=max_rows,
+            protected=protected,
         )
 
     def work(job_session: Session, progress: Progress) -> dict[str, Any]:
@@ -234,6 +261,7 @@ def import_upload(
             allow_partial=allow_partial,
             progress=progress,
             max_rows=max_rows,
+            protected=frozenset(others_profiles(job_session, caller)) if caller else protected,
         ).to_dict()
 
     return jobs.submit("import", work, total=len(checked.items), created_by=created_by)

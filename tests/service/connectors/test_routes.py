@@ -212,3 +212,41 @@ def test_a_list_takes_the_upload_body_limit_not_the_json_one(tmp_path: Path) -> 
         r = api.post("/v1/profiles/import/edinet?dry_run=true", content=data, headers=api.h())
         assert r.status_code == 200, r.text
         assert r.json()["report"]["profiles"] == 1  # one firm: the same securities code
+
+
+def test_an_organizer_list_does_not_merge_into_another_organizers_profiles(api: Api) -> None:
+    """The tenancy rule of imports (service.profiles.service.others_profiles) holds for a
+    list: a row that merges into a profile of another organizer's event (and of none of
+    the caller's) is a bad row; an admin's import merges it."""
+    from service.auth import create_key
+    from service.store.db import transaction
+
+    assert api.post("/v1/profiles/import/edinet", content=_edinet(GOOD), headers=api.h()).is_success
+    with transaction(api.app.state.sessions) as s:
+        _, other_key = create_key(s, "organizer", name="another office")
+    other = {"Authorization": f"Bearer {other_key}"}
+    event = {
+        "name": "TAMA",
+        "slots": 2,
+        "tables": 1,
+        "participants": [{"id": "a", "profile_id": "edinet:E00004"}],
+    }
+    assert api.post("/v1/events", json=event, headers=api.h("organizer")).status_code == 201
+    jpx = JPX.replace("20260131,1301,極洋", "20260131,1376,カネコ種苗").encode()
+    r = api.post("/v1/profiles/import/jpx", content=jpx, headers=other)
+    assert r.status_code == 422
+    refused = [e for e in r.json()["errors"] if e["field"] == "id"]
+    assert refused == [
+        {
+            "row": 2,
+            "field": "id",
+            "reason": "is 'edinet:E00004', which takes part in another organizer's event and "
+            "in none of yours",
+        }
+    ]
+    r = api.post("/v1/profiles/import/jpx?allow_partial=true", content=jpx, headers=other)
+    assert r.json()["report"]["merged"] == 0 and r.json()["report"]["created"] == 1
+    one = api.get("/v1/profiles/edinet:E00004", headers=api.h()).json()
+    assert "market" not in one["registry"]  # untouched
+    r = api.post("/v1/profiles/import/jpx?allow_partial=true", content=jpx, headers=api.h())
+    assert r.json()["report"]["merged"] == 1
