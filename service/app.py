@@ -171,7 +171,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         app.state.sessions = resources.sessions
         app.state.engine = engine
         app.state.jobs = resources.jobs
-        resources.jobs.fail_interrupted()
+        resources.jobs.start()  # fails the jobs of processes that are gone, then beats
         if settings.bootstrap_admin_key:
             with transaction(resources.sessions) as s:
                 ensure_key(s, "admin", settings.bootstrap_admin_key, "bootstrap")
