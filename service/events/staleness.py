@@ -116,11 +116,17 @@ def stale_summary(event_id: str, reasons: list[dict[str, str]]) -> dict[str, Any
     """What the API shows beside a stale schedule (None when it is current)."""
     if not reasons:
         return None
-    return {"problems": len(reasons), "errors": reasons[:MAX_REASONS], "fix": _fix(event_id)}
+    return {
+        "problems": len(reasons),
+        "meetings": len({r["field"] for r in reasons}),
+        "errors": reasons[:MAX_REASONS],
+        "fix": _fix(event_id),
+    }
 
 
 def refuse_stale(event_id: str, event: Event, schedule: Mapping[str, Any] | None) -> None:
-    """409 with the reasons (the first MAX_REASONS) while the schedule breaks the event."""
+    """409 with the reasons (the first MAX_REASONS) while the schedule breaks the event;
+    `meetings` is how many meetings they concern."""
     reasons = stale_reasons(event, schedule)
     if reasons:
         more = len(reasons) - MAX_REASONS
@@ -129,4 +135,5 @@ def refuse_stale(event_id: str, event: Event, schedule: Mapping[str, Any] | None
             + (f", {more} not listed" if more > 0 else "")
             + f"): {_fix(event_id)}",
             errors=reasons[:MAX_REASONS],
+            meetings=len({r["field"] for r in reasons}),
         )

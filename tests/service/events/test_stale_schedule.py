@@ -68,7 +68,8 @@ def test_an_edit_that_breaks_the_schedule_makes_it_stale_until_re_planned(api: A
     assert r.status_code == 200, r.text
     stale = r.json()["schedule_stale"]  # the write says so at once
     broken = [m for m in meetings if m["slot"] >= 4 or gone in (m["a"], m["b"])]
-    assert stale is not None and stale["problems"] >= len(broken)
+    assert stale is not None and stale["meetings"] == len(broken)
+    assert stale["problems"] >= len(broken)
     assert any("slot 5 no longer exists (the event has 4)" in e["reason"] for e in stale["errors"])
     assert any(f"'{gone}' is no longer a participant" in e["reason"] for e in stale["errors"])
 
