@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from models.encoders import Encoder
 from models.names import unknown
 from service import sync
+from service.audit import routes as audit_routes
+from service.audit.middleware import AuditMiddleware
 from service.auth import ensure_key
 from service.console import routes as console  # console
 from service.deps import known_query
@@ -224,6 +226,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(events.router, **v1)  # type: ignore[arg-type]
     app.include_router(jobs.router, **v1)  # type: ignore[arg-type]
     app.include_router(shortlists.router, **v1)  # type: ignore[arg-type]  # console: shortlists
+    app.include_router(audit_routes.router, **v1)  # type: ignore[arg-type]  # audit
     # console: static files before the router, whose catch-all 404 would shadow them
     app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
     app.include_router(console.router)  # console
@@ -233,6 +236,8 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         metrics=resources.metrics,
         max_body=settings.max_body_bytes,
     )
+    # outermost: it sees the final status and the request id (audit)
+    app.add_middleware(AuditMiddleware, sessions=lambda: resources.sessions)
     return app
 
 

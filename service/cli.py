@@ -122,6 +122,16 @@ def _read(
         raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
 
 
+def _audit(sessions: Any, command: str, detail: dict[str, Any] | None = None) -> None:
+    """An audit log entry for a writing command (service.audit), in a transaction of its
+    own after the command's work."""
+    from service.audit.service import record_cli
+    from service.store.db import transaction
+
+    with transaction(sessions) as s:
+        record_cli(s, command, detail)
+
+
 def _rejected(exc: Any, as_json: bool) -> typer.Exit:
     """Print a file's invalid rows (nothing was imported) and return the exit to raise."""
     for e in exc.extra["errors"][:50]:
@@ -234,7 +244,12 @@ def import_(
             raise _rejected(exc, as_json) from exc
         if engine.dirty:
             engine.save()
-    out = report.to_dict()
+        out = report.to_dict()
+        _audit(
+            resources.sessions,
+            "import",
+            {k: out[k] for k in ("rows", "created", "updated", "unchanged", "rejected")},
+        )
     for warning in out["warnings"]:
         err.print(f"[yellow]warning:[/yellow] {warning}")
     if as_json:
@@ -269,7 +284,12 @@ def import_interactions(
             )
         except ValidationFailed as exc:
             raise _rejected(exc, as_json) from exc
-    out = report.to_dict()
+        out = report.to_dict()
+        _audit(
+            resources.sessions,
+            "import-interactions",
+            {k: out[k] for k in ("rows", "created", "unchanged", "rejected")},
+        )
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
     else:
@@ -292,6 +312,7 @@ def train(
         report = train_reranker(
             resources.engine, seed=seed, max_queries=max_queries, progress=progress
         )
+        _audit(resources.sessions, "train", {"seed": seed, "method": report.method})
     print(json.dumps(report.to_dict()))
 
 
@@ -458,6 +479,7 @@ def keys_create(
 ) -> None:
     """Create an API key and print it (it is shown only once). The key works for a server
     on the same data directory (or database): the one used is printed to stderr."""
+    from service.audit.service import record_cli
     from service.auth import ROLES, create_key
     from service.store import profiles
     from service.store.db import transaction
@@ -474,7 +496,8 @@ def keys_create(
                         "it first, or give the data directory the server uses (--data-dir)",
                         param_hint="--profile-id",
                     )
-                _, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
+                row, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
+                record_cli(s, "keys create", {"key": row.pk, "role": role})
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
     where = (
@@ -503,12 +526,15 @@ def keys_list(data_dir: DataDir = None) -> None:
 @keys_app.command("revoke")
 def keys_revoke(key_id: int, data_dir: DataDir = None) -> None:
     """Revoke an API key by its number (see `keys list`)."""
+    from service.audit.service import record_cli
     from service.auth import revoke_key
     from service.store.db import transaction
 
     with _open(_settings(data_dir), with_engine=False) as resources:
         with transaction(resources.sessions) as s:
             revoked = revoke_key(s, key_id)
+            if revoked:
+                record_cli(s, "keys revoke", {"key": key_id})
         if not revoked:
             err.print(f"no active key {key_id}")
             raise typer.Exit(1)
@@ -536,6 +562,58 @@ def index_status(data_dir: DataDir = None) -> None:
         for meta in sorted((gen / facet).rglob("meta.json")):
             out[facet] = json.loads(meta.read_text())
     print(json.dumps(out, indent=2))
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(file_okay=False, help="A new or empty directory")],
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Write a consistent snapshot (database, index, re-ranker) while servers run."""
+    from service.ops.backup import BackupError, as_dict
+    from service.ops.backup import backup as run_backup
+
+    try:
+        report = run_backup(_settings(data_dir), dest)
+    except BackupError as exc:
+        err.print(f"backup failed: {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(json.dumps(as_dict(report)))
+    else:
+        err.print(
+            f"backed up {report.profiles} profiles ({report.database}, "
+            f"{report.bytes / 1e6:.1f} MB) into {report.path} in {report.seconds:.1f} s"
+        )
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="A backup")],
+    data_dir: DataDir = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace a target database that already holds data")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Restore a backup into the configured database and data directory (stop the
+    servers of the target first)."""
+    from service.ops.backup import BackupError, as_dict
+    from service.ops.backup import restore as run_restore
+
+    try:
+        report = run_restore(_settings(data_dir), source, force=force)
+    except BackupError as exc:
+        err.print(f"restore failed: {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        print(json.dumps(as_dict(report)))
+    else:
+        err.print(
+            f"restored {report.profiles} profiles ({report.database}) from {report.path} "
+            f"in {report.seconds:.1f} s"
+        )
 
 
 def main() -> None:

@@ -96,10 +96,10 @@ async def get_caller(
     cache: KeyCache = request.app.state.key_cache
     digest = key_digest(token)
     found = cache.get(digest)
-    if found is not None:
-        return found
-    found = await run_in_threadpool(lookup, request.app.state.sessions, token)
-    cache.put(digest, found)
+    if found is None:
+        found = await run_in_threadpool(lookup, request.app.state.sessions, token)
+        cache.put(digest, found)
+    request.state.principal = found  # who the audit log names (service.audit)
     return found
 
 

@@ -51,6 +51,7 @@ def users_create(
 ) -> None:
     """Create a user and print a one-time link to set the password (valid 7 days)."""
     from service.accounts.service import InvalidUser, create_user, issue_password_link
+    from service.audit.service import record_cli
     from service.store.db import transaction
 
     settings, sessions = _open(data_dir)
@@ -58,6 +59,7 @@ def users_create(
         with transaction(sessions) as s:
             user = create_user(s, email=email, role=role, display_name=name, profile_id=profile_id)
             token = issue_password_link(s, user)
+            record_cli(s, "users create", {"user": user.pk, "role": user.role})
     except InvalidUser as exc:
         raise _fail(exc.detail) from exc
     typer.echo(f"created {user.email} ({user.role}); the link to set a password, valid 7 days:")
@@ -68,6 +70,7 @@ def users_create(
 def users_reset_password(email: Email, data_dir: DataDir = None) -> None:
     """Print a new one-time link to set the user's password (earlier links stop working)."""
     from service.accounts.service import find_user, issue_password_link
+    from service.audit.service import record_cli
     from service.store.db import transaction
 
     settings, sessions = _open(data_dir)
@@ -76,6 +79,7 @@ def users_reset_password(email: Email, data_dir: DataDir = None) -> None:
         if user is None:
             raise _fail(f"no user with the email {email}")
         token = issue_password_link(s, user)
+        record_cli(s, "users reset-password", {"user": user.pk})
     typer.echo(_link(settings, token))
 
 
@@ -93,6 +97,7 @@ def users_list(data_dir: DataDir = None) -> None:
 
 def _set_disabled(email: str, disabled: bool, data_dir: Path | None) -> None:
     from service.accounts.service import find_user, set_disabled
+    from service.audit.service import record_cli
     from service.store.db import transaction
 
     _, sessions = _open(data_dir)
@@ -101,6 +106,7 @@ def _set_disabled(email: str, disabled: bool, data_dir: Path | None) -> None:
         if user is None:
             raise _fail(f"no user with the email {email}")
         set_disabled(s, user, disabled)
+        record_cli(s, "users disable" if disabled else "users enable", {"user": user.pk})
 
 
 @users_app.command("disable")

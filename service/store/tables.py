@@ -355,3 +355,26 @@ class ProgramRow(Base):
     owner_key: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditRow(Base):
+    """One write, or attempted write, through the API, the console or the CLI: who
+    (`actor` "key:<pk>", "user:<pk>", "cli" or "anonymous", with the role), when, what
+    (method, route template, the ids in the path, the status answered, a small detail)
+    and from where (client address, request id). Only ever inserted (service.audit); no
+    route updates or deletes a row."""
+
+    __tablename__ = "audit_log"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    role: Mapped[str | None] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    route: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    path: Mapped[str] = mapped_column(String(500), nullable=False)
+    target: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

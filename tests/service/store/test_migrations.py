@@ -1,0 +1,131 @@
+"""A database made by the first migration, holding data, upgraded to the head: nothing is
+lost, and the upgraded schema is exactly the one the code declares. SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from models.outcomes import MeetingOutcome
+from service.auth import authenticate, key_digest
+from service.store import interactions as interaction_store
+from service.store import outcomes as outcome_store
+from service.store import profiles as profile_store
+from service.store.db import MIGRATIONS_DIR, make_engine, make_sessionmaker, upgrade
+from service.store.tables import Base, EventRow
+
+NOW = dt.datetime(2025, 4, 1, 9, 0, tzinfo=dt.UTC)
+SECRET = "upgrade-test-bootstrap-secret-0001"
+
+
+def _to(engine_url: str, revision: str) -> None:
+    engine = make_engine(engine_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    engine.dispose()
+
+
+def _fill_0001(url: str) -> None:
+    """Rows in every table of revision 0001, written with plain SQL (the code's tables
+    describe the head, not 0001)."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for i, (pid, kind, country) in enumerate(
+            [
+                ("jp-gear", "firm", "JP"),
+                ("it-dist", "trading_company", "IT"),
+                ("u-tokyo", "university", "JP"),
+            ]
+        ):
+            data = {"id": pid, "name": f"Org {i} 株式会社", "kind": kind, "country": country}
+            conn.execute(
+                text(
+                    "insert into profiles (id, name, kind, country, cluster, org_key, data,"
+                    " content_hash, created_at, updated_at) values (:id, :name, :kind,"
+                    " :country, :cluster, :org_key, :data, :hash, :now, :now)"
+                ),
+                {
+                    "id": pid,
+                    "name": data["name"],
+                    "kind": kind,
+                    "country": country,
+                    "cluster": "TAMA",
+                    "org_key": pid,
+                    "data": json.dumps(data, ensure_ascii=False),
+                    "hash": f"{i:064d}",
+                    "now": NOW,
+                },
+            )
+        conn.execute(
+            text(
+                "insert into interactions (key, a, b, kind, context, at, created_at)"
+                " values ('k1', 'jp-gear', 'it-dist', 'meeting', 'expo 2024', :at, :now)"
+            ),
+            {"at": dt.date(2024, 11, 5), "now": NOW},
+        )
+        conn.execute(
+            text(
+                "insert into api_keys (prefix, key_hash, role, name, profile_id, created_at)"
+                " values (:prefix, :hash, 'organizer', 'office', null, :now)"
+            ),
+            {"prefix": "fixed-" + key_digest(SECRET)[:16], "hash": key_digest(SECRET), "now": NOW},
+        )
+        conn.execute(
+            text(
+                "insert into embeddings (model_id, text_hash, dim, vector) values ('m', :h, 2, :v)"
+            ),
+            {"h": "a" * 64, "v": b"\x00\x00\x80?\x00\x00\x00\x00"},
+        )
+        conn.execute(
+            text(
+                "insert into jobs (id, kind, status, phase, done, total, report, error,"
+                " created_by, created_at, updated_at, finished_at) values ('j1', 'import',"
+                " 'succeeded', 'done', 3, 3, :report, null, null, :now, :now, :now)"
+            ),
+            {"report": json.dumps({"imported": 3}), "now": NOW},
+        )
+    engine.dispose()
+
+
+def test_a_first_revision_database_upgrades_to_the_head_with_nothing_lost(db_url: str) -> None:
+    _to(db_url, "0001")
+    _fill_0001(db_url)
+
+    engine = make_engine(db_url)
+    upgrade(engine)  # what the service does at startup
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert conn.execute(text("select count(*) from embeddings")).scalar_one() == 1
+        job = conn.execute(text("select status, done, report from jobs")).one()
+        assert (job.status, job.done) == ("succeeded", 3)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        assert profile_store.count(session) == 3
+        data = profile_store.data_of(session, "jp-gear")
+        assert data is not None and data["name"] == "Org 0 株式会社"
+        edges = interaction_store.of_profile(session, "jp-gear", 10)
+        assert [(e.a, e.b, e.kind, e.at) for e in edges] == [
+            ("jp-gear", "it-dist", "meeting", dt.date(2024, 11, 5))
+        ]
+        principal = authenticate(session, SECRET)
+        assert principal is not None and principal.role == "organizer"
+    # the upgraded database takes the newest tables' rows: an event and an outcome of it
+    with sessions() as session, session.begin():
+        session.add(EventRow(id="e1", name="TAMA 2025", data={"slots": 1}))
+        session.flush()
+        outcome_store.add_outcome(
+            session, MeetingOutcome("e1", "p", "q", side="p", attendance="held", interest="some")
+        )
+    with sessions() as session:
+        assert [o.interest for o in outcome_store.outcomes_for(session, ["e1"])] == ["some"]
+    engine.dispose()
