@@ -103,7 +103,7 @@ class JobRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # The process running the job (service.jobs.service.Owner) and when it last said so:
-    # a starting process fails only the jobs whose owner is gone (migration 0007).
+    # a starting process fails only the jobs whose owner is gone (migration 0008).
     owner: Mapped[str | None] = mapped_column(String(32))
     owner_host: Mapped[str | None] = mapped_column(String(255))
     owner_pid: Mapped[int | None] = mapped_column(Integer)
