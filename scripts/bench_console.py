@@ -117,8 +117,10 @@ def running_app() -> Iterator[Bench]:
     from service.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
-        settings = Settings(
+        settings = Settings(  # capacity is measured, not the abuse limits (service.ops.guard)
             data_dir=Path(tmp) / "data",
+            rate_limit_per_key=0,
+            rate_limit_per_ip=0,
             index_save_interval_s=0,
             log_level="WARNING",
             native_ranker=False,

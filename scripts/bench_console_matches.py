@@ -87,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     from service.app import create_app
     from service.settings import Settings
 
-    settings = Settings(
+    settings = Settings(  # capacity is measured, not the abuse limits (service.ops.guard)
         data_dir=args.data_dir,
+        rate_limit_per_key=0,
+        rate_limit_per_ip=0,
         index_save_interval_s=0,
         log_level="WARNING",
         _env_file=None,  # type: ignore[call-arg]

@@ -75,8 +75,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
+        settings = Settings(  # capacity is measured, not the abuse limits (service.ops.guard)
             data_dir=Path(tmp) / "data",
+            rate_limit_per_key=0,
+            rate_limit_per_ip=0,
             index_save_interval_s=0,
             log_level="WARNING",
             native_ranker=False,

@@ -32,7 +32,9 @@ from service.errors import (
     PROBLEM_JSON,
     PROBLEM_RESPONSES,
     TYPE_BASE,
+    BodyTooLarge,
     ClusterMatchError,
+    PayloadTooLarge,
     field_path,
     json_error_reason,
     problem_response,
@@ -42,10 +44,12 @@ from service.interactions import routes as interactions
 from service.jobs import routes as jobs
 from service.matching import routes as matching
 from service.ops import routes as ops
+from service.ops.guard import Guard, is_upload, rate_limiter
 from service.ops.logs import configure_logging
 from service.ops.middleware import RequestMiddleware
 from service.profiles import routes as profiles
 from service.ranker import routes as ranker
+from service.reports import routes as reports  # reports
 from service.resources import Resources
 from service.runtime import configure_process
 from service.settings import Settings
@@ -75,6 +79,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, BodyTooLarge):
+            return problem_response(PayloadTooLarge(str(exc.detail)), request.url.path)
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
         body = {
             "type": "about:blank",
@@ -226,32 +232,67 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(events.router, **v1)  # type: ignore[arg-type]
     app.include_router(jobs.router, **v1)  # type: ignore[arg-type]
     app.include_router(shortlists.router, **v1)  # type: ignore[arg-type]  # console: shortlists
+    app.include_router(reports.programs, **v1)  # type: ignore[arg-type]  # reports
+    app.include_router(reports.reports, **v1)  # type: ignore[arg-type]  # reports
     app.include_router(audit_routes.router, **v1)  # type: ignore[arg-type]  # audit
     # console: static files before the router, whose catch-all 404 would shadow them
     app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
     app.include_router(console.router)  # console
-    install_openapi(app)
+    install_openapi(app, settings)
+    # inside the request middleware: what the guard refuses is logged and counted too
+    app.state.limiter = rate_limiter(settings)
     app.add_middleware(
-        RequestMiddleware,
-        metrics=resources.metrics,
-        max_body=settings.max_body_bytes,
+        Guard, settings=settings, limiter=app.state.limiter, key_cache=resources.key_cache
     )
+    app.add_middleware(RequestMiddleware, metrics=resources.metrics)
     # outermost: it sees the final status and the request id (audit)
     app.add_middleware(AuditMiddleware, sessions=lambda: resources.sessions)
     return app
 
 
-def install_openapi(app: FastAPI) -> None:
+UPLOAD_CONTENT: dict[str, Any] = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {"file": {"type": "string", "format": "binary"}},
+            "required": ["file"],
+        }
+    },
+    "text/csv": {"schema": {"type": "string"}},
+    "application/x-ndjson": {"schema": {"type": "string"}},
+}
+"""What an import route reads (the file, raw or as the form field `file`): it reads the
+request itself, so FastAPI declares no body for it."""
+
+
+def install_openapi(app: FastAPI, settings: Settings) -> None:
     """The OpenAPI document as the API answers: error responses are problem+json (RFC
-    9457) documents, not FastAPI's default validation shape."""
+    9457) documents, not FastAPI's default validation shape; a request body says its
+    limit in bytes (service.ops.guard), and a 429 its `Retry-After` header."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
-        for path in schema.get("paths", {}).values():
-            for operation in path.values():
+        for route, path in schema.get("paths", {}).items():
+            for method, operation in path.items():
+                body = operation.get("requestBody")
+                if body is not None or is_upload(method.upper(), route):
+                    most = (
+                        settings.max_body_bytes
+                        if is_upload(method.upper(), route)
+                        else settings.max_json_body_bytes
+                    )
+                    body = operation.setdefault("requestBody", {"content": UPLOAD_CONTENT})
+                    body["description"] = f"At most {most} bytes (larger: 413)."
+                if "429" in operation.get("responses", {}):
+                    operation["responses"]["429"]["headers"] = {
+                        "Retry-After": {
+                            "description": "seconds to wait before trying again",
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    }
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if status[:1] in ("4", "5") and "application/json" in content:

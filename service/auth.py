@@ -9,21 +9,27 @@ and to the member who owns the profile.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from service.errors import Forbidden, Unauthorized
-from service.store import keys
-from service.store.db import Session, SessionFactory
+from service.errors import Forbidden, TooManyRequests, Unauthorized
+from service.store import keys, users
+from service.store.db import Session, SessionFactory, transaction
 from service.store.tables import ApiKeyRow, utcnow
 
 Role = Literal["admin", "organizer", "member"]
 ROLES: tuple[str, ...] = get_args(Role)
 KEY_PREFIX = "cm_"
+MAX_KEY_LENGTH = 200
+"""Longer bearer tokens are refused without a lookup."""
+KEY_FAILURE_SCOPE = "api-ip"
+"""The `signin_failures.scope` of unknown API keys, counted per client address."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,47 @@ def authenticate(session: Session, key: str, *, raise_errors: bool = True) -> Pr
     return None
 
 
-def lookup(sessions: SessionFactory, key: str) -> Principal:
-    """The principal of a bearer key, in a session of its own: the caller is checked
-    before anything else of a request, including on routes that open no session."""
-    with sessions() as session:
-        return authenticate(session, key)  # type: ignore[return-value]
+@dataclass(frozen=True)
+class KeyThrottle:
+    """How many unknown keys one client address may send within `window_s` seconds."""
+
+    max_failures: int
+    window_s: int
+
+
+def check_key(sessions: SessionFactory, key: str, client: str, throttle: KeyThrottle) -> Principal:
+    """The principal of a bearer key sent from `client` (an address), in a transaction of
+    its own. An unknown or revoked key is recorded against the address (in the database,
+    as the console's failed sign-ins are: every worker sees the same count); once the
+    address has `max_failures` of them in the window, it gets 429 without a look-up, even
+    for a good key (else guessing would go on at full speed), until the oldest of them
+    leaves the window. (A key the process trusts already, from its key cache, is not
+    looked up and still passes: service.ops.guard.) Only the address's SHA-256 is
+    stored."""
+    subject = key_digest(client)
+    now = utcnow()
+    since = now - dt.timedelta(seconds=throttle.window_s)
+    wait = 0
+    found: Principal | None = None
+    with transaction(sessions) as session:
+        count, oldest = users.failures_since(session, KEY_FAILURE_SCOPE, subject, since)
+        if count >= throttle.max_failures and oldest is not None:
+            oldest = oldest.replace(tzinfo=dt.UTC) if oldest.tzinfo is None else oldest
+            left = (oldest + dt.timedelta(seconds=throttle.window_s) - now).total_seconds()
+            wait = max(1, math.ceil(left))
+        else:
+            if len(key) <= MAX_KEY_LENGTH:
+                found = authenticate(session, key, raise_errors=False)
+            if found is None:
+                users.prune_failures(session, since, (KEY_FAILURE_SCOPE,))
+                users.add_failure(session, KEY_FAILURE_SCOPE, subject, now)
+    if wait:
+        raise TooManyRequests(
+            f"too many unknown API keys from this address; try again in {wait} s", wait
+        )
+    if found is None:
+        raise Unauthorized("unknown or revoked API key")
+    return found
 
 
 def revoke_key(session: Session, key_pk: int) -> bool:

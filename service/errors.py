@@ -11,6 +11,7 @@ problem response):
     ├── Conflict                 409
     ├── PayloadTooLarge          413
     ├── ValidationFailed         422  payload validation (fields, or rows of an import file)
+    ├── TooManyRequests          429  a rate limit or the failed-key throttle; `Retry-After`
     └── ServiceUnavailable       503  not ready yet (index loading)
 
 422 is used only for payload validation; everything else gets its own status.
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 from pydantic import ValidationError as PydanticValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from models.names import unknown
@@ -55,6 +57,10 @@ class ClusterMatchError(Exception):
             body["instance"] = instance
         body.update(self.extra)
         return body
+
+    def response_headers(self) -> dict[str, str]:
+        """The headers the response carries (the class's; some errors add their own)."""
+        return dict(self.headers)
 
 
 class BadRequest(ClusterMatchError):
@@ -125,6 +131,29 @@ class ValidationFailed(ClusterMatchError):
         )
 
 
+class TooManyRequests(ClusterMatchError):
+    """Refused for now; `Retry-After` (and `retry_after_s` in the body) says when to
+    try again."""
+
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after_s=retry_after_s, **extra)
+        self.retry_after_s = retry_after_s
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A body that outgrew its limit while it streamed in (no Content-Length). Raised
+    from inside the route's body read, where FastAPI passes on only HTTP exceptions (any
+    other becomes a 400); the app's handler answers it as `PayloadTooLarge`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the body is larger than {limit} bytes")
+
+
 class ServiceUnavailable(ClusterMatchError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 
@@ -154,7 +183,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (401, "no valid API key (`Authorization: Bearer <key>`)"),
         (403, "the key's role may not do this"),
         (404, "not found"),
+        (413, "the body is larger than this route takes (see the request body's description)"),
         (422, "the request is invalid: `errors` lists each field and why"),
+        (
+            429,
+            "a rate limit (per key, user and address) or too many unknown keys from this "
+            "address: `Retry-After` says in how many seconds to try again",
+        ),
     )
 }
 """The error answers every /v1 route documents in the OpenAPI schema."""
@@ -187,5 +222,5 @@ def problem_response(exc: ClusterMatchError, instance: str | None = None) -> JSO
         exc.problem(instance),
         status_code=exc.status,
         media_type=PROBLEM_JSON,
-        headers=exc.headers or None,
+        headers=exc.response_headers() or None,
     )

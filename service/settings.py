@@ -70,7 +70,10 @@ class Settings(BaseSettings):
     CPU than LightGBM's own scoring (models.native). Object files are cached under the
     index directory, per model and CPU. Off: LightGBM scores every request."""
     max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
-    """Largest request body (import files included)."""
+    """Largest body of an import (a file uploaded to the import routes, API and console)."""
+    max_json_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """Largest body of every other route (JSON documents, forms): a profile at its largest,
+    escaped, is about 2.1 MB. Bodies over 64 KiB are parsed off the event loop."""
     max_import_rows: int = Field(default=100_000, ge=1)
     sync_import_rows: int = Field(default=2_000, ge=0)
     """Imports up to this many rows answer at once; larger ones run as a job (202)."""
@@ -97,6 +100,22 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    # abuse (service.ops.guard, service.ops.limits): 0 turns a rate limit off
+    rate_limit_per_key: float = Field(default=50.0, ge=0, le=100_000)
+    """Requests a second per API key or console user, on average, per process."""
+    rate_limit_key_burst: int = Field(default=200, ge=1, le=1_000_000)
+    """... and at once."""
+    rate_limit_per_ip: float = Field(default=100.0, ge=0, le=100_000)
+    """Requests a second per client address (API and console; /healthz, /readyz, /metrics
+    and static files are not limited), per process."""
+    rate_limit_ip_burst: int = Field(default=400, ge=1, le=1_000_000)
+    """... and at once."""
+    key_max_failures_per_ip: int = Field(default=20, ge=1, le=100_000)
+    """Unknown or revoked API keys from one client address within `key_failure_window_s`
+    before that address is refused (429) without a look-up; counted in the database, so
+    for every worker and machine."""
+    key_failure_window_s: int = Field(default=300, ge=1, le=86_400)
 
     # console (service.console, service.accounts)
     session_idle_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)

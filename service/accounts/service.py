@@ -266,7 +266,7 @@ def sign_in(
     user = repo.user_by_email(session, address) if address else None
     ok, new_hash = passwords.verify(user.password_hash if user else None, password[:2048])
     if not ok or user is None:
-        repo.prune_failures(session, now - policy.window)
+        repo.prune_failures(session, now - policy.window, ("email", "ip"))
         repo.add_failure(session, *by_email, now)
         repo.add_failure(session, *by_ip, now)
         return SignInOutcome(None, "bad_credentials")

@@ -20,6 +20,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.ops.logs import redacted_path
 from service.store import audit as audit_store
 from service.store.db import SessionFactory, transaction
 
@@ -28,10 +29,6 @@ log = logging.getLogger("clustermatch.audit")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY = frozenset({"/v1/search"})
 """POST routes that change nothing (a query too large for a URL)."""
-SECRET_PARAMS = frozenset({"token"})
-REDACTED = "[redacted]"
-
-
 def actor_of(state: dict[str, Any]) -> tuple[str, str | None]:
     """("key:<pk>" | "user:<pk>" | "anonymous", role) from what authentication left in
     the request's state."""
@@ -42,17 +39,6 @@ def actor_of(state: dict[str, Any]) -> tuple[str, str | None]:
     if principal is not None:
         return f"key:{principal.key_pk}", str(principal.role)
     return "anonymous", None
-
-
-def _path(scope: Scope, template: str | None) -> tuple[str, dict[str, str]]:
-    params = {
-        k: (REDACTED if k in SECRET_PARAMS else str(v))
-        for k, v in (scope.get("path_params") or {}).items()
-    }
-    path: str = scope.get("path", "")
-    if template and any(k in SECRET_PARAMS for k in params):
-        path = template.format(**params)
-    return path[:500], params
 
 
 class AuditMiddleware:
@@ -90,7 +76,7 @@ class AuditMiddleware:
         self, scope: Scope, route: str | None, status: int, request_id: str | None
     ) -> None:
         actor, role = actor_of(scope.get("state") or {})
-        path, params = _path(scope, route)
+        path, params = redacted_path(scope)
         client = scope.get("client")
         try:
             with transaction(self.sessions()) as session:
@@ -100,7 +86,7 @@ class AuditMiddleware:
                     role=role,
                     method=scope["method"][:8],
                     route=(route or "unmatched")[:200],
-                    path=path,
+                    path=path[:500],
                     target=params,
                     status=status,
                     ip=(client[0] if client else None),

@@ -11,6 +11,7 @@
 - POST /console/admin/ranker/train           retrain (POST /v1/ranker/train) -> the job
 - GET  /console/admin/ranker/jobs/{id}       its progress (htmx polls .../progress each
                                              second) and its report
+- GET  /console/admin/audit                  the audit log, filtered (GET /v1/audit)
 
 The work is the API's and the CLI's: service.accounts (users, links), its `management`
 module (roles, keys), service.ranker and service.jobs.
@@ -18,6 +19,7 @@ module (roles, keys), service.ranker and service.jobs.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -28,6 +30,7 @@ from models.profile import MAX_ID
 from service.accounts import management
 from service.accounts import service as accounts
 from service.accounts.service import EMAIL_MAX, NAME_MAX, AccountError
+from service.audit import service as audit
 from service.auth import ROLES
 from service.console import pages
 from service.console.deps import Viewer, require_role
@@ -39,6 +42,7 @@ from service.errors import NotFound
 from service.jobs import service as jobs_service
 from service.jobs.schemas import job_out
 from service.ranker import service as ranker
+from service.store.audit import AuditFilter
 
 router = APIRouter(prefix="/admin", route_class=ConsoleRoute)
 
@@ -50,6 +54,7 @@ pages.NAV.extend(
         pages.NavItem("admin.nav.users", "/console/admin/users", ("admin",)),
         pages.NavItem("admin.nav.keys", "/console/admin/keys", ("admin",)),
         pages.NavItem("admin.nav.ranker", "/console/admin/ranker", ("admin",)),
+        pages.NavItem("admin.nav.audit", "/console/admin/audit", ("admin",)),
     ]
 )
 
@@ -390,4 +395,60 @@ def job_progress(
         "admin_job_progress.html",
         job=_job(session, viewer, job_id),
         ranker=ranker.status(engine),
+    )
+
+
+# ---------------------------------------------------------------------------- audit log
+
+AUDIT_PAGE = 50
+AUDIT_METHODS = ("POST", "PUT", "PATCH", "DELETE", "CLI")
+
+
+def _day(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value.strip()) if value.strip() else None
+    except ValueError:
+        raise ConsoleProblem(400, "admin.audit.error.date") from None
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, viewer: Admin, session: SessionDep) -> Response:
+    """Newest first, 50 a page; filters as query parameters, so a filtered view can be
+    bookmarked and shared; `before` pages back."""
+    q = request.query_params
+    values = {
+        "actor": q.get("actor", "")[:64].strip(),
+        "route": q.get("route", "")[:200].strip(),
+        "method": q.get("method", "") if q.get("method", "") in AUDIT_METHODS else "",
+        "path": q.get("path", "")[:200].strip(),
+        "since": q.get("since", "")[:10],
+        "until": q.get("until", "")[:10],
+        "failed": "1" if q.get("failed") == "1" else "",
+    }
+    since, until = _day(values["since"]), _day(values["until"])
+    before_text = q.get("before", "")
+    before = int(before_text) if before_text.isdigit() and len(before_text) <= 12 else None
+    where = AuditFilter(
+        actor=values["actor"] or None,
+        route=values["route"] or None,
+        method=values["method"] or None,
+        status_min=400 if values["failed"] else None,
+        target=values["path"] or None,
+        since=dt.datetime.combine(since, dt.time(), dt.UTC) if since else None,
+        until=dt.datetime.combine(until, dt.time(), dt.UTC) + dt.timedelta(days=1)
+        if until
+        else None,
+    )
+    rows = audit.entries(session, viewer.principal, where, limit=AUDIT_PAGE, before=before)
+    older = None
+    if len(rows) == AUDIT_PAGE:
+        older = "?" + urlencode({**{k: v for k, v in values.items() if v}, "before": rows[-1].pk})
+    return render(
+        request,
+        "admin_audit.html",
+        entries=rows,
+        values=values,
+        methods=AUDIT_METHODS,
+        older=older,
+        paged=before is not None,
     )

@@ -19,6 +19,7 @@ from service.accounts import service as accounts
 from service.auth import Principal, Role
 from service.console.errors import SignInRequired
 from service.deps import SessionDep
+from service.ops.guard import limit
 from service.settings import Settings
 from service.store import users as repo
 from service.store.db import SessionFactory
@@ -86,6 +87,8 @@ def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
     if resolved is not None:
         row, user = resolved
         principal = accounts.principal_for_user(user)
+        # the user's rate limit (the address's was the guard's: service.ops.guard)
+        limit(request.app.state.limiter, "key", str(principal.key_pk), "user")
         viewer = Viewer(
             user_pk=user.pk,
             email=user.email,

@@ -213,7 +213,8 @@ async def _failure_page(request: Request, exc: Exception) -> Response:
         )
     if isinstance(exc, ClusterMatchError):
         status = exc.status if exc.status in _STATUS_CODES else 500
-        return await run_in_threadpool(error_page, request, status, f"error.{status}")
+        headers = exc.response_headers()  # (429: Retry-After)
+        return await run_in_threadpool(error_page, request, status, f"error.{status}", headers)
     if isinstance(exc, RequestValidationError):
         return await run_in_threadpool(error_page, request, 400, "error.400")
     if isinstance(exc, StarletteHTTPException):

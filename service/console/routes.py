@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.accounts import passwords
 from service.accounts import service as accounts
 from service.accounts.service import NAME_MAX
-from service.console import admin, deps, exchange, member, organizer, schedule, security
+from service.console import admin, deps, exchange, member, organizer, reports, schedule, security
 from service.console.deps import SignedIn
 from service.console.errors import ConsoleProblem
 from service.console.pages import NAV, STATIC_DIR, ConsoleRoute, NavItem, render, safe_next
@@ -42,12 +42,14 @@ CAN: dict[str, list[tuple[str, str]]] = {
         ("can.users", "/console/admin/users"),
         ("can.keys", "/console/admin/keys"),
         ("can.ranker", "/console/admin/ranker"),
+        ("can.reports", "/console/reports"),
     ],
     "organizer": [
         ("can.profiles", "/console/profiles"),
         ("can.events", "/console/events"),
         ("can.schedule", "/console/events"),
         ("can.exchange", "/console/exchange/search"),
+        ("can.reports", "/console/reports"),
     ],
     "member": [
         ("can.own_profile", "/console/me/profile"),
@@ -221,7 +223,7 @@ def home(request: Request, viewer: SignedIn, welcome: str = "") -> Response:
 # The areas' pages, each in its own module, before the catch-all below.
 # (organizer: and before the profile page, so that /console/profiles/import is a page of
 # its own, not a profile id)
-for _area in (member, organizer, schedule, exchange, admin):
+for _area in (member, organizer, schedule, exchange, admin, reports):
     router.include_router(_area.router)
 
 

@@ -14,8 +14,9 @@ from service.events import service
 from service.events.schemas import event_out, event_summary
 from service.events.service import MAX_TIME_LIMIT
 from service.jobs.schemas import job_accepted
+from service.ops.guard import JsonRoute
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(prefix="/v1/events", tags=["events"], route_class=JsonRoute)
 
 
 @router.post("", status_code=201, summary="Create an event (the schedule file format, plus a name)")

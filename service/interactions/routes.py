@@ -12,8 +12,9 @@ from service.interactions import service
 from service.interactions.schemas import interaction_out
 from service.io.imports import parse_interactions
 from service.io.uploads import parse_upload
+from service.ops.guard import JsonRoute
 
-router = APIRouter(prefix="/v1", tags=["interactions"])
+router = APIRouter(prefix="/v1", tags=["interactions"], route_class=JsonRoute)
 
 
 @router.post("/interactions", status_code=201, summary="Record one interaction")

@@ -20,10 +20,12 @@ Formats
 
     JSONL: one object per line; blank lines skipped; the row number is the line number. A
     line that is not a JSON object is a `RowError(row, None, "not a JSON object: ...")`; a key
-    given twice in one object is a row error too. A file that is one JSON array of objects
-    (or one object, pretty-printed) is accepted; there the row number is the object's 1-based
-    position in the array. A file in which no line is JSON at all is an `ImportFormatError`.
-    JSONL values are validated as they are (no spreadsheet leniency).
+    given twice in one object is a row error too, and so is a line nested deeper than the JSON
+    reader's recursion allows ("arrays or objects nested too deeply"). A file that is one
+    JSON array of objects (or one object, pretty-printed) is accepted; there the row number
+    is the object's 1-based position in the array. A file in which no line is JSON at all
+    is an `ImportFormatError`. JSONL values are validated as they are (no spreadsheet
+    leniency).
 
     CSV: the first row is the header (a leading Excel `sep=;` line is honoured; otherwise the
     delimiter is ',' unless the header line has only tabs or only semicolons). Header names
@@ -732,6 +734,9 @@ def _json_record(row: int, value: Any) -> _Record:
     return row, None, [RowError(row, None, f"not a JSON object: got {_json_kind(value)}")]
 
 
+_TOO_DEEP = "arrays or objects nested too deeply"
+
+
 def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
     stripped = text.strip()
     if stripped[:1] in ("[", "{"):
@@ -739,6 +744,8 @@ def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
             whole = json.loads(stripped, object_pairs_hook=_object_pairs)
         except _DuplicateKeyError:
             whole = None  # read line by line, where the duplicate is reported per row
+        except RecursionError:
+            whole = None  # read line by line, where the nesting is reported per row
         except json.JSONDecodeError as exc:
             if stripped[0] == "[" and exc.msg != "Extra data":
                 raise ImportFormatError(
@@ -775,6 +782,10 @@ def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
             reason = f"not a JSON object: {exc.msg} at column {exc.colno}"
             first_failure = first_failure or f"line {number}: {reason}"
             yield number, None, [RowError(number, None, reason)]
+            continue
+        except RecursionError:
+            any_json = True
+            yield number, None, [RowError(number, None, _TOO_DEEP)]
             continue
         any_json = True
         yield _json_record(number, value)

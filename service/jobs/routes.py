@@ -9,8 +9,9 @@ from fastapi import APIRouter
 from service.deps import CallerDep, SessionDep
 from service.jobs import service
 from service.jobs.schemas import job_out
+from service.ops.guard import JsonRoute
 
-router = APIRouter(prefix="/v1", tags=["jobs"])
+router = APIRouter(prefix="/v1", tags=["jobs"], route_class=JsonRoute)
 
 
 @router.get("/jobs/{job_id}", summary="Status and progress of a background job")

@@ -16,9 +16,10 @@ from service.deps import CallerDep, ReadyEngineDep, SettingsDep
 from service.engine import Match
 from service.matching import service
 from service.matching.schemas import SearchBody, respond
+from service.ops.guard import JsonRoute
 from service.settings import Settings
 
-router = APIRouter(prefix="/v1", tags=["matching"])
+router = APIRouter(prefix="/v1", tags=["matching"], route_class=JsonRoute)
 
 
 async def _match(

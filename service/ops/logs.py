@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
@@ -38,3 +39,23 @@ def configure_logging(level: str, fmt: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+
+
+SECRET_PATH_PARAMS = frozenset({"token"})
+"""Path parameters that carry a secret (one-time password links): never logged or
+audited as sent."""
+REDACTED = "[redacted]"
+
+
+def redacted_path(scope: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """The request's path and path parameters with every secret parameter replaced by
+    `[redacted]` (the route template filled in), for logs and the audit log."""
+    params = {
+        k: (REDACTED if k in SECRET_PATH_PARAMS else str(v))
+        for k, v in (scope.get("path_params") or {}).items()
+    }
+    path: str = scope.get("path", "")
+    template = getattr(scope.get("route"), "path", None)
+    if any(k in SECRET_PATH_PARAMS for k in params):
+        path = template.format(**params) if template else REDACTED
+    return path, params

@@ -35,6 +35,11 @@ class Metrics:
         self.profiles = Gauge(
             "clustermatch_profiles_indexed", "Indexed profiles", registry=self.registry
         )
+        self.index_lag = Gauge(
+            "clustermatch_index_lag_profiles",
+            "Profiles by which the index differs from the database (0: in step)",
+            registry=self.registry,
+        )
         self.encoded = Counter(
             "clustermatch_encoded_texts_total",
             "Texts encoded by the model (cache misses)",

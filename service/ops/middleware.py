@@ -1,4 +1,4 @@
-"""The request middleware: request id, access log, latency histogram, body size limit."""
+"""The request middleware: request id, access log, latency histogram."""
 
 from __future__ import annotations
 
@@ -8,20 +8,19 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PayloadTooLarge, problem_response
+from service.ops.logs import redacted_path
 from service.ops.metrics import Metrics
 
 access_log = logging.getLogger("clustermatch.access")
 
 
 class RequestMiddleware:
-    """Request id, access log, latency histogram, and the body size limit (checked on the
-    declared Content-Length and again while the body streams in)."""
+    """Request id, access log, latency histogram. (The body limits are the guard's:
+    service.ops.guard.)"""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -30,25 +29,6 @@ class RequestMiddleware:
         started = time.perf_counter()
         request_id = uuid.uuid4().hex[:16]
         status = 500
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            response = problem_response(
-                PayloadTooLarge(f"the body is larger than {self.max_body} bytes"), scope["path"]
-            )
-            await response(scope, receive, send)
-            self._observe(scope, 413, started, request_id)
-            return
-        seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body:
-                    raise PayloadTooLarge(f"the body is larger than {self.max_body} bytes")
-            return message
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -61,7 +41,7 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_wrapper)
+            await self.app(scope, receive, send_wrapper)
         finally:
             self._observe(scope, status, started, request_id)
 
@@ -75,7 +55,7 @@ class RequestMiddleware:
             extra={
                 "request_id": request_id,
                 "method": scope["method"],
-                "path": scope["path"],
+                "path": redacted_path(scope)[0],
                 "route": template,
                 "status": status,
                 "ms": round(elapsed * 1000, 2),

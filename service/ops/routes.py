@@ -18,11 +18,14 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: index loaded and in step with the database")
+@router.get(
+    "/readyz",
+    summary="Readiness: the index is loaded (503 until then); `lag`: how far it trails the DB",
+)
 def readyz(session: SessionDep, engine: EngineDep) -> dict[str, Any]:
     return service.readiness(session, engine)
 
 
 @router.get("/metrics", summary="Prometheus metrics")
-def metrics(metrics: MetricsDep, engine: EngineDep) -> Response:
-    return Response(service.scrape(metrics, engine), media_type=CONTENT_TYPE_LATEST)
+def metrics(metrics: MetricsDep, engine: EngineDep, session: SessionDep) -> Response:
+    return Response(service.scrape(metrics, engine, session), media_type=CONTENT_TYPE_LATEST)

@@ -12,10 +12,11 @@ from service.deps import CallerDep, EngineDep, JobsDep, SessionDep, SettingsDep
 from service.io.imports import UnknownColumns, parse_profiles
 from service.io.uploads import parse_upload
 from service.jobs.schemas import job_accepted
+from service.ops.guard import JsonRoute
 from service.profiles import service
 from service.profiles.schemas import profile_out, profile_page
 
-router = APIRouter(prefix="/v1", tags=["profiles"])
+router = APIRouter(prefix="/v1", tags=["profiles"], route_class=JsonRoute)
 
 
 @router.post("/profiles", status_code=201, summary="Create a profile")

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as replace_fields
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,11 +27,11 @@ from models.profile import ID_PATTERN, MAX_ID, Profile, profile_hash
 from models.progress import Progress
 from service.auth import Principal
 from service.engine import Engine, org_key
-from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from service.io.imports import FileFormat, ParsedFile, parse_profiles
+from service.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from service.io.imports import FileFormat, ParsedFile, RowError, parse_profiles
 from service.jobs.service import JobProgress, Jobs
 from service.matching.service import countries as country_filter
-from service.store import profiles
+from service.store import participation, profiles
 from service.store.changes import PROFILE, record_changes
 from service.store.db import Session, SessionFactory, transaction
 from service.store.tables import ProfileRow, utcnow
@@ -205,6 +206,56 @@ def check_new_id(profile_id: str) -> None:
         )
 
 
+# ---------------------------------------------------------------------------- tenancy
+# A deployment may serve several cluster offices. Profiles are one directory: every
+# organizer matches, searches and schedules against all of them (finding a counterpart in
+# another office's membership is what matching is for). Writing is narrower: a profile
+# that takes part in an organizer's events belongs to that organizer's office, so another
+# organizer may not change or delete it (403), unless it takes part in one of their own
+# events too. Admins change any profile; a member, only its own, and only once an admin or
+# organizer has created it. A profile in no event is the directory's, for any organizer.
+
+
+def others_profiles(session: Session, caller: Principal) -> set[str]:
+    """The profile ids an organizer may not write: in another organizer's events and in
+    none of the caller's own (empty for admins and members, whom other rules govern)."""
+    if caller.role != "organizer":
+        return set()
+    theirs: set[str] = set()
+    mine: set[str] = set()
+    for owner, ids in participation.profiles_in_events(session):
+        (mine if owner == caller.key_pk else theirs).update(ids)
+    return theirs - mine
+
+
+def check_writable(session: Session, caller: Principal, profile_id: str) -> None:
+    if profile_id in others_profiles(session, caller):
+        raise Forbidden(
+            f"the profile '{profile_id}' takes part in another organizer's event and in none "
+            "of yours: that organizer or an admin may change it"
+        )
+
+
+def _refuse_others(
+    session: Session, caller: Principal, parsed: ParsedFile[Profile]
+) -> ParsedFile[Profile]:
+    """An import by an organizer: the rows of profiles it may not write become row errors
+    (nothing of them is stored)."""
+    protected = others_profiles(session, caller)
+    refused = [(row, p) for row, p in parsed.items if p.id in protected]
+    if not refused:
+        return parsed
+    errors = [
+        RowError(row, "id", "takes part in another organizer's event and in none of yours")
+        for row, _ in refused
+    ]
+    return replace_fields(
+        parsed,
+        items=[(row, p) for row, p in parsed.items if p.id not in protected],
+        errors=sorted([*parsed.errors, *errors], key=lambda e: e.row),
+    )
+
+
 def get(session: Session, profile_id: str) -> ProfileRow:
     check_id(profile_id)
     row = profiles.get(session, profile_id)
@@ -234,6 +285,12 @@ def replace(
     if "id" in body and body["id"] != profile_id:
         raise BadRequest("the id in the body differs from the id in the path")
     profile = _validate({**body, "id": profile_id})
+    if caller.role == "member" and profiles.pk_of(session, profile_id) is None:
+        raise NotFound(
+            f"no profile with id '{profile_id}': an admin or organizer creates a member's "
+            "profile, the member then keeps it up to date"
+        )
+    check_writable(session, caller, profile_id)
     report = save(session, engine, [profile])
     return get(session, profile_id), bool(report.created)
 
@@ -247,6 +304,7 @@ def patch(
     if "id" in body and body["id"] != profile_id:
         raise BadRequest("a profile's id cannot be changed")
     check_id(profile_id)
+    check_writable(session, caller, profile_id)
     with engine.write_lock:
         current = profiles.data_of(session, profile_id)
         if current is None:
@@ -258,6 +316,7 @@ def patch(
 def remove(session: Session, engine: Engine, caller: Principal, profile_id: str) -> None:
     caller.require("admin", "organizer")
     check_id(profile_id)
+    check_writable(session, caller, profile_id)
     if not delete(session, engine, profile_id):
         raise NotFound.for_id("profile", profile_id, MAX_ID)
 
@@ -293,7 +352,9 @@ def import_upload(
     sync_rows: int,
 ) -> ImportReport | str:
     """Store an uploaded file at once (up to `sync_rows` valid rows) or queue it as a job;
-    the report, or the job's id. A file with invalid rows is refused before any job."""
+    the report, or the job's id. A file with invalid rows is refused before any job.
+    An organizer's rows of profiles it may not write (see tenancy) are invalid rows."""
+    parsed = _refuse_others(session, caller, parsed)
     checked_report(parsed, allow_partial=allow_partial)
     if len(parsed.items) <= sync_rows:
         return import_rows(session, engine, parsed, allow_partial=allow_partial)

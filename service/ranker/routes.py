@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Response
 
 from service.deps import CallerDep, EngineDep, JobsDep
 from service.jobs.schemas import job_accepted
+from service.ops.guard import JsonRoute
 from service.ranker import service
 
-router = APIRouter(prefix="/v1/ranker", tags=["ranking"])
+router = APIRouter(prefix="/v1/ranker", tags=["ranking"], route_class=JsonRoute)
 
 
 @router.get("", summary="The ranking in use: learned re-ranker or hand weights")

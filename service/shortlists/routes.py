@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 
 from service.deps import CallerDep, SessionDep
 from service.io import spreadsheets
+from service.ops.guard import JsonRoute
 from service.shortlists import service
 from service.shortlists.schemas import (
     EntriesBody,
@@ -22,7 +23,7 @@ from service.shortlists.schemas import (
     summary_out,
 )
 
-router = APIRouter(prefix="/v1/shortlists", tags=["shortlists"])
+router = APIRouter(prefix="/v1/shortlists", tags=["shortlists"], route_class=JsonRoute)
 
 
 def _out(session: SessionDep, caller: CallerDep, pk: int) -> dict[str, Any]:

@@ -162,8 +162,13 @@ def clear_failures(session: Session, scope: str, subject: str) -> None:
     )
 
 
-def prune_failures(session: Session, before: dt.datetime) -> None:
-    session.execute(delete(SignInFailureRow).where(SignInFailureRow.at <= before))
+def prune_failures(session: Session, before: dt.datetime, scopes: tuple[str, ...] = ()) -> None:
+    """Delete failures up to `before` (of these `scopes` only, when given: each kind of
+    failure has its own window)."""
+    stmt = delete(SignInFailureRow).where(SignInFailureRow.at <= before)
+    if scopes:
+        stmt = stmt.where(SignInFailureRow.scope.in_(scopes))
+    session.execute(stmt)
 
 
 # ---------------------------------------------------------------------------- app secrets

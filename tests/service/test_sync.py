@@ -126,7 +126,7 @@ def test_two_apps_on_one_data_directory(tmp_path: Path, encoder: HashingEncoder)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # /readyz: the index holds what the DB holds
             ready = api_b.client.get("/readyz")
-            if ready.status_code == 200:
+            if ready.status_code == 200 and ready.json()["in_step"]:
                 break
             time.sleep(0.05)
         assert ready.status_code == 200 and ready.json()["profiles"] == len(SAMPLE), ready.text

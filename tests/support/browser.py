@@ -78,8 +78,9 @@ def _japanese_font() -> bool:
 
 
 class LiveServer:
-    def __init__(self, root: Path) -> None:
-        """`root`: a temporary directory; the data go to root/data (make_settings)."""
+    def __init__(self, root: Path, *, log_level: str = "WARNING") -> None:
+        """`root`: a temporary directory; the data go to root/data (make_settings); the
+        server's log (at `log_level`) to root/server.log."""
         root.mkdir(parents=True, exist_ok=True)
         self.log_path = root / "server.log"
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -99,6 +100,8 @@ class LiveServer:
                     str(sock.fileno()),
                     "--root",
                     str(root),
+                    "--log-level",
+                    log_level,
                 ],
                 cwd=ROOT,
                 env=env,

@@ -17,6 +17,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args()
 
     import uvicorn
@@ -25,9 +26,10 @@ def main() -> None:
     from service.app import create_app
     from tests.support.app import make_settings
 
-    settings = make_settings(args.root)
+    settings = make_settings(args.root, log_level=args.log_level)
     app = create_app(settings, encoder=HashingEncoder(dim=64))
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    # uvicorn's own access log is off, as `clustermatch serve` runs it: the app's is the one
+    config = uvicorn.Config(app, log_level=args.log_level.lower(), access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[socket.socket(fileno=args.fd)])
 
 

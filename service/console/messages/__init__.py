@@ -5,9 +5,17 @@ sign-in and profile page). Keys are dotted (`area.what`); values are plain text 
 
 from __future__ import annotations
 
-from service.console.messages import admin, core, exchange, member, organizer, schedule
+from service.console.messages import admin, core, exchange, member, organizer, reports, schedule
 
-AREAS = (core, member, organizer, exchange, admin, schedule)  # schedule: the schedule pages
+AREAS = (
+    core,
+    member,
+    organizer,
+    exchange,
+    admin,
+    schedule,
+    reports,
+)  # schedule: the schedule pages; reports
 
 
 def _merge(name: str) -> dict[str, str]:

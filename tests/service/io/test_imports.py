@@ -419,3 +419,19 @@ def test_edinet_code_list_is_detected_as_cp932() -> None:
     assert "\r\n" in text
     assert "Submitter Name" in text.split("\n", 2)[1]
     assert "株式会社" in text
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_line_nested_too_deeply_is_a_row_error(where: str) -> None:
+    """Issue 21.6: 10,000 nested arrays on one JSONL line raised RecursionError (a 500)."""
+    good = json.dumps({"id": "a-1", "name": "A", "kind": "firm", "country": "JP"}).encode()
+    deep = b'{"id": "a-2", "name": "B", "kind": "firm", "offers": ' + b"[" * 10_000
+    deep += b"]" * 10_000 + b"}"
+    data = good + b"\n" + deep if where == "last" else deep + b"\n" + good
+    parsed = parse_profiles(data, format="jsonl")
+    assert [p.id for _, p in parsed.items] == ["a-1"]
+    ((row, field, reason),) = [(e.row, e.field, e.reason) for e in parsed.errors]
+    assert (row, field) == (2 if where == "last" else 1, None)
+    assert reason == "arrays or objects nested too deeply"
+    whole = parse_profiles(b"[" * 10_000 + b"]" * 10_000, format="jsonl")
+    assert [e.reason for e in whole.errors] == ["arrays or objects nested too deeply"]

@@ -228,3 +228,75 @@ def test_contact_and_timestamps_read_the_same_everywhere(api: Api) -> None:
         assert ("contact" in one) is (role == "admin")
         for stamp in (one["created_at"], one["updated_at"]):
             assert stamp.endswith("+00:00"), stamp
+
+
+def test_an_import_line_nested_too_deeply_is_a_row_error_not_a_500(api: Api) -> None:
+    deep = b'{"id": "a-2", "name": "B", "kind": "firm", "offers": ' + b"[" * 10_000
+    deep += b"]" * 10_000 + b"}"
+    data = _jsonl([SAMPLE[0]]) + b"\n" + deep
+    r = api.post("/v1/profiles/import", content=data, headers=api.h())
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM_JSON
+    assert r.json()["errors"] == [
+        {"row": 2, "field": None, "reason": "arrays or objects nested too deeply"}
+    ]
+    r = api.post(
+        "/v1/profiles/import", params={"allow_partial": True}, content=data, headers=api.h()
+    )
+    assert r.status_code == 200 and r.json()["report"]["created"] == 1
+
+
+def test_a_member_keeps_its_profile_but_does_not_create_it(api: Api) -> None:
+    """Issue 21.9: a member key for a profile that did not exist could create it."""
+    member = api.h("member")  # the key of jp-1, which no one has created
+    r = api.put("/v1/profiles/jp-1", json=SAMPLE[0], headers=member)
+    assert r.status_code == 404 and "an admin or organizer creates" in r.json()["detail"]
+    assert api.get("/v1/profiles/jp-1", headers=api.h()).status_code == 404
+    assert api.put("/v1/profiles/jp-1", json=SAMPLE[0], headers=api.h()).status_code == 201
+    changed = {**SAMPLE[0], "description": "精密歯車の設計"}
+    assert api.put("/v1/profiles/jp-1", json=changed, headers=member).status_code == 200
+
+
+def test_an_organizer_does_not_write_the_profiles_of_another_organizers_event(
+    api: Api,
+) -> None:
+    """Issue 21.9: organizers could edit every profile, those of another organizer's event
+    included. The tenancy (service.profiles.service): a profile in an organizer's events
+    is that organizer's to change; one in no event, or in one of the caller's own too, is
+    any organizer's; admins change all."""
+    from service.auth import create_key
+    from service.store.db import transaction
+
+    for p in SAMPLE[:3]:
+        assert api.put(f"/v1/profiles/{p['id']}", json=p, headers=api.h()).status_code == 201
+    with transaction(api.app.state.sessions) as s:
+        _, other_key = create_key(s, "organizer", name="another office")
+    mine, other = api.h("organizer"), {"Authorization": f"Bearer {other_key}"}
+    event = {
+        "name": "TAMA",
+        "slots": 2,
+        "tables": 1,
+        "participants": [
+            {"id": "a", "profile_id": SAMPLE[0]["id"]},
+            {"id": "b", "profile_id": SAMPLE[1]["id"]},
+        ],
+    }
+    assert api.post("/v1/events", json=event, headers=mine).status_code == 201
+    theirs, free = SAMPLE[0]["id"], SAMPLE[2]["id"]
+    patch = {"description": "changed"}
+    r = api.patch(f"/v1/profiles/{theirs}", json=patch, headers=other)
+    assert r.status_code == 403 and "another organizer's event" in r.json()["detail"]
+    assert api.put(f"/v1/profiles/{theirs}", json=SAMPLE[0], headers=other).status_code == 403
+    assert api.delete(f"/v1/profiles/{theirs}", headers=other).status_code == 403
+    r = api.post("/v1/profiles/import", content=_jsonl([SAMPLE[0]]), headers=other)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["reason"].startswith("takes part in another organizer's event")
+    # its own organizer, an admin, and anyone for a profile in no event
+    assert api.patch(f"/v1/profiles/{theirs}", json=patch, headers=mine).status_code == 200
+    assert api.patch(f"/v1/profiles/{theirs}", json=patch, headers=api.h()).status_code == 200
+    assert api.patch(f"/v1/profiles/{free}", json=patch, headers=other).status_code == 200
+    # reading and matching stay open to every organizer: one directory
+    assert api.get(f"/v1/profiles/{theirs}", headers=other).status_code == 200
+    # once the other organizer has it in an event of their own, both may change it
+    shared = {**event, "participants": [{"id": "x", "profile_id": theirs}]}
+    assert api.post("/v1/events", json=shared, headers=other).status_code == 201
+    assert api.patch(f"/v1/profiles/{theirs}", json=patch, headers=other).status_code == 200
