@@ -126,12 +126,13 @@ def test_a_kill_during_a_10000_row_import_loses_nothing_acknowledged(
         for pid, body in acknowledged.items():
             got = found[pid]
             assert {k: got.get(k) for k in body} == body, pid  # there, and whole
-        assert ready["status"] == "ready"
-        assert ready["profiles"] == imported["total"] >= ROWS + len(acknowledged)
+        assert ready["status"] == "ready" and ready["in_step"], ready
+        assert ready["indexed"] == ready["profiles"] == imported["total"]
+        assert imported["total"] >= ROWS + len(acknowledged)
         print(
             f"\nimport crash ({db_url.split(':')[0]}): {len(acknowledged)} single writes and "
             f"{report['created']} import rows acknowledged before the kill; "
-            f"{imported['total']} profiles found, index {ready['profiles']}"
+            f"{imported['total']} profiles found, index {ready['indexed']}"
         )
         # the import runs again: nothing changes, and the job succeeds
         r = client.post("/v1/profiles/import", content=rows.encode())
