@@ -148,16 +148,14 @@ class Jobs:
         self._stop = threading.Event()
         self._beater: threading.Thread | None = None
 
-    def start(self) -> int:
-        """Fail the jobs whose owner is gone, then keep this process's heartbeat (and
-        that check) going in a thread until `shutdown`. Returns how many were failed."""
-        failed = self.fail_abandoned()
+    def start(self) -> None:
+        """Keep this process's heartbeat, and the check for jobs whose owner is gone, going
+        in a thread until `shutdown` (a starting process runs `fail_abandoned` first)."""
         if self._beater is None:
             self._beater = threading.Thread(
                 target=self._beat_loop, name="job-heartbeat", daemon=True
             )
             self._beater.start()
-        return failed
 
     def fail_abandoned(self) -> int:
         """Fail the unfinished jobs of other processes that are gone (see the module

@@ -222,7 +222,8 @@ def test_a_running_process_beats_and_fails_the_abandoned_periodically(db_url: st
     orphan = abandoned.submit("slow", lambda s, p: {"ok": hold.wait(10)})
     _wait_running(sessions, orphan)
     # the orphan's process stops beating (it has no heartbeat thread); this one does
-    assert runner.start() == 0  # (not yet older than the timeout)
+    assert runner.fail_abandoned() == 0  # (not yet older than the timeout)
+    runner.start()
     mine = runner.submit("slow", lambda s, p: {"ok": hold.wait(10)})
     _wait_running(sessions, mine)
     first = _status(sessions, mine).heartbeat_at
