@@ -9,15 +9,16 @@ transactions of their own, so they are visible while the work runs.
 Owners and heartbeats. Several processes share the jobs table (`serve --workers N`,
 several machines on one PostgreSQL), so a starting process must not fail the jobs the
 others are running. Each job records its owner: a random id made once per process, with
-the host name and pid. While the process lives, a heartbeat thread stamps `heartbeat_at`
-on its unfinished jobs every `timeout_s / 4` seconds. At start and at every beat, a
-process fails the unfinished jobs of *other* owners that are gone: their heartbeat is
-older than `timeout_s` (`CLUSTERMATCH_JOB_TIMEOUT_S`, 60 s by default; machines' clocks
-must agree to well within it), or they ran on this host under a pid that no longer
-exists (found at once, without waiting for the timeout). Such a job is failed with the
-reason, and its report, if the work stored one before the crash (an import stores its
-counts before encoding), is kept. A job that then succeeds anyway (its owner was only
-slow) ends `succeeded` with the error cleared.
+the host name (and pid namespace) and pid. While the process lives, a heartbeat thread
+stamps `heartbeat_at` on its unfinished jobs every `timeout_s / 4` seconds. At start and
+at every beat, a process fails the unfinished jobs of *other* owners that are gone: their
+heartbeat is older than `timeout_s` (`CLUSTERMATCH_JOB_TIMEOUT_S`, 60 s by default;
+machines' clocks must agree to well within it), or they ran on this host, in this pid
+namespace, under a pid that no longer exists or that is now this process's (found at
+once, without waiting for the timeout). Such a job is failed with the reason, and its
+report, if the work stored one before the crash (an import stores its counts before
+encoding), is kept. A job that then succeeds anyway (its owner was only slow) ends
+`succeeded` with the error cleared.
 """
 
 from __future__ import annotations
@@ -80,7 +81,18 @@ class Owner:
 
     @classmethod
     def new(cls) -> Owner:
-        return cls(uuid.uuid4().hex, socket.gethostname()[:255], os.getpid())
+        return cls(uuid.uuid4().hex, _host(), os.getpid())
+
+
+def _host() -> str:
+    """The host name, with the pid namespace where there is one: containers that share a
+    host name (host networking) but not their pids must not judge each other's pids."""
+    name = socket.gethostname()
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return name[:255]
+    return f"{name} {namespace}"[:255]
 
 
 _this_process: Owner | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from sqlalchemy import select, update
 from models.progress import Progress
 from service.auth import Principal
 from service.errors import NotFound, ValidationFailed
-from service.jobs.service import Jobs, Owner, get_job, owner_gone
+from service.jobs.service import Jobs, Owner, get_job, owner_gone, this_process
 from service.store.db import (
     Session,
     SessionFactory,
@@ -162,7 +161,7 @@ def test_a_starting_process_leaves_the_live_jobs_of_others_alone(db_url: str) ->
     elsewhere = Jobs(sessions, owner=Owner("machine-a-process", "machine-a", 4242))
     sibling = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:  # a worker on this host: another live pid
-        here = Jobs(sessions, owner=Owner("worker-2", socket.gethostname(), sibling.pid))
+        here = Jobs(sessions, owner=Owner("worker-2", this_process().host, sibling.pid))
         remote_job = elsewhere.submit("slow", lambda s, p: {"ok": hold.wait(10)})
         local_job = here.submit("slow", lambda s, p: {"ok": hold.wait(10)})
         _wait_running(sessions, remote_job)
@@ -186,7 +185,7 @@ def test_jobs_whose_owner_is_gone_are_failed_with_the_reason(db_url: str, gone_p
     sessions = sessions_for(db_url)
     hold = threading.Event()
     silent = Jobs(sessions, owner=Owner("silent", "machine-b", 17), timeout_s=60)
-    dead = Jobs(sessions, owner=Owner("dead", socket.gethostname(), gone_pid), timeout_s=60)
+    dead = Jobs(sessions, owner=Owner("dead", this_process().host, gone_pid), timeout_s=60)
     silent_job = silent.submit("slow", lambda s, p: {"ok": hold.wait(10)})
     queued_job = silent.submit("queued", lambda s, p: {})  # behind the first: still queued
     dead_job = dead.submit("slow", lambda s, p: {"ok": hold.wait(10)})
@@ -204,7 +203,7 @@ def test_jobs_whose_owner_is_gone_are_failed_with_the_reason(db_url: str, gone_p
     assert _status(sessions, queued_job).status == "failed"
     assert dead_row.status == "failed"
     assert dead_row.error == (
-        f"interrupted: the process running it ({socket.gethostname()}, pid {gone_pid}) stopped"
+        f"interrupted: the process running it ({this_process().host}, pid {gone_pid}) stopped"
     )
     hold.set()
     # the silent owner was only slow: its job ends, and success clears the error
@@ -253,6 +252,10 @@ def test_the_owner_check_on_this_host() -> None:
     assert owner_gone(row("earlier", "host-1", os.getpid()), me, now, 60) is not None
     assert owner_gone(row("other", "host-2", os.getpid(), 59), me, now, 60) is None
     assert owner_gone(row("other", "host-2", os.getpid(), 61), me, now, 60) is not None
+    # another pid namespace on this host (a container with host networking): its pids are
+    # not ours to judge, only its heartbeat
+    assert owner_gone(row("other", "host-1 pid:[2]", 999_999_999), me, now, 60) is None
+    assert owner_gone(row("other", "host-1", 999_999_999), me, now, 60) is not None
     legacy = JobRow(owner=None, owner_host=None, owner_pid=None, heartbeat_at=None)
     legacy.updated_at = now.replace(tzinfo=None) - dt.timedelta(seconds=120)  # naive (SQLite)
     assert owner_gone(legacy, me, now, 60) is not None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 
 from models.encoders import HashingEncoder
-from service.jobs.service import Jobs, Owner
+from service.jobs.service import Jobs, Owner, this_process
 from tests.support.app import Api, make_settings, start_api
 
 
@@ -85,7 +84,7 @@ def test_a_crash_while_encoding_leaves_a_failed_job_with_its_counts(
     assert encoder.waiting.wait(30), "the job never reached encoding"
     # the process restarts: a new owner with this pid (a container's pid 1) finds it
     restarted = Jobs(
-        api.app.state.sessions, owner=Owner("restarted", socket.gethostname(), os.getpid())
+        api.app.state.sessions, owner=Owner("restarted", this_process().host, os.getpid())
     )
     assert restarted.fail_abandoned() == 1
     job = api.get(location, headers=api.h()).json()
