@@ -52,7 +52,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
         "industry": 0.05,
         "market": 0.10,
     },
-    "buyer": {"demand": 0.45, "topic": 0.15, "channel": 0.10, "market": 0.15, "kind_fit": 0.15},
+    "buyer": {"demand": 0.60, "channel": 0.10, "market": 0.25, "kind_fit": 0.15},
     "academia": {"research": 0.50, "topic": 0.40, "cluster": 0.05, "kind_fit": 0.05},
 }
 
@@ -267,6 +267,8 @@ def features(q: Party, c: Party, purpose: Purpose) -> dict[str, float]:
     f["market"] = (len(set(q.markets) & served) / len(set(q.markets))) if q.markets else 0.0
     f["language"] = 1.0 if set(q.languages) & set(c.languages) else 0.0
     if purpose == "buyer":
+        # one pair's product fit, unstandardized; a pool's ranking standardizes each
+        # comparison over the pool instead (models.ranking.product_fit)
         demand = offer_need
         if demand is None:
             demand = _mean([cosine(q.offers, c.all), cosine(q.all, c.needs)])
@@ -471,9 +473,12 @@ def explain(
             c=offer_need.candidate_item,
         )
     if f["topic"] >= calibration.topic:
+        # a buyer match counts the whole texts as one of the four comparisons of its
+        # product fit (models.ranking.product_fit)
+        topic_w = weights.get("topic", weights.get("demand", 0.0) / 4)
         add(
             "topic",
-            weights.get("topic", 0.0) * f["topic"],
+            topic_w * f["topic"],
             {"similarity": round(f["topic"], 4)},
             s=f["topic"],
         )
@@ -516,9 +521,7 @@ def region_reason(
 ) -> Reason:
     """Why a free-text search put this organization first: the text named its region (or
     its country), e.g. "In Europe, as your search asks (Italy)"; labels in `lang`."""
-    return Reason(
-        "region", _TEXTS["region"][lang].format(region=region, v=country), weight, detail
-    )
+    return Reason("region", _TEXTS["region"][lang].format(region=region, v=country), weight, detail)
 
 
 _NETWORK_TEXTS: dict[str, dict[Lang, str]] = {

@@ -43,6 +43,9 @@ MAX_DESCRIPTION = 50_000
 MAX_ITEM = 1_000
 MAX_ITEMS = 100
 MAX_URL = 500
+MAX_REGISTRY_KEYS = 30
+MAX_REGISTRY_VALUE = 500
+REGISTRY_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"
 _LIST_SPLIT = re.compile(r"[\n;；]+")
@@ -98,6 +101,27 @@ class Profile(BaseModel):
     founded: int | None = Field(default=None, ge=1000, le=2100)
     website: str | None = Field(default=None, max_length=MAX_URL)
     contact: str | None = Field(default=None, max_length=MAX_URL)
+    registry: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=MAX_REGISTRY_KEYS,
+        description="What public lists say about the organization, by key: corporate_number "
+        "(法人番号), edinet_code, securities_code, market, listed, address, domains, sources "
+        "(the lists it came from) ... (README, Connectors)",
+    )
+
+    @field_validator("registry")
+    @classmethod
+    def _registry(cls, value: dict[str, str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, text in value.items():
+            if not REGISTRY_KEY.match(key):
+                raise ValueError(f"key '{key[:40]}' must be lowercase [a-z0-9_], 1-40 characters")
+            cleaned = _CONTROL.sub("", text).strip()
+            if len(cleaned) > MAX_REGISTRY_VALUE:
+                raise ValueError(f"'{key}' is longer than {MAX_REGISTRY_VALUE} characters")
+            if cleaned:
+                out[key] = cleaned
+        return dict(sorted(out.items()))
 
     @field_validator("offers", "needs", "industries", "markets", "languages", mode="before")
     @classmethod
@@ -180,5 +204,7 @@ def text_hash(text: str) -> str:
 
 
 def profile_hash(p: Profile) -> str:
-    """Hash of everything stored for a profile: re-importing an unchanged profile is a no-op."""
-    return hashlib.sha256(p.model_dump_json().encode("utf-8")).hexdigest()
+    """Hash of everything stored for a profile: re-importing an unchanged profile is a no-op.
+    An empty `registry` is left out, so profiles stored before it existed keep their hash."""
+    dumped = p.model_dump_json(exclude=None if p.registry else {"registry"})
+    return hashlib.sha256(dumped.encode("utf-8")).hexdigest()

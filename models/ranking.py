@@ -151,9 +151,15 @@ HAND_WEIGHTS: dict[str, float] = {
 }
 
 
-def hand_score(x: np.ndarray) -> np.ndarray:
+# The hand weights' text features: a buyer match measures text fit its own way
+# (`product_fit`) and takes only the rest (network, track record, cluster) from here.
+TEXT_FEATURES = frozenset({"dense", "lexical", "need_offer", "offer_need"})
+
+
+def hand_score(x: np.ndarray, *, text: bool = True) -> np.ndarray:
     """Weighted sum of bounded features (NaN counts as 0, except that a lexical similarity
-    that cannot be measured, across writing systems, borrows the dense one)."""
+    that cannot be measured, across writing systems, borrows the dense one). `text`
+    False: without TEXT_FEATURES."""
     x = x.copy()
     lex = x[:, INDEX["lexical"]]
     x[:, INDEX["lexical"]] = np.where(np.isnan(lex), x[:, INDEX["dense"]], lex)
@@ -166,6 +172,8 @@ def hand_score(x: np.ndarray) -> np.ndarray:
         "log_activity": lambda v: np.minimum(1.0, v / 6),
     }
     for name, w in HAND_WEIGHTS.items():
+        if not text and name in TEXT_FEATURES:
+            continue
         col = z[:, INDEX[name]]
         out += w * (bounded[name](col) if name in bounded else col)
     return out
@@ -659,10 +667,13 @@ def _mean_present(columns: Sequence[np.ndarray], default: np.ndarray) -> np.ndar
     return np.where(present > 0, total / np.maximum(present, 1), default)
 
 
-def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose) -> np.ndarray:
+def purpose_scores(
+    q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose, fit: np.ndarray | None = None
+) -> np.ndarray:
     """The hand-weighted purpose score (models.matching `score` of `features`) of every
     candidate at once, from the columns of its feature matrix `x`: what ranks candidates
-    when there is no learned re-ranker (and always for buyers)."""
+    when there is no learned re-ranker (and always for buyers). `fit`: the buyer's
+    `product_fit` of this pool when the caller has it."""
     nan0 = np.nan_to_num
     topic = nan0(x[:, INDEX["dense"]], nan=0.0)
     need_offer = x[:, INDEX["need_offer"]]
@@ -677,14 +688,7 @@ def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose)
         "language": x[:, INDEX["language"]],
     }
     if purpose == "buyer":
-        fallback = _mean_present(
-            [
-                cosines(q.offers, cands.all, cands.has_all),
-                cosines(q.all, cands.needs, cands.has_needs),
-            ],
-            0.7 * topic,
-        )
-        f["demand"] = np.where(np.isnan(offer_need), fallback, offer_need)
+        f["demand"] = product_fit(q, cands, x) if fit is None else fit
         f["channel"] = nan0(need_offer, nan=0.0)
         f["kind_fit"] = np.asarray([BUYER_KIND_FIT.get(k, 0.0) for k in cands.kinds])
     elif purpose == "academia":
@@ -701,6 +705,58 @@ def purpose_scores(q: Party, cands: Candidates, x: np.ndarray, purpose: Purpose)
     for name, w in WEIGHTS[purpose].items():
         out += w * f[name]
     return out
+
+
+# Below this many measured candidates a pool's spread says little: its similarities are
+# used as they are (centred on the calibrated unrelated level instead).
+FIT_MIN_POOL = 5
+# The spread (in standard deviations of the pool) that maps to 1.0 of the fit.
+FIT_SPREAD = 3.0
+# How much of its text fit a maker without stated needs keeps (`product_fit`).
+MAKER_GUESS = 0.5
+
+
+def _standardized(col: np.ndarray) -> np.ndarray:
+    """A similarity column in units of its pool's spread: (value - pool mean) / pool std,
+    NaN where the value is. The pool is mostly unrelated organizations, so its mean is the
+    level an unrelated pair reaches for this comparison and this query, which differs by
+    comparison (an offer list against a need list sits higher than against a whole
+    description) and by query; standardized, comparisons on different scales agree."""
+    present = ~np.isnan(col)
+    out = np.full(col.shape, np.nan)
+    if present.sum() < FIT_MIN_POOL:
+        out[present] = col[present] - 0.3  # about the unrelated level of the model
+        return out * FIT_SPREAD
+    v = col[present]
+    sd = float(v.std()) or 1.0
+    out[present] = (v - float(v.mean())) / sd
+    return out
+
+
+def product_fit(q: Party, cands: Candidates, x: np.ndarray) -> np.ndarray:
+    """How well what the query offers fits what each candidate buys, from every
+    comparison both sides allow: the query's offers against the candidate's needs and its
+    whole text, the query's whole text against the candidate's needs and its whole text.
+    Each is standardized over the pool (`_standardized`) and the available ones averaged,
+    so a buyer that lists its needs and one that only describes them compete on one scale
+    (raw, an offer list against a need list sits far above the same offers against a
+    description). Scaled so that FIT_SPREAD pool deviations make 1.0, about the span of
+    the other buyer features."""
+    # A trading company's text says what it trades, that is what it buys; a maker's text
+    # says what it makes (alike: a competitor), so a maker that lists needs is read by
+    # them alone.
+    by_needs = cands.has_needs & np.asarray([k != "trading_company" for k in cands.kinds])
+    whole = [
+        np.where(by_needs, np.nan, c)
+        for c in (cosines(q.offers, cands.all, cands.has_all), x[:, INDEX["dense"]])
+    ]
+    columns = [x[:, INDEX["offer_need"]], cosines(q.all, cands.needs, cands.has_needs), *whole]
+    fit = _mean_present([_standardized(c) for c in columns], np.zeros(len(cands)))
+    # A maker that names no needs is a buyer only by guess: its text fits what it makes
+    # (a neighbour or a competitor), so that fit counts half.
+    guess = ~cands.has_needs & np.asarray([k != "trading_company" for k in cands.kinds])
+    fit = np.where(guess & (fit > 0), MAKER_GUESS * fit, fit)
+    return fit / FIT_SPREAD
 
 
 def competitors(

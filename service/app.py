@@ -25,6 +25,7 @@ from service import sync
 from service.audit import routes as audit_routes
 from service.audit.middleware import AuditMiddleware
 from service.auth import ensure_key
+from service.connectors import routes as connectors
 from service.console import routes as console  # console
 from service.deps import known_query
 from service.engine import Engine
@@ -227,6 +228,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     # every /v1 route: a key, no unknown query parameter, errors as problem+json
     v1 = {"dependencies": [Depends(known_query)], "responses": PROBLEM_RESPONSES}
     app.include_router(profiles.router, **v1)  # type: ignore[arg-type]
+    app.include_router(connectors.router, **v1)  # type: ignore[arg-type]
     app.include_router(matching.router, **v1)  # type: ignore[arg-type]
     app.include_router(interactions.router, **v1)  # type: ignore[arg-type]
     app.include_router(ranker.router, **v1)  # type: ignore[arg-type]

@@ -112,8 +112,8 @@ def _read(
     --json, also as a problem document on stdout)."""
     from service.io.imports import ImportFormatError
 
-    if format not in ("auto", "jsonl", "csv"):
-        raise typer.BadParameter("format must be auto, jsonl or csv")
+    if format not in ("auto", "jsonl", "csv", "xlsx"):
+        raise typer.BadParameter("format must be auto, jsonl, csv or xlsx")
     try:
         return parser(
             file.read_bytes(), format=format, encoding=encoding, filename=file.name, **kwargs
@@ -201,7 +201,7 @@ def run_server(factory: str, *, host: str, port: int, workers: int = 1) -> None:
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    format: Annotated[str, typer.Option(help="auto, jsonl or csv")] = "auto",
+    format: Annotated[str, typer.Option(help="auto, jsonl, csv or xlsx")] = "auto",
     encoding: Annotated[str | None, typer.Option(help="e.g. utf-8, cp932; default: detect")] = None,
     allow_partial: Annotated[
         bool, typer.Option(help="Import the valid rows of a file with bad ones")
@@ -211,17 +211,60 @@ def import_(
     ] = "error",
     data_dir: DataDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(help="A published list: edinet, jpx or universities (README, Connectors)"),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(help="With --source: show what would be created and merged; write nothing"),
+    ] = False,
 ) -> None:
-    """Import profiles from a JSONL or CSV file (UTF-8 / BOM / cp932)."""
+    """Import profiles from a JSONL, CSV or XLSX file (UTF-8 / BOM / cp932), or a published
+    list with --source."""
     from service.errors import ValidationFailed
-    from service.io.imports import parse_profiles
+    from service.io.xlsx import parse_profile_upload
     from service.profiles.service import import_parsed
 
+    if source is not None or dry_run:  # a published list, through its connector
+        from service.connectors.cli import check_source, print_report
+        from service.connectors.service import import_path
+        from service.io.imports import ImportFormatError
+
+        name = check_source(source)
+        list_settings = _settings(data_dir)
+        with _open(list_settings, with_engine=not dry_run) as resources:
+            list_engine = None if dry_run else resources.engine
+            try:
+                with progress_bars() as progress:
+                    list_report = import_path(
+                        list_engine,
+                        resources.sessions,
+                        name,
+                        lambda: file.open("rb"),
+                        encoding=encoding,
+                        allow_partial=allow_partial,
+                        dry_run=dry_run,
+                        progress=progress,
+                        max_rows=list_settings.max_import_rows,
+                    )
+            except ImportFormatError as exc:
+                raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
+            except ValidationFailed as exc:
+                raise _rejected(exc, as_json) from exc
+            if list_engine is not None and list_engine.dirty:
+                list_engine.save()
+            list_out = list_report.to_dict()
+            if not dry_run:
+                keys = ("source", "rows", "created", "updated", "unchanged", "rejected", "merged")
+                _audit(resources.sessions, "import", {k: list_out[k] for k in keys})
+        print_report(list_out, dry_run, as_json)
+        return
     if unknown_columns not in ("error", "ignore"):
         raise typer.BadParameter("unknown-columns must be error or ignore")
     settings = _settings(data_dir)
     parsed = _read(
-        parse_profiles,
+        parse_profile_upload,
         file,
         format,
         encoding,
@@ -260,6 +303,24 @@ def import_(
             f"{out['unchanged']} unchanged, {out['rejected']} rejected; "
             f"{out['encoded_texts']} texts encoded in {out['took_s']} s"
         )
+
+
+@app.command("export")
+def export(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="profiles.csv or profiles.xlsx")],
+    kind: Annotated[Optional[list[str]], typer.Option(help="Only this kind (repeatable)")] = None,  # noqa: UP045
+    country: Annotated[
+        Optional[list[str]],  # noqa: UP045 - typer needs Optional here
+        typer.Option(help="Only this country (repeatable)"),
+    ] = None,
+    cluster: Annotated[str | None, typer.Option(help="Only this cluster")] = None,
+    contact: Annotated[bool, typer.Option(help="Include the private contact column")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Export profiles for Excel: CSV (UTF-8 with BOM) or XLSX, by the file's suffix."""
+    from service.connectors.cli import export_profiles
+
+    export_profiles(file, kind, country, cluster, contact, _settings(data_dir))
 
 
 @app.command("import-interactions")
@@ -319,10 +380,15 @@ def train(
 @app.command()
 def evaluate(
     profiles: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Profiles JSONL/CSV")],
-    interactions: Annotated[
-        Path, typer.Option(exists=True, dir_okay=False, help="Interactions JSONL/CSV")
-    ],
     queries: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="Queries JSONL")],
+    interactions: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Interactions JSONL/CSV (none, or an empty file: no history, hand weights)",
+        ),
+    ] = None,
     k: Annotated[int, typer.Option(min=1, max=1000, help="Cut-off of the metrics")] = 10,
     seed: Annotated[int, typer.Option(help="Seed (training sample, random baseline)")] = 0,
     embedding_cache: Annotated[

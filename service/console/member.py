@@ -242,8 +242,9 @@ def edit_profile_submit(
     form: Annotated[ProfileForm, Form()],
 ) -> Response:
     profile_id = _own_profile_id(viewer)
-    profiles.get(session, profile_id)  # (404 for a profile deleted meanwhile)
-    body = profile_body(form)
+    stored = profiles.get(session, profile_id)  # (404 for a profile deleted meanwhile)
+    # the form edits what the member wrote; what public lists said (registry) is kept
+    body = {**profile_body(form), "registry": dict(stored.data.get("registry") or {})}
     try:
         Profile.model_validate({**body, "id": profile_id})
     except ValidationError as exc:

@@ -13,6 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -22,6 +23,7 @@ from indexing.vector_index import VectorIndex
 from models.encoders import Encoder
 from models.lexical import LexicalIndex, script
 from models.lines import profile_segments
+from models.markets import stated_markets
 from models.matching import Party
 from models.profile import FACETS, KINDS, Facet, Profile, facet_texts, overall_text, text_hash
 from models.progress import Progress
@@ -87,6 +89,13 @@ class Record:
     def __post_init__(self) -> None:
         if not self.script:
             self.script = script(overall_text(self.profile))
+
+    @cached_property
+    def stated_markets(self) -> tuple[str, ...]:
+        """Its target markets: `markets`, else the ones its text names (models.markets),
+        read once, when the profile first takes part in a buyer match."""
+        p = self.profile
+        return stated_markets(p.markets, p.description, p.needs, p.country)
 
     def party(self, vectors: Mapping[Facet, np.ndarray | None]) -> Party:
         p = self.profile

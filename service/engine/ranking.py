@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from models.matching import (
     REASON_FEATURES,
     Calibration,
     Candidates,
+    Party,
     Reason,
     Scored,
     candidate_kinds,
@@ -30,6 +31,7 @@ from models.ranking import (
     diversify,
     feature_matrix,
     hand_score,
+    product_fit,
     purpose_scores,
 )
 from service.engine.catalogue import Catalogue, Record, item_matrix
@@ -46,6 +48,15 @@ class Match:
     record: Record
     scored: Scored
     reasons: list[Reason]
+
+
+def buyer_query(request: RankRequest) -> Party:
+    """The query of a buyer match: its target markets are the stated ones (`markets`, else
+    those its text names). A free text's places are read by the search itself."""
+    record = request.query_record
+    if record is None or tuple(request.query.markets) == record.stated_markets:
+        return request.query
+    return replace(request.query, markets=record.stated_markets)
 
 
 class Ranking:
@@ -157,6 +168,11 @@ class Ranking:
         graph = request.graph if request.graph is not None else self.network.graph
         pool = retrieval.pool(request, allowed, exclude, graph)
         candidates = retrieval.candidates(pool)
+        if purpose == "buyer":
+            # a target market named only in the text counts as one in `markets`, on both
+            # sides (models.markets)
+            query = buyer_query(request)
+            candidates.markets = [r.stated_markets for r in pool.records]
         x = feature_matrix(
             query,
             candidates,
@@ -177,15 +193,20 @@ class Ranking:
         if not len(candidates):
             return []
         query, query_record, purpose = request.query, request.query_record, request.purpose
+        if purpose == "buyer":
+            query = buyer_query(request)
         explain_results, k = request.explain_results, request.k
         reranker = self.model
         text = query_record is None
         learned = reranker is not None and purpose != "buyer"
+        # a buyer match weighs text fit itself (models.ranking.product_fit)
+        fit = product_fit(query, candidates, x) if purpose == "buyer" else None
         if learned:
             assert reranker is not None
             scores = reranker.score(x, text=text)
         else:
-            scores = purpose_scores(query, candidates, x, purpose) + 0.25 * hand_score(x)
+            general = hand_score(x, text=purpose != "buyer")
+            scores = purpose_scores(query, candidates, x, purpose, fit) + 0.25 * general
         model_scores = scores
         if request.diversity > 0:
             scores = diversify(scores, x[:, FEATURES.index("log_activity")], request.diversity)
@@ -241,6 +262,8 @@ class Ranking:
             f = features(query, c, purpose)
             # (a list of floats: numpy scalars and np.isnan cost a microsecond each here)
             f.update({name: v for name, v in zip(FEATURES, x[i].tolist(), strict=True) if v == v})
+            if fit is not None:
+                f["demand"] = float(fit[i])  # measured against the pool, as the score did
             scored = Scored(c.key, float(scores[i]), f)
             reasons: list[Reason] = []
             if ctx is not None:

@@ -535,6 +535,9 @@ class _Spec:
     columns: Mapping[str, str]
     cells: Mapping[str, Callable[[str], Any]]
     unique: str | None  # the field that must not repeat within a file
+    # An empty file is a valid empty list (no rows, a warning) instead of an error: a
+    # cluster with no history yet has an empty interactions file.
+    empty_ok: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -855,9 +858,13 @@ def _parse(
             f"the file is {len(data):,} bytes; at most {max_bytes:,} are allowed per import"
         )
     text, used = decode(data, encoding)
-    if not text.strip():
-        raise ImportFormatError("the file is empty")
     fmt: Literal["jsonl", "csv"] = detect_format(text, filename) if format == "auto" else format
+    if not text.strip():
+        if not spec.empty_ok:
+            raise ImportFormatError("the file is empty")
+        return ParsedFile(
+            items=[], errors=[], format=fmt, encoding=used, total_rows=0, warnings=[_NO_ROWS]
+        )
 
     warnings: list[str] = []
     records = (
@@ -899,16 +906,18 @@ def _parse(
         elif model is not None:
             items.append((row, model))
     if total == 0:
-        warnings.append(
-            "the file has no data rows (only a header row, or an empty list): nothing to import"
-        )
+        warnings.append(_NO_ROWS)
     return ParsedFile(
         items=items, errors=errors, format=fmt, encoding=used, total_rows=total, warnings=warnings
     )
 
 
+_NO_ROWS = "the file has no data rows (only a header row, or an empty list): nothing to import"
 _PROFILES = _Spec(Profile, PROFILE_COLUMNS, _PROFILE_CELLS, unique="id")
-_INTERACTIONS = _Spec(Interaction, INTERACTION_COLUMNS, _INTERACTION_CELLS, unique=None)
+# No history is a valid history (a new cluster office): an empty file imports nothing.
+_INTERACTIONS = _Spec(
+    Interaction, INTERACTION_COLUMNS, _INTERACTION_CELLS, unique=None, empty_ok=True
+)
 
 
 def parse_profiles(
@@ -947,7 +956,8 @@ def parse_interactions(
     unknown_columns: UnknownColumns = "error",
 ) -> ParsedFile[Interaction]:
     """Read an interactions file (JSONL, or CSV with columns a, b, kind, context, at).
-    Same error contract as `parse_profiles`."""
+    Same error contract as `parse_profiles`, except that an empty file is no history (no
+    rows, a warning), not an error."""
     return _parse(
         data,
         _INTERACTIONS,

@@ -225,7 +225,7 @@ def score_runs(
 @contextmanager
 def loaded_store(
     profiles: Path,
-    interactions: Path,
+    interactions: Path | None,
     *,
     seed: int = 0,
     encoder: Encoder | None = None,
@@ -234,7 +234,9 @@ def loaded_store(
 ) -> Iterator[tuple[Engine, dict[str, Any]]]:
     """A fresh temporary store with the profiles and interactions imported and the
     re-ranker trained (seeded), as `evaluate` ranks on it; yields the engine and what was
-    set up. Everything is removed on exit."""
+    set up. Everything is removed on exit. No interactions (None, or an empty file): no
+    history, so the hand weights rank and the network features are off, as for a new
+    cluster office."""
     if encoder is None:
         from models.encoders import SentenceTransformerEncoder
 
@@ -252,14 +254,18 @@ def loaded_store(
         engine.reconcile()
         parsed = parse_profiles(profiles.read_bytes(), filename=profiles.name, max_rows=1_000_000)
         loaded = import_parsed(engine, sessions, parsed, allow_partial=True, progress=progress)
-        parsed_i = parse_interactions(interactions.read_bytes(), filename=interactions.name)
-        saved_i = save_interactions(engine, sessions, parsed_i, allow_partial=True)
+        created_i = rejected_i = 0
+        if interactions is not None:
+            parsed_i = parse_interactions(interactions.read_bytes(), filename=interactions.name)
+            if parsed_i.items or parsed_i.errors:
+                saved_i = save_interactions(engine, sessions, parsed_i, allow_partial=True)
+                created_i, rejected_i = saved_i.created, saved_i.rejected
         trained = train_reranker(engine, seed=seed, progress=progress)
         setup = {
             "profiles": loaded.created,
             "profiles_rejected": loaded.rejected,
-            "interactions": saved_i.created,
-            "interactions_rejected": saved_i.rejected,
+            "interactions": created_i,
+            "interactions_rejected": rejected_i,
             "model": encoder.model_id,
             "ranker": trained.to_dict(),
             "seed": seed,
@@ -272,7 +278,7 @@ def loaded_store(
 
 def evaluate(
     profiles: Path,
-    interactions: Path,
+    interactions: Path | None,
     queries: Path,
     *,
     k: int = 10,

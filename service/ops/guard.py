@@ -58,6 +58,7 @@ UPLOADS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (method, re.compile(pattern))
     for method, pattern in (
         ("POST", r"/v1/profiles/import"),
+        ("POST", r"/v1/profiles/import/[a-z]+"),  # a published list (service.connectors)
         ("POST", r"/v1/interactions/import"),
         ("POST", r"/console/profiles/import"),
         ("POST", r"/console/events/[^/]+/participants/upload"),

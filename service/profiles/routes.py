@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from models.profile import Kind
 from service.deps import CallerDep, EngineDep, JobsDep, SessionDep, SettingsDep
-from service.io.imports import UnknownColumns, parse_profiles
+from service.io.imports import UnknownColumns
 from service.io.uploads import parse_upload
+from service.io.xlsx import parse_profile_upload
 from service.jobs.schemas import job_accepted
 from service.ops.guard import JsonRoute
 from service.profiles import service
@@ -82,7 +83,7 @@ def list_profiles(
 
 @router.post(
     "/profiles/import",
-    summary="Bulk import a JSONL or CSV file (UTF-8, UTF-8 with BOM, or cp932/Shift_JIS)",
+    summary="Bulk import a JSONL, CSV (UTF-8, UTF-8 with BOM, or cp932/Shift_JIS) or XLSX file",
     responses={202: {"description": "large file: runs as a job; poll /v1/jobs/{id}"}},
 )
 async def import_profiles(
@@ -93,7 +94,7 @@ async def import_profiles(
     jobs: JobsDep,
     settings: SettingsDep,
     response: Response,
-    format: Literal["auto", "jsonl", "csv"] = "auto",
+    format: Literal["auto", "jsonl", "csv", "xlsx"] = "auto",
     encoding: Annotated[str | None, Query(max_length=32)] = None,
     allow_partial: bool = False,
     filename: Annotated[str | None, Query(max_length=255)] = None,
@@ -105,7 +106,7 @@ async def import_profiles(
     caller.require("admin", "organizer")
     parsed = await parse_upload(
         request,
-        parse_profiles,
+        parse_profile_upload,
         format,
         encoding,
         filename=filename,

@@ -19,6 +19,7 @@ from models.ranking import (
     averaged,
     feature_matrix,
     hand_score,
+    product_fit,
     purpose_scores,
     train,
 )
@@ -209,6 +210,12 @@ def test_feature_columns_agree_with_pairwise_features() -> None:
         )
         for purpose in ("partner", "buyer", "overseas", "academia"):
             want = [score(features(query, c, purpose), purpose) for c in cands]
+            if purpose == "buyer":  # its product fit is measured against the pool
+                fit = product_fit(query, block, x)
+                want = [
+                    score({**features(query, c, purpose), "demand": fit[i]}, purpose)
+                    for i, c in enumerate(cands)
+                ]
             got = purpose_scores(query, block, x, purpose)
             assert got == pytest.approx(want, abs=1e-6), purpose
 

@@ -228,3 +228,24 @@ def test_import_with_unknown_columns_ignored(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["created"] == 1 and "備考" in report["warnings"][0]
+
+
+def test_import_interactions_of_an_empty_file_imports_nothing(tmp_path: Path) -> None:
+    """Issue 20.2: no history is not an error (0 imported, exit 0), and the rankings that
+    follow use the hand weights."""
+    runner = CliRunner()
+    d = ["--data-dir", str(tmp_path / "d")]
+    data = tmp_path / "p.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in SAMPLE))
+    assert runner.invoke(cli.app, ["import", str(data), *d]).exit_code == 0
+    empty = tmp_path / "history.jsonl"
+    empty.write_text("")
+    r = runner.invoke(cli.app, ["import-interactions", str(empty), "--json", *d])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert (report["rows"], report["created"], report["rejected"]) == (0, 0, 0)
+    r = runner.invoke(cli.app, ["import-interactions", str(empty), *d])
+    assert r.exit_code == 0 and "0 rows: 0 created" in r.output
+    r = runner.invoke(cli.app, ["train", *d])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["method"] == "hand"

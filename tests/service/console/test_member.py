@@ -259,10 +259,13 @@ def test_saving_the_profile_goes_through_the_api_model_and_the_index_follows(
         "website": "https://gear.example.jp",
         "contact": "sales@gear.example.jp",
     }
+    listed = {"registry": {"corporate_number": "5070001000715", "sources": "edinet"}}
+    assert console.api.patch("/v1/profiles/jp-1", json=listed, headers=console.api.h()).is_success
     r = client.post("/console/me/profile", data={**form, "csrf_token": token(client)})
     assert r.status_code == 303 and r.headers["location"] == "/console/me/profile?saved=1"
     saved = console.api.get("/v1/profiles/jp-1", headers=console.api.h()).json()
     assert saved["country"] == "JP" and saved["markets"] == ["IT", "DE", "FR"]
+    assert saved["registry"] == listed["registry"]  # what the lists said is not the form's
     assert saved["languages"] == ["ja", "en"] and saved["employees"] == 120
     assert saved["offers"] == ["precision gears", "bearing assembly", NASTY]
     assert saved["description"] == "精密歯車とベアリングの製造\n二行目"

@@ -234,6 +234,17 @@ def test_header_only_csv_is_empty_not_an_error() -> None:
     assert (parsed.items, parsed.errors, parsed.total_rows) == ([], [], 0)
 
 
+@pytest.mark.parametrize("data", [b"", b"\n\n", b"   \r\n", "\ufeff".encode()])
+def test_empty_interactions_file_is_no_history_not_an_error(data: bytes) -> None:
+    """Issue 20.2: a new cluster office has no interactions yet; an empty file is that."""
+    parsed = parse_interactions(data, filename="history.jsonl")
+    assert (parsed.items, parsed.errors, parsed.total_rows) == ([], [], 0)
+    assert parsed.warnings and "no data rows" in parsed.warnings[0]
+    # an empty profile file stays an error: a catalogue import of nothing is a mistake
+    with pytest.raises(ImportFormatError, match="empty"):
+        parse_profiles(data, filename="profiles.jsonl")
+
+
 def test_unknown_column_is_a_file_error_with_a_suggestion() -> None:
     with pytest.raises(ImportFormatError, match=r"'nmae' \(column B; did you mean 'name'\?\)"):
         parse_profiles(csv_bytes("id,nmae,kind", "a,A,firm"))

@@ -56,6 +56,36 @@ def test_evaluate_on_known_fixture() -> None:
         assert result["all"][method]["n"] == 4
 
 
+@pytest.mark.parametrize("history", ["none", "empty"])
+def test_evaluate_without_history(history: str, tmp_path: Path) -> None:
+    """Issue 20.2: text matching alone (no interactions file, or an empty one) evaluates
+    with the hand weights and the network features off."""
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = evaluate(
+        DATA / "eval_profiles.jsonl",
+        None if history == "none" else empty,
+        DATA / "queries.jsonl",
+        encoder=HashingEncoder(),
+    )
+    setup = result["setup"]
+    assert (setup["interactions"], setup["ranker"]["method"]) == (0, "hand")
+    assert result["all"]["system"]["n"] == 4
+    assert result["all"]["popularity"]["recall"] == 0.0  # nothing is popular without history
+    assert result["all"]["system"]["recall"] > 0.0
+
+
+def test_evaluate_command_without_interactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "models.encoders.SentenceTransformerEncoder", lambda *a, **k: HashingEncoder()
+    )
+    args = ["evaluate", "--profiles", str(DATA / "eval_profiles.jsonl")]
+    r = CliRunner().invoke(cli.app, [*args, "--queries", str(DATA / "queries.jsonl"), "--json"])
+    assert r.exit_code == 0, r.output
+    last = json.loads(r.stdout.strip().splitlines()[-1])
+    assert last["setup"]["interactions"] == 0 and last["all"]["system"]["n"] == 4
+
+
 def test_rankers_cannot_see_relevant() -> None:
     queries = read_queries(DATA / "queries.jsonl")
     assert queries and all(not hasattr(q.spec, "relevant") for q in queries)
