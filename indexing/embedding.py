@@ -41,20 +41,29 @@ class DictCache:
             self.data[(model_id, h)] = v
 
 
+CACHE_CHUNK = 256
+"""Texts encoded between two writes to the cache. A process killed while encoding loses
+at most this many texts' work (the restart re-encodes them); with 2,048, a restart after a
+crash re-encoded for about 100 s. One small transaction per 256 texts costs next to
+nothing beside encoding them (scripts/bench_import_restart.py measures both)."""
+
+
 def embed_texts(
     encoder: Encoder,
     texts: Iterable[str],
     cache: EmbeddingCache,
     *,
     batch_size: int = 64,
-    chunk: int = 2048,
+    chunk: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, np.ndarray], int]:
     """Vectors for `texts`, keyed by `text_hash`. Returns (vectors, how many were encoded).
 
-    Cached vectors are read first; only the missing texts go to the encoder, in chunks that
-    are written back to the cache as they finish (an interrupted run keeps its progress).
+    Cached vectors are read first; only the missing texts go to the encoder, in chunks
+    (`CACHE_CHUNK` texts by default) that are written back to the cache as they finish (an
+    interrupted run keeps its progress).
     """
+    chunk = chunk or CACHE_CHUNK
     by_hash: dict[str, str] = {}
     for text in texts:
         by_hash.setdefault(text_hash(text), text)

@@ -181,7 +181,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         app.state.sessions = resources.sessions
         app.state.engine = engine
         app.state.jobs = resources.jobs
-        resources.jobs.fail_interrupted()
+        resources.jobs.fail_abandoned()  # jobs of processes that are gone (service.jobs)
         if settings.bootstrap_admin_key:
             with transaction(resources.sessions) as s:
                 ensure_key(s, "admin", settings.bootstrap_admin_key, "bootstrap")
@@ -193,6 +193,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
         stop = asyncio.Event()
         saver = asyncio.create_task(_autosave(engine, settings.index_save_interval_s, stop))
         follower = asyncio.create_task(sync.Follower(engine).follow(settings.sync_interval_s, stop))
+        resources.jobs.start()  # this process's heartbeat, until the shutdown below
         try:
             yield
         finally:

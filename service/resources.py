@@ -66,7 +66,7 @@ class Resources:
         self._db = make_engine(self.settings.resolved_database_url)
         upgrade(self._db)
         self._sessions = make_sessionmaker(self._db)
-        self._jobs = Jobs(self._sessions)
+        self._jobs = Jobs(self._sessions, timeout_s=self.settings.job_timeout_s)
         if with_engine:
             encoder = self._encoder or load_encoder(self.settings)
             self._engine = build_engine(self.settings, encoder, self._sessions)

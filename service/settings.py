@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     answering at once with /readyz 503 meanwhile. `serve --workers N` (N > 1) turns it on:
     workers share one listening socket, and a worker still loading would otherwise take
     its share of requests and answer 503 while the others are ready."""
+    job_timeout_s: float = Field(default=60.0, ge=4.0, le=3600)
+    """A job whose process sent no heartbeat for this long is failed by the other processes
+    (service.jobs.service; the heartbeat comes every quarter of it). A process on the same
+    host sees a dead owner's pid at once."""
     key_cache_s: float = Field(default=5.0, ge=0, le=3600)
     """How long a process trusts an API key it has checked (0: check every request); a key
     revoked meanwhile stops working within this time."""

@@ -40,6 +40,7 @@ from service.events import grid as views
 from service.events import locks, moves
 from service.events import service as events
 from service.events.service import MAX_TIME_LIMIT
+from service.events.staleness import StaleMeeting, StaleSchedule, stale_of
 from service.jobs import service as jobs
 from service.store.tables import JobRow
 
@@ -202,8 +203,12 @@ def _page(
     **values: Any,
 ) -> HTMLResponse:
     base = base_url(v.row.id)
-    labels = Labels(v, _translator(request), base, relative=relative)
+    t = _translator(request)
+    labels = Labels(v, t, base, relative=relative)
     notice = request.query_params.get("notice")
+    # An edit since the solve may have broken meetings: every page says so, with why
+    # (service.events.staleness), as the exports and re-timing refuse meanwhile.
+    stale = stale_of(v.event, v.schedule)
     return render(
         request,
         template,
@@ -218,8 +223,28 @@ def _page(
         labels=labels,
         scheduled=v.schedule is not None,
         notice=notice if notice in NOTICES else None,
+        stale_count=len(stale),
+        stale_meetings=len({s.index for s in stale}),
+        stale=[stale_text(t, labels, s) for s in stale[:STALE_LISTED]],
         **values,
     )
+
+
+STALE_LISTED = 10
+
+
+def stale_text(t: Translator, labels: Labels, s: StaleMeeting) -> str:
+    """One reason the schedule is stale, in the page's language, with the names."""
+    m = s.meeting
+    meeting = t(
+        "schedule.stale.meeting", slot=labels.slot(m.slot), a=labels.name(m.a), b=labels.name(m.b)
+    )
+    subject = labels.name(s.subject) if s.code.startswith("participant") else s.subject
+    return t(f"schedule.stale.{s.code}", meeting=meeting, subject=subject)
+
+
+def _refused_while_stale(exc: StaleSchedule) -> ConsoleProblem:
+    return ConsoleProblem(409, "schedule.stale.refused", n=exc.extra.get("meetings", 0))
 
 
 def _redirect(url: str, **params: str) -> RedirectResponse:
@@ -729,7 +754,8 @@ def replan_submit(
     errors: dict[str, str] = {}
     if time_error:
         errors["time_limit"] = time_error
-    if not changes and not problems:
+    if not changes and not problems and not stale_of(v.event, v.schedule):
+        # (a stale schedule is re-planned as it is: the changes are in the event already)
         problems.append(t("schedule.error.no_changes"))
     if errors or problems:
         form = {
@@ -841,15 +867,18 @@ def retime_submit(
         errors["time_limit"] = time_error
     if errors or fair is None or morning is None:
         return _retime_page(request, session, viewer, v, status=400, form=form, errors=errors)
-    job_id = events.retime(
-        session,
-        jobs_,
-        viewer.principal,
-        event_id,
-        fairness=fair,
-        morning_slots=morning,
-        time_limit=seconds,
-    )
+    try:
+        job_id = events.retime(
+            session,
+            jobs_,
+            viewer.principal,
+            event_id,
+            fairness=fair,
+            morning_slots=morning,
+            time_limit=seconds,
+        )
+    except StaleSchedule as exc:
+        raise _refused_while_stale(exc) from exc
     return _redirect(f"{base_url(event_id)}/retime", job=job_id)
 
 
@@ -875,7 +904,10 @@ def _ascii_stem(text: str) -> str:
 @router.get("/events/{event_id}/schedule/export/schedule.csv")
 def export_csv(event_id: str, viewer: Organizer, session: SessionDep) -> Response:
     row = events.get(session, viewer.principal, event_id)
-    body = events.schedule_csv(session, viewer.principal, event_id)  # the API's export
+    try:
+        body = events.schedule_csv(session, viewer.principal, event_id)  # the API's export
+    except StaleSchedule as exc:
+        raise _refused_while_stale(exc) from exc
     stem = _file_stem(row.name)
     return _download(body, "text/csv; charset=utf-8", f"{stem}-schedule.csv", "schedule.csv")
 
@@ -887,7 +919,10 @@ def export_calendar(
     session: SessionDep,
     participant: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    body = events.participant_calendar(session, viewer.principal, event_id, participant)
+    try:
+        body = events.participant_calendar(session, viewer.principal, event_id, participant)
+    except StaleSchedule as exc:
+        raise _refused_while_stale(exc) from exc
     return _download(
         body.encode("utf-8"),
         "text/calendar; charset=utf-8",
@@ -914,9 +949,12 @@ def export_agendas(
     view: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     row = events.get(session, viewer.principal, event_id)
-    page = events.agendas(
-        session, viewer.principal, event_id, by=by, participant=participant, table=None
-    )
+    try:
+        page = events.agendas(
+            session, viewer.principal, event_id, by=by, participant=participant, table=None
+        )
+    except StaleSchedule as exc:
+        raise _refused_while_stale(exc) from exc
     headers = {"Content-Security-Policy": AGENDA_POLICY}
     if view != "print":
         stem = _file_stem(participant or row.name)

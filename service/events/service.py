@@ -33,6 +33,7 @@ from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.events import rules
 from service.events.briefing import AgendaLang, agenda_notes
 from service.events.progress import SolveClock
+from service.events.staleness import refuse_stale
 from service.io import exports
 from service.jobs.service import Jobs, JobWork
 from service.matching.service import require_ready
@@ -279,6 +280,7 @@ def retime(
     if row.schedule is None:
         raise Conflict("the event has no schedule yet: the agreed meetings come from it")
     event = parse_event(row.data)
+    refuse_stale(row.id, event, row.schedule)  # re-time only meetings that can take place
     meetings, _ = parse_previous(row.schedule)
     if morning_slots > event.slots:
         raise ValidationFailed(
@@ -355,6 +357,7 @@ def _exportable(session: Session, caller: Principal, event_id: str) -> tuple[Eve
     # The stored document has no name (it is the row's), nor always an id: without them the
     # agendas and calendars said "event", and calendar UIDs were the same across events.
     event = parse_event({"id": row.id, **row.data, "name": row.name})
+    refuse_stale(row.id, event, row.schedule)  # (the event was edited since it was solved)
     meetings, _ = parse_previous(row.schedule)
     return event, meetings
 

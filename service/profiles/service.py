@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from dataclasses import replace as replace_fields
 from typing import Any
@@ -29,7 +29,7 @@ from service.auth import Principal
 from service.engine import Engine, org_key
 from service.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from service.io.imports import FileFormat, ParsedFile, RowError, parse_profiles
-from service.jobs.service import Jobs
+from service.jobs.service import JobProgress, Jobs
 from service.matching.service import countries as country_filter
 from service.store import participation, profiles
 from service.store.changes import PROFILE, record_changes
@@ -82,8 +82,11 @@ def save(
     items: Sequence[Profile],
     report: ImportReport | None = None,
     progress: Progress | None = None,
+    stored: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
-    """Upsert profiles by id, commit, then embed and index the changed ones."""
+    """Upsert profiles by id, commit, then embed and index the changed ones. `stored` gets
+    the report once the rows are committed, before the (long) encoding: a job keeps it, so
+    a crash while encoding still says what was written."""
     report = report or ImportReport()
     started = time.perf_counter()
     with engine.write_lock:
@@ -117,6 +120,8 @@ def save(
         report.updated += len(updates)
         record_changes(session, PROFILE, [pk for pk, _, _ in changed])
         session.commit()  # the index follows committed rows (see the module docstring)
+        if stored is not None:
+            stored(report)
         report.encoded_texts += engine.ingest(changed, progress)
         if len(changed) >= SAVE_AFTER_ROWS:
             engine.save()
@@ -161,10 +166,11 @@ def import_rows(
     *,
     allow_partial: bool,
     progress: Progress | None = None,
+    stored: Callable[[ImportReport], None] | None = None,
 ) -> ImportReport:
     """Store the valid rows of a parsed file (see `checked_report` for the invalid ones)."""
     report = checked_report(parsed, allow_partial=allow_partial)
-    return save(session, engine, [p for _, p in parsed.items], report, progress)
+    return save(session, engine, [p for _, p in parsed.items], report, progress, stored)
 
 
 # ---------------------------------------------------------------------------- the API
@@ -353,9 +359,19 @@ def import_upload(
     if len(parsed.items) <= sync_rows:
         return import_rows(session, engine, parsed, allow_partial=allow_partial)
 
-    def work(job_session: Session, progress: Progress) -> dict[str, Any]:
+    def work(job_session: Session, progress: JobProgress) -> dict[str, Any]:
+        def saved(report: ImportReport) -> None:
+            # the counts, on the job, before encoding: if the process dies while encoding,
+            # the failed job still says how many rows were read, written and rejected
+            progress.partial(report.to_dict())
+
         return import_rows(
-            job_session, engine, parsed, allow_partial=allow_partial, progress=progress
+            job_session,
+            engine,
+            parsed,
+            allow_partial=allow_partial,
+            progress=progress,
+            stored=saved,
         ).to_dict()
 
     return jobs.submit("import", work, total=len(parsed.items), created_by=caller.key_pk)

@@ -92,7 +92,7 @@ class JobRow(Base):
 
     id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
     phase: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -102,6 +102,12 @@ class JobRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The process running the job (service.jobs.service.Owner) and when it last said so:
+    # a starting process fails only the jobs whose owner is gone (migration 0008).
+    owner: Mapped[str | None] = mapped_column(String(32))
+    owner_host: Mapped[str | None] = mapped_column(String(255))
+    owner_pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class InteractionRow(Base):

@@ -256,6 +256,32 @@ JA: dict[str, str] = {
         "{name} はその枠以降に参加できる枠がありません。欠席にしてください。"
     ),
     "schedule.error.no_changes": "欠席または遅刻の参加者を 1 社以上選んでください。",
+    "schedule.stale.title": "このスケジュールは現在の商談会の内容と合っていません",
+    "schedule.stale.body": (
+        "スケジュール作成後に商談会が変更され、{n} 件の商談が予定どおりに行えません。"
+        "組み直すまで、出力（CSV・カレンダー・アジェンダ）と空き時間の削減は停止しています。"
+        "組み直しでは、まだ行える商談は同じ枠・テーブルのまま残ります。"
+    ),
+    "schedule.stale.more": "ほか {n} 件",
+    "schedule.stale.go": "いま組み直す",
+    "schedule.stale.exports": (
+        "スケジュールが商談会の内容と合っていないため、組み直すまで出力できません。"
+    ),
+    "schedule.stale.meeting": "{slot}の {a} と {b} の商談",
+    "schedule.stale.participant_gone": "{meeting}：{subject} は参加者ではなくなりました",
+    "schedule.stale.slot_gone": "{meeting}：この枠はなくなりました",
+    "schedule.stale.participant_unavailable": (
+        "{meeting}：{subject} はこの枠に参加できなくなりました"
+    ),
+    "schedule.stale.table_gone": "{meeting}：テーブル {subject} はなくなりました",
+    "schedule.stale.table_unavailable": (
+        "{meeting}：テーブル {subject} はこの枠に使えなくなりました"
+    ),
+    "schedule.stale.refused.title": "スケジュールを組み直してください",
+    "schedule.stale.refused.body": (
+        "スケジュール作成後に商談会が変更され、{n} 件の商談が予定どおりに行えません。"
+        "組み直すまで、出力と空き時間の削減はできません。"
+    ),
     # changes
     "schedule.changes.title": "組み直しの結果",
     "schedule.changes.none": "まだ組み直しをしていません。",
@@ -550,6 +576,33 @@ EN: dict[str, str] = {
         "{name} has no available slot from then on. Mark them as a no-show instead."
     ),
     "schedule.error.no_changes": "Mark at least one no-show or late arrival.",
+    "schedule.stale.title": "This schedule no longer fits the event",
+    "schedule.stale.body": (
+        "The event was changed after the schedule was made, and {n} meetings cannot take "
+        "place as planned. Downloads (CSV, calendars, agendas) and re-timing are paused "
+        "until it is re-planned. A re-plan keeps every meeting that can still take place "
+        "in its slot and at its table."
+    ),
+    "schedule.stale.more": "and {n} more",
+    "schedule.stale.go": "Re-plan now",
+    "schedule.stale.exports": (
+        "The schedule no longer fits the event: downloads are paused until it is re-planned."
+    ),
+    "schedule.stale.meeting": "{a} and {b} in {slot}",
+    "schedule.stale.participant_gone": "{meeting}: {subject} is no longer a participant",
+    "schedule.stale.slot_gone": "{meeting}: this slot no longer exists",
+    "schedule.stale.participant_unavailable": (
+        "{meeting}: {subject} is no longer available in this slot"
+    ),
+    "schedule.stale.table_gone": "{meeting}: table {subject} no longer exists",
+    "schedule.stale.table_unavailable": (
+        "{meeting}: table {subject} is no longer available in this slot"
+    ),
+    "schedule.stale.refused.title": "Re-plan the schedule first",
+    "schedule.stale.refused.body": (
+        "The event was changed after the schedule was made, and {n} meetings cannot take "
+        "place as planned. Downloads and re-timing wait until the schedule is re-planned."
+    ),
     "schedule.changes.title": "What the re-plan changed",
     "schedule.changes.none": "The schedule has not been re-planned yet.",
     "schedule.changes.summary": "Against the previous schedule",

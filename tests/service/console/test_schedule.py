@@ -666,6 +666,65 @@ def test_a_late_arrival_with_no_slot_left_is_refused(console: Console, owner: Us
     assert "会社3 はその枠以降に参加できる枠がありません。欠席にしてください。" in r.text
 
 
+def test_a_stale_schedule_is_shown_on_every_page_until_it_is_re_planned(
+    console: Console, owner: User, solved: Any
+) -> None:
+    """The event loses its last two slots and a participant after the solve. Before: the
+    pages showed the old schedule as if nothing had happened (the grid and agendas just
+    without the meetings in removed slots) and the CSV answered 500."""
+    client, event_id = solved
+    meetings = meetings_of(console, event_id)
+    doc = stored(console, event_id)["data"]
+    gone = meetings[0]["a"]
+    edited = {
+        **doc,
+        "name": "多摩商談会",
+        "slots": 4,
+        "slot_times": doc["slot_times"][:4],
+        "participants": [p for p in doc["participants"] if p["id"] != gone],
+        "wishes": [w for w in doc["wishes"] if gone not in (w["from"], w["to"])],
+    }
+    with transaction(console.sessions) as s:
+        events.replace(s, principal_of(console, owner), event_id, edited)
+    broken = [m for m in meetings if m["slot"] >= 4 or gone in (m["a"], m["b"])]
+    late = next(m for m in meetings if m["slot"] >= 4 and gone not in (m["a"], m["b"]))
+    b = base(event_id)
+    pages = [b, f"{b}/grid", f"{b}/participants/{late['a']}", f"{b}/replan", f"{b}/retime"]
+    for url in pages:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "このスケジュールは現在の商談会の内容と合っていません" in page.text, url
+        assert f"{len(broken)} 件の商談が予定どおりに行えません" in page.text, url
+        assert f"{gone} は参加者ではなくなりました" in html.unescape(page.text), url
+        assert "この枠はなくなりました" in page.text, url
+    overview = client.get(b).text
+    assert f'href="{b}/replan">いま組み直す' in overview
+    assert "/export/schedule.csv" not in overview  # no download link while stale
+    for url in (
+        f"{b}/export/schedule.csv",
+        f"{b}/export/calendar?participant={late['a']}",
+        f"{b}/export/agendas.html",
+    ):
+        r = client.get(url)
+        assert r.status_code == 409 and "スケジュールを組み直してください" in r.text, url
+    r = post(client, b, f"{b}/retime", {"time_limit": "1"})
+    assert r.status_code == 409 and "スケジュールを組み直してください" in r.text
+    english = console.signed_in(owner, headers={"Accept-Language": "en"}).get(f"{b}/grid").text
+    assert "This schedule no longer fits the event" in english
+    assert f"{gone} is no longer a participant" in html.unescape(english)
+
+    # re-plan as it is (no no-show or late arrival to mark: the event has the changes)
+    r = post(client, f"{b}/replan", f"{b}/replan", {"time_limit": "5", "announced": "1"})
+    assert r.status_code == 303, r.text
+    wait_job(client, event_id, job_of(r))
+    for url in pages:
+        assert "合っていません" not in client.get(url).text, url
+    assert client.get(f"{b}/export/schedule.csv").status_code == 200
+    assert all(
+        m["slot"] < 4 and gone not in (m["a"], m["b"]) for m in meetings_of(console, event_id)
+    )
+
+
 # ---------------------------------------------------------------------------- re-time
 
 

@@ -245,3 +245,65 @@ def test_organizer_schedules_locks_replans_and_downloads(
     page.goto(f"{base}/grid")
     expect(page.get_by_role("heading", level=1)).to_have_text("Schedule grid")
     shot(page, "schedule-11-grid-en")
+
+
+def test_a_stale_schedule_says_why_and_is_re_planned_from_the_banner(
+    live_server: Any, new_page: Any
+) -> None:
+    """The event lost its last two slots and a participant after its schedule was made:
+    every schedule page says so in a banner with the meetings concerned, the downloads
+    are withdrawn, and the banner's button leads to a re-plan that clears it."""
+    from models.events import solve_event_file
+
+    expect = _expect()
+    email, password = live_server.user("organizer", name="事務局 花子")
+    event_id = _event(live_server, email)
+    with transaction(live_server.sessions) as s:
+        row = event_store.get(s, event_id)
+        assert row is not None
+        row.schedule = solve_event_file(dict(row.data), time_limit=3)
+        doc, meetings = dict(row.data), row.schedule["meetings"]
+        user = accounts.find_user(s, email)
+        assert user is not None
+        gone = meetings[0]["a"]
+        edited = {
+            **doc,
+            "name": "多摩ものづくり商談会 2026",
+            "slots": 6,
+            "slot_times": doc["slot_times"][:6],
+            "participants": [p for p in doc["participants"] if p["id"] != gone],
+            "wishes": [w for w in doc["wishes"] if gone not in (w["from"], w["to"])],
+            "suggestions": [s for s in doc["suggestions"] if gone not in (s["a"], s["b"])],
+        }
+    with transaction(live_server.sessions) as s:
+        events.replace(s, accounts.principal_for_user(user), event_id, edited)
+    broken = {i for i, m in enumerate(meetings) if m["slot"] >= 6 or gone in (m["a"], m["b"])}
+    assert broken
+
+    base = f"/console/events/{event_id}/schedule"
+    page = new_page("ja-JP")
+    page.goto(base)
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("パスワード", exact=True).fill(password)
+    page.get_by_role("button", name="サインイン").click()
+    banner = page.locator("#stale")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("このスケジュールは現在の商談会の内容と合っていません")
+    expect(banner).to_contain_text(f"{len(broken)} 件の商談が予定どおりに行えません")
+    expect(page.get_by_role("link", name="全商談の CSV")).to_have_count(0)  # withdrawn
+    shot(page, "schedule-stale-01-overview-ja")
+    page.get_by_role("link", name="スケジュール表", exact=True).click()
+    expect(page.locator("#stale")).to_be_visible()
+    shot(page, "schedule-stale-02-grid-ja")
+
+    page.locator("#stale").get_by_role("link", name="いま組み直す").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("当日の組み直し")
+    page.get_by_label("計算時間の上限（秒）").fill("5")
+    page.get_by_role("button", name="組み直す").click()
+    expect(page).to_have_url(re.compile(r"/changes\?notice=replanned$"), timeout=60_000)
+    expect(page.locator("#stale")).to_have_count(0)
+    page.goto(base)
+    expect(page.locator("#stale")).to_have_count(0)
+    shot(page, "schedule-stale-03-replanned-ja")
+    after = _schedule(live_server, event_id)["schedule"]["meetings"]
+    assert all(m["slot"] < 6 and gone not in (m["a"], m["b"]) for m in after)
