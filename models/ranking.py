@@ -375,9 +375,9 @@ def query_balanced_weights(ys: Sequence[np.ndarray]) -> np.ndarray:
     takes."""
     parts = []
     for y in ys:
-        pos = int(np.sum(y == 1))
+        pos = int(np.sum(y > 0))  # (graded labels: any grade above 0)
         neg = len(y) - pos
-        parts.append(np.where(y == 1, 1.0 / max(1, pos), 1.0 / max(1, neg)))
+        parts.append(np.where(y > 0, 1.0 / max(1, pos), 1.0 / max(1, neg)))
     w = np.concatenate(parts) if parts else np.zeros(0)
     return w * (len(w) / w.sum()) if w.sum() > 0 else w
 
@@ -432,7 +432,7 @@ def train(
     meta = {
         "seed": seed,
         "rows": len(y),
-        "positives": int(y.sum()),
+        "positives": int((y > 0).sum()),
         "medians": medians,
         "objective": "binary" if groups is None else objective,
     }
