@@ -149,10 +149,10 @@ def grade_event(
         found = _meeting_grade(records)
         if found is not None:
             graded[pair] = (*found, _latest(records))
-    for pair, records in stages.items():
-        stage = furthest(records)
+    for pair, rounds in stages.items():
+        stage = furthest(rounds)
         if stage is not None and STAGE_GRADE[stage] > 0:
-            graded[pair] = (STAGE_GRADE[stage], stage, _latest(records))
+            graded[pair] = (STAGE_GRADE[stage], stage, _latest(rounds))
     out: list[Evidence] = []
     for (a, b), (grade, basis, at) in graded.items():
         pa, pb = event.profiles.get(a), event.profiles.get(b)

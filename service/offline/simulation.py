@@ -121,7 +121,7 @@ def rank_buyers(
 
 def measure(engine: Engine, world: World, plan: EventPlan) -> dict[str, float]:
     """Mean nDCG@10 over the event's sellers of their ranked buyers, per purpose."""
-    out = {}
+    out: dict[str, float] = {}
     for purpose in PURPOSES:
         ranked = rank_buyers(engine, plan, purpose)
         scores = [ndcg(world, s, ranked.get(s, []), plan.buyers) for s in plan.sellers]

@@ -5,6 +5,7 @@ outcome reason only where evidence says so."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from models.evidence import (
     EventFacts,
@@ -14,7 +15,7 @@ from models.evidence import (
     grade_events,
     peer_reason,
 )
-from models.outcomes import FollowUp, MeetingOutcome
+from models.outcomes import FollowUp, Interest, MeetingOutcome, NextStep, Stage
 
 DOC = {
     "participants": [
@@ -36,7 +37,9 @@ FACTS = EventFacts.of_document("ev", DOC)
 T0 = dt.datetime(2026, 5, 1, 10, tzinfo=dt.UTC)
 
 
-def held(a: str, b: str, side: str, interest: str, next_step: str = "none") -> MeetingOutcome:
+def held(
+    a: str, b: str, side: str, interest: Interest, next_step: NextStep = "none"
+) -> MeetingOutcome:
     x, y = sorted((a, b))
     return MeetingOutcome(
         "ev",
@@ -46,18 +49,18 @@ def held(a: str, b: str, side: str, interest: str, next_step: str = "none") -> M
         "held",
         interest=interest,
         next_step=next_step,
-        recorded_at=T0,  # type: ignore[arg-type]
+        recorded_at=T0,
     )
 
 
-def follow(a: str, b: str, stage: str, months: int = 3) -> FollowUp:
+def follow(a: str, b: str, stage: Stage, months: int = 3) -> FollowUp:
     x, y = sorted((a, b))
-    return FollowUp("ev", x, y, a, months, stage, recorded_at=T0 + dt.timedelta(days=90))  # type: ignore[arg-type]
+    return FollowUp("ev", x, y, a, months, stage, recorded_at=T0 + dt.timedelta(days=90))
 
 
 def graded(
-    outcomes: list[MeetingOutcome], follow_ups: list[FollowUp] = ()
-) -> dict[tuple[str, str], tuple[int, str]]:  # type: ignore[assignment]
+    outcomes: list[MeetingOutcome], follow_ups: Sequence[FollowUp] = ()
+) -> dict[tuple[str, str], tuple[int, str]]:
     return {(e.a, e.b): (e.grade, e.basis) for e in grade_event(FACTS, outcomes, follow_ups)}
 
 
