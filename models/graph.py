@@ -120,21 +120,23 @@ class InteractionGraph:
         self.turned_down = matrix(~pos, np.ones(int((~pos).sum()), dtype=np.float32))
         self.evidence_nodes = np.unique(r)
 
-    def peer_evidence(self, seeds: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
-        """What the seeds' outcomes say of every node: the seeds' weighted sum of `met` and
-        of `turned_down` (dense vectors of length n; zeros without seeds). Seeds are
-        organizations like the query, weighed by similarity (models.ranking.peer_seeds); a
-        sum, not a mean: a seed that never met a node says nothing against it."""
+    def peer_evidence(
+        self, seeds: dict[int, float], cands: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What the seeds' outcomes say of each candidate (node keys below n): the seeds'
+        weighted sum of `met` and of `turned_down`, in the order of `cands` (zeros
+        without seeds). Seeds are organizations like the query, weighed by similarity
+        (models.ranking.peer_seeds); a sum, not a mean: a seed that never met a node says
+        nothing against it. Only the seeds' rows and the candidates' columns are read."""
         valid = {k: w for k, w in seeds.items() if 0 <= k < self.n and w > 0}
-        if not valid:
-            z = np.zeros(self.n, dtype=np.float32)
-            return z, z.copy()
+        c = np.asarray(cands, dtype=np.int64)
+        if not valid or c.size == 0:
+            return np.zeros(c.size, dtype=np.float32), np.zeros(c.size, dtype=np.float32)
         idx = np.fromiter(valid, dtype=np.int64)
         w = np.fromiter(valid.values(), dtype=np.float32)
-        vec = sparse.csr_matrix((w, (np.zeros(idx.size, dtype=np.int64), idx)), shape=(1, self.n))
         return (
-            np.asarray((vec @ self.met).todense(), dtype=np.float32).ravel(),
-            np.asarray((vec @ self.turned_down).todense(), dtype=np.float32).ravel(),
+            np.asarray(w @ self.met[idx][:, c].toarray(), dtype=np.float32).ravel(),
+            np.asarray(w @ self.turned_down[idx][:, c].toarray(), dtype=np.float32).ravel(),
         )
 
     def has(self, i: int) -> bool:

@@ -145,7 +145,8 @@ RANKER_OBJECTIVES: dict[str, dict[str, Any]] = {
 # models' files stay, older ones go).
 NATIVE_KEEP = 24
 
-# The hand weight of the outcome evidence (peer_met, and against peer_declined)
+# The hand weight of the outcome evidence (peer_met, and against peer_declined): used by
+# the hand-weighted ranking and, always, by buyer matches (purpose_scores + hand_score)
 PEER_WEIGHT = 0.4
 # Organizations like the query whose outcomes are read (`peer_seeds`)
 PEER_SEEDS = 10
@@ -161,8 +162,9 @@ HAND_WEIGHTS: dict[str, float] = {
     "tie": 0.02,
     "log_activity": 0.02,
     "same_cluster": 0.03,
-    # outcome evidence (0 without any): set on the simulated events of
-    # service.offline.simulation (seeds apart from the benchmark's)
+    # outcome evidence (0 without any, so nothing changes where no outcome is recorded);
+    # set by hand, not tuned: a candidate a very similar firm met with strong interest
+    # gains about what a .1 better text similarity would give it
     "peer_met": PEER_WEIGHT,
     "peer_declined": -PEER_WEIGHT,
 }
@@ -676,9 +678,9 @@ def feature_matrix(
         # the seeds' weights add up (not a mean): one very similar firm's contract says
         # more than ten loosely similar firms' silence takes away
         if peers:
-            met, declined = graph.peer_evidence(peers)
-            x[:, INDEX["peer_met"]] = np.where(inside, met[safe], 0.0)
-            x[:, INDEX["peer_declined"]] = np.where(inside, declined[safe], 0.0)
+            met, declined = graph.peer_evidence(peers, safe)
+            x[:, INDEX["peer_met"]] = np.where(inside, met, 0.0)
+            x[:, INDEX["peer_declined"]] = np.where(inside, declined, 0.0)
         else:
             x[:, [INDEX["peer_met"], INDEX["peer_declined"]]] = 0.0
     lines = signals.lines
