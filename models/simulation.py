@@ -99,15 +99,23 @@ def make_world(
     buyers: Sequence[str],
     stated: np.ndarray,
     seed: int,
+    *,
+    hidden_by: str = "family",
 ) -> World:
     """The hidden fit of every pair (see the module): `families[i]` is seller i's,
-    `stated[i, j]` what buyer j's profile says of seller i (any scale; NaN: nothing)."""
+    `stated[i, j]` what buyer j's profile says of seller i (any scale; NaN: nothing).
+    `hidden_by` "pair" is the control: the unwritten part drawn for each pair on its own
+    (uniform), so that what one seller's meetings reveal says nothing of another's."""
     rng = np.random.default_rng(seed)
     names = sorted(set(families))
     hidden = rng.dirichlet([CONCENTRATION] * len(names), size=len(buyers))  # (buyers, fam)
     hidden = hidden / hidden.max(axis=1, keepdims=True)  # each buyer's favourite: 1
     col = np.asarray([names.index(f) for f in families])
     hidden_fit = hidden[:, col].T  # (sellers, buyers)
+    if hidden_by == "pair":
+        hidden_fit = rng.random(hidden_fit.shape)
+    elif hidden_by != "family":
+        raise ValueError(f"hidden_by must be 'family' or 'pair', not {hidden_by!r}")
     said = percentiles(np.nan_to_num(np.asarray(stated, dtype=np.float64), nan=-1.0))
     raw = STATED * said + (1 - STATED) * hidden_fit
     raw = raw + rng.normal(0.0, PAIR_NOISE * float(raw.std() or 1.0), size=raw.shape)

@@ -2,7 +2,7 @@
 """Simulated: what meeting outcomes teach the ranking (service.offline.simulation).
 
     python scripts/bench_outcomes.py [--seeds 5] [--first-seed 0] [--hashing]
-        [--embedding-cache DB] [--json]
+        [--hidden-by family|pair] [--no-peers] [--embedding-cache DB] [--json]
 
 Per seed, the demo corpus in a fresh store, four simulated events whose buyers have hidden
 true needs (models.simulation), the outcomes of events 1-3 recorded and learned from, and
@@ -11,6 +11,11 @@ outcomes and with them (event suggestions rank `partner`, a member's buyer match
 `buyer`). Prints both, their difference, and its mean and spread over the seeds. Every
 figure is SIMULATED: no real outcome data exists yet. `--hashing` uses the small hashing
 encoder instead of the default model (a smoke run, not a figure to quote).
+
+Controls: `--hidden-by pair` draws each buyer's unwritten needs per pair instead of per
+product family (what similar firms' meetings reveal then says nothing of another firm's);
+`--no-peers` turns the peer_met / peer_declined features off (every query gets no peers),
+leaving the outcomes' interactions and graded training queries.
 """
 
 from __future__ import annotations
@@ -38,8 +43,14 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--hashing", action="store_true", help="hashing encoder (smoke run)")
     ap.add_argument("--embedding-cache", type=Path, help="SQLite file reused across runs")
+    ap.add_argument("--hidden-by", choices=("family", "pair"), default="family")
+    ap.add_argument("--no-peers", action="store_true", help="control: no peer features")
     ap.add_argument("--json", action="store_true", help="one JSON object on the last line")
     args = ap.parse_args()
+    if args.no_peers:
+        import service.engine.ranking as engine_ranking
+
+        engine_ranking.peer_seeds = lambda *a, **k: {}  # type: ignore[assignment]
     encoder: Encoder
     if args.hashing:
         encoder = HashingEncoder()
@@ -50,9 +61,12 @@ def main() -> None:
         encoder = load_encoder(Settings())
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     started = time.perf_counter()
-    results = simulate(encoder, seeds, args.embedding_cache)
+    results = simulate(encoder, seeds, args.embedding_cache, args.hidden_by)
     took = time.perf_counter() - started
-    print(f"SIMULATED outcomes, model {encoder.model_id}, seeds {seeds} ({took:.0f} s)")
+    print(
+        f"SIMULATED outcomes, model {encoder.model_id}, seeds {seeds}, hidden needs by "
+        f"{args.hidden_by}{', no peer features' if args.no_peers else ''} ({took:.0f} s)"
+    )
     print("nDCG@10 of event 4's suggested buyers against the hidden fit (simulated)")
     summary: dict[str, dict[str, float]] = {}
     for purpose in PURPOSES:
@@ -89,6 +103,8 @@ def main() -> None:
             "simulated": True,
             "model": encoder.model_id,
             "seeds": seeds,
+            "hidden_by": args.hidden_by,
+            "peers": not args.no_peers,
             "summary": summary,
             "runs": [r.to_dict() for r in results],
         }

@@ -70,7 +70,7 @@ class SeedResult:
         return asdict(self)
 
 
-def demo_world(engine: Engine, seed: int) -> World:
+def demo_world(engine: Engine, seed: int, hidden_by: str = "family") -> World:
     """The demo corpus' sellers (Japanese firms) and buyers (trading companies and
     overseas firms), with the hidden fit (models.simulation.make_world); what a buyer's
     profile states of a seller is the seller's offers against the buyer's needs (the
@@ -99,6 +99,7 @@ def demo_world(engine: Engine, seed: int) -> World:
         [b.profile.id for b in buyers],
         stated,
         seed,
+        hidden_by=hidden_by,
     )
 
 
@@ -183,9 +184,14 @@ def store_event(engine: Engine, run: EventRun, day: dt.datetime) -> None:
 
 
 def run_seed(
-    encoder: Encoder, seed: int, workdir: Path, cache_path: Path | None = None
+    encoder: Encoder,
+    seed: int,
+    workdir: Path,
+    cache_path: Path | None = None,
+    hidden_by: str = "family",
 ) -> SeedResult:
-    """One seed of the simulation in a fresh store under `workdir` (see the module)."""
+    """One seed of the simulation in a fresh store under `workdir` (see the module);
+    `hidden_by`: models.simulation.make_world's."""
     db = make_engine(f"sqlite:///{workdir / 'sim.db'}")
     upgrade(db)
     sessions = make_sessionmaker(db)
@@ -200,7 +206,7 @@ def run_seed(
     save_profiles(engine, sessions, [Profile.model_validate(o) for o in orgs])
     engine.refit_lexical()
     save_interactions(engine, sessions, parse_interactions(HISTORY.read_bytes(), format="jsonl"))
-    world = demo_world(engine, seed)
+    world = demo_world(engine, seed, hidden_by)
     plans = plan_events(world, seed)
     result = SeedResult(seed)
     result.method_without = train_reranker(engine, seed=seed).method
@@ -223,11 +229,14 @@ def run_seed(
 
 
 def simulate(
-    encoder: Encoder, seeds: Sequence[int], cache_path: Path | None = None
+    encoder: Encoder,
+    seeds: Sequence[int],
+    cache_path: Path | None = None,
+    hidden_by: str = "family",
 ) -> list[SeedResult]:
     """`run_seed` for each seed, each in its own temporary store."""
     out = []
     for seed in seeds:
         with tempfile.TemporaryDirectory(prefix="clustermatch-sim-") as tmp:
-            out.append(run_seed(encoder, seed, Path(tmp), cache_path))
+            out.append(run_seed(encoder, seed, Path(tmp), cache_path, hidden_by))
     return out

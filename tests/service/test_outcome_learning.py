@@ -7,12 +7,15 @@ simulator is deterministic."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 from models.encoders import HashingEncoder
-from models.outcomes import FollowUp, MeetingOutcome
+from models.outcomes import FollowUp, Interest, MeetingOutcome, Stage
 from models.profile import Profile
 from service.engine import Engine
+from service.interactions.service import save_interactions
+from service.io.imports import parse_interactions
 from service.offline.learning import train_reranker
 from service.profiles.service import save_profiles
 from service.store import events as event_store
@@ -20,7 +23,7 @@ from service.store.db import transaction
 from service.store.outcomes import add_follow_up, add_outcome
 from service.store.tables import EventRow
 from tests.support.db import sessions_for
-from tests.support.worlds import topic_world
+from tests.support.worlds import TOPICS, topic_world
 
 QUERY = "o3"  # topic 3, with o11, o19, o27, o35
 LIKED = "o4"  # topic 4: far from the query's text, met with interest by its look-alikes
@@ -41,15 +44,17 @@ def _engine(url: str, tmp_path: Path) -> Engine:
 def _ranked(engine: Engine) -> list[str]:
     rec = engine.record(QUERY)
     assert rec is not None
-    found = engine.matches_for(rec, "partner", k=39, explain_results=False)
+    found = engine.matches_for(rec, "partner", k=59, explain_results=False)
     return [m.record.profile.id for m in found]
 
 
-def _held(a: str, b: str, interest_a: str, interest_b: str) -> list[MeetingOutcome]:
+def _held(
+    a: str, b: str, interest_a: Interest, interest_b: Interest, event: str = "fair"
+) -> list[MeetingOutcome]:
     x, y = sorted((f"p-{a}", f"p-{b}"))
     return [
-        MeetingOutcome("fair", x, y, f"p-{a}", "held", interest=interest_a, recorded_at=T0),  # type: ignore[arg-type]
-        MeetingOutcome("fair", x, y, f"p-{b}", "held", interest=interest_b, recorded_at=T0),  # type: ignore[arg-type]
+        MeetingOutcome(event, x, y, f"p-{a}", "held", interest=interest_a, recorded_at=T0),
+        MeetingOutcome(event, x, y, f"p-{b}", "held", interest=interest_b, recorded_at=T0),
     ]
 
 
@@ -99,3 +104,56 @@ def test_outcomes_move_the_ranking_the_expected_way(db_url: str, tmp_path: Path)
     # buyer matches (hand weights with the outcome features) move the same way
     buyers = engine.matches_for(rec, "buyer", k=39, explain_results=False)
     assert LIKED in [m.record.profile.id for m in buyers][:5]
+
+
+def _topic(t: int) -> list[str]:
+    return [f"o{i}" for i in range(60) if i % len(TOPICS) == t]
+
+
+def test_retraining_the_learned_ranker_with_outcomes(tmp_path: Path) -> None:
+    """With enough history for the learned rankers: three events in which each topic's
+    firms met one organization of the next topic with strong interest (and follow-ups)
+    and one of their own topic with no interest. Retrained on them, the query (which
+    took part in none of it) finds the one its look-alikes liked higher, and the one they
+    turned down lower."""
+    sessions = sessions_for(f"sqlite:///{tmp_path / 'l.db'}")
+    engine = Engine(HashingEncoder(), sessions, tmp_path / "index")
+    engine.reconcile()
+    orgs, rows = topic_world()
+    save_profiles(engine, sessions, [Profile.model_validate(o) for o in orgs])
+    engine.refit_lexical()
+    data = "\n".join(json.dumps(r) for r in rows).encode()
+    save_interactions(engine, sessions, parse_interactions(data, format="jsonl"))
+    assert train_reranker(engine, seed=1).method == "learned"
+    before = _ranked(engine)
+    stages: list[Stage] = ["negotiation", "nda", "contract"]
+    with transaction(engine.sessions) as session:
+        for e in range(3):
+            event, who = f"fair-{e}", set()
+            records: list[MeetingOutcome | FollowUp] = []
+            for t in range(len(TOPICS)):
+                liked, snubbed = _topic((t + 1) % len(TOPICS))[0], _topic(t)[-1]
+                for seller in _topic(t)[1 + e : 3 + e]:
+                    who |= {seller, liked, snubbed}
+                    records += _held(seller, liked, "strong", "strong", event)
+                    x, y = sorted((f"p-{seller}", f"p-{liked}"))
+                    records.append(FollowUp(event, x, y, f"p-{seller}", 3, stages[e]))
+                    records += _held(seller, snubbed, "some", "none", event)
+            doc = {
+                "slots": 4,
+                "tables": [{"id": "T1"}],
+                "participants": [{"id": f"p-{p}", "profile_id": p} for p in sorted(who)],
+            }
+            event_store.add(session, EventRow(id=event, name=event, data=doc))
+            for r in records:
+                if isinstance(r, FollowUp):
+                    add_follow_up(session, r)
+                else:
+                    add_outcome(session, r)
+    engine.network.load(engine.sessions)
+    report = train_reranker(engine, seed=1)
+    assert report.method == "learned"
+    after = _ranked(engine)
+    # o3's look-alikes (topic 3) liked o4 (topic 4) and turned down o59 (topic 3)
+    assert after.index("o4") < before.index("o4"), (before, after)
+    assert after.index("o59") > before.index("o59"), (before, after)
