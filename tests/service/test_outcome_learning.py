@@ -22,7 +22,9 @@ from service.store import events as event_store
 from service.store.db import transaction
 from service.store.outcomes import add_follow_up, add_outcome
 from service.store.tables import EventRow
+from tests.support.app import make_settings, start_api
 from tests.support.db import sessions_for
+from tests.support.jobs import wait_for_job
 from tests.support.worlds import TOPICS, topic_world
 
 QUERY = "o3"  # topic 3, with o11, o19, o27, o35
@@ -157,3 +159,31 @@ def test_retraining_the_learned_ranker_with_outcomes(tmp_path: Path) -> None:
     # o3's look-alikes (topic 3) liked o4 (topic 4) and turned down o59 (topic 3)
     assert after.index("o4") < before.index("o4"), (before, after)
     assert after.index("o59") > before.index("o59"), (before, after)
+
+
+def test_api_retraining_reads_the_outcomes_recorded_since(tmp_path: Path) -> None:
+    """POST /v1/ranker/train reads the history as stored when it runs: outcomes written
+    after the server loaded its network are evidence for the retrained ranking, and the
+    match list then names them as a reason (in the caller's language)."""
+    orgs, _ = topic_world(n=40, projects=0)
+    body = "\n".join(json.dumps(o) for o in orgs).encode()
+    for api in start_api(make_settings(tmp_path), HashingEncoder()):
+        r = api.post("/v1/profiles/import", content=body, headers=api.h())
+        assert r.status_code == 200
+        url = f"/v1/profiles/{QUERY}/matches"
+        query = {"purpose": "partner", "k": 10, "lang": "en"}
+        first = api.get(url, params=query, headers=api.h()).json()["results"]
+        assert all(r["code"] != "outcomes" for m in first for r in m["reasons"])
+        _record_event(api.client.app.state.engine)  # written to the store directly
+        r = api.post("/v1/ranker/train", headers=api.h())
+        assert r.status_code == 202
+        job = wait_for_job(api, r.headers["location"])
+        assert job["status"] == "succeeded", job
+        res = api.get(url, params=query, headers=api.h()).json()["results"]
+        ids = [m["profile"]["id"] for m in res]
+        assert LIKED in ids and LIKED not in [m["profile"]["id"] for m in first]
+        liked = res[ids.index(LIKED)]
+        assert "Similar organizations met them with strong interest" in [
+            r["text"] for r in liked["reasons"]
+        ]
+        assert liked["features"]["peer_met"] > 0
