@@ -50,7 +50,7 @@ def main() -> None:
     if args.no_peers:
         import service.engine.ranking as engine_ranking
 
-        engine_ranking.peer_seeds = lambda *a, **k: {}  # type: ignore[assignment]
+        engine_ranking.peer_seeds = lambda *a, **k: {}
     encoder: Encoder
     if args.hashing:
         encoder = HashingEncoder()

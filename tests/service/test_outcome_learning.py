@@ -174,7 +174,8 @@ def test_api_retraining_reads_the_outcomes_recorded_since(tmp_path: Path) -> Non
         query = {"purpose": "partner", "k": 10, "lang": "en"}
         first = api.get(url, params=query, headers=api.h()).json()["results"]
         assert all(r["code"] != "outcomes" for m in first for r in m["reasons"])
-        _record_event(api.client.app.state.engine)  # written to the store directly
+        engine = api.client.app.state.engine  # type: ignore[attr-defined]
+        _record_event(engine)  # written to the store directly, after the network loaded
         r = api.post("/v1/ranker/train", headers=api.h())
         assert r.status_code == 202
         job = wait_for_job(api, r.headers["location"])
