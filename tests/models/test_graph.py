@@ -89,3 +89,17 @@ def test_outcome_evidence_is_kept_by_grade_and_read_through_seeds() -> None:
     assert np.allclose(met, [1.0 + 0.25, 0, 0]) and np.allclose(down, [0, 1.0, 0])
     none = g.peer_evidence({}, np.asarray([1, 3]))
     assert not none[0].any() and not none[1].any()
+
+
+def test_peer_seeds_are_the_closest_above_the_floor_and_the_query_itself() -> None:
+    from models.ranking import PEER_SEEDS, peer_seeds
+
+    nodes = np.arange(30, dtype=np.int64)
+    sims = np.linspace(0.0, 0.9, 30)  # node i has similarity .031 * i
+    seeds = peer_seeds(sims, nodes, floor=0.4)
+    assert len(seeds) == PEER_SEEDS and min(seeds) == 30 - PEER_SEEDS  # the closest ones
+    assert all(0 < w <= 1 for w in seeds.values()) and seeds[29] == max(seeds.values())
+    assert peer_seeds(sims, nodes, floor=0.95) == {}  # none similar enough
+    # the query's own outcomes weigh fully, whatever its own similarity says
+    assert peer_seeds(np.full(30, np.nan), nodes, floor=0.4, q_node=7) == {7: 1.0}
+    assert 99 not in peer_seeds(sims, nodes, floor=0.4, q_node=99)  # no evidence of its own
