@@ -163,8 +163,8 @@ HAND_WEIGHTS: dict[str, float] = {
     "log_activity": 0.02,
     "same_cluster": 0.03,
     # outcome evidence (0 without any, so nothing changes where no outcome is recorded);
-    # set by hand, not tuned: a candidate a very similar firm met with strong interest
-    # gains about what a .1 better text similarity would give it
+    # set by hand, not tuned: a candidate the query itself (or a near twin) met with
+    # strong interest (peer_met .25) gains what a .22 higher `dense` would give it
     "peer_met": PEER_WEIGHT,
     "peer_declined": -PEER_WEIGHT,
 }
