@@ -324,9 +324,11 @@ def training_set(
     rounds: int = HOLDOUT_ROUNDS,
     text_queries: bool = TEXT_QUERIES,
     progress: Callable[[str, int, int], None] | None = None,
+    graded: list[Replayed] | None = None,
 ) -> TrainingSet:
     """The replayed queries (`replay`) of `rounds` holdouts
-    (models.training.sample_holdouts)."""
+    (models.training.sample_holdouts), and the events' graded outcome queries
+    (`outcome_queries`; `graded`: already computed, they do not depend on the seed)."""
     holdouts = sample_holdouts(
         engine.edges, seed=seed, max_queries=max_queries, fraction=fraction, rounds=rounds
     )
@@ -341,7 +343,8 @@ def training_set(
         found, asked = replay(engine, holdout, text_queries=text_queries, progress=step)
         rows += found
         member_queries += asked
-    graded = outcome_queries(engine)
+    if graded is None:
+        graded = outcome_queries(engine)
     rows += graded
     member_queries += len(graded)
     if not rows or not member_queries:
@@ -373,13 +376,18 @@ def train_reranker(
     started = time.perf_counter()
     report = TrainReport(method="hand", seed=seed, interactions=len(engine.edges))
     sets: list[TrainingSet] = []
+    graded = outcome_queries(engine)  # (the same for every seed: asked once)
     for i in range(ENSEMBLE):
 
         def step(stage: str, done: int, total: int, i: int = i) -> None:
             if progress is not None:
                 progress(f"set {i + 1}/{ENSEMBLE} {stage}", done, total)
 
-        sets.append(training_set(engine, seed=seed + i, max_queries=max_queries, progress=step))
+        sets.append(
+            training_set(
+                engine, seed=seed + i, max_queries=max_queries, progress=step, graded=graded
+            )
+        )
     sets = [t for t in sets if len(t.y)]
     report.held_groups = sum(t.info["held_groups"] for t in sets)
     report.queries = sum(t.info["queries"] for t in sets)
