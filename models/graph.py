@@ -2,6 +2,12 @@
 and when. Nodes are integer keys (the store's profile keys); the network is a sparse
 weighted adjacency matrix, so track-record and proximity features for hundreds of
 candidates are a few sparse products. Declines are kept apart: they never count as a tie.
+
+Interactions derived from meeting outcomes (models.evidence) carry a grade: positive
+(1 strong interest .. MAX_GRADE a contract) or negative (a rejected suggestion, a no-show,
+no interest). Their grades are also kept as two evidence matrices, so that "organizations
+like the query met this candidate with strong interest" (or turned it down) is one sparse
+product (`peer_evidence`).
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+
+MAX_GRADE = 4
+"""The highest grade of outcome evidence (a contract or a new business, models.evidence)."""
 
 KIND_WEIGHT: dict[str, float] = {
     "collaboration": 1.0,
@@ -28,6 +37,7 @@ class Edge:
     kind: str
     context: str = ""
     at: dt.date | None = None
+    grade: int = 0  # outcome evidence (models.evidence): 1..MAX_GRADE, -1; 0: plain history
 
 
 class InteractionGraph:
@@ -42,9 +52,16 @@ class InteractionGraph:
         last = np.full(n, -1, dtype=np.int64)
         self.declined: set[tuple[int, int]] = set()
         self.edges = 0
+        ev_rows: list[int] = []
+        ev_cols: list[int] = []
+        ev_vals: list[float] = []
         for e in edges:
             if e.a == e.b or e.a >= n or e.b >= n:
                 continue
+            if e.grade:
+                ev_rows += [e.a, e.b]
+                ev_cols += [e.b, e.a]
+                ev_vals += [float(e.grade)] * 2
             if e.kind == "declined":
                 self.declined.add((min(e.a, e.b), max(e.a, e.b)))
                 continue
@@ -82,6 +99,45 @@ class InteractionGraph:
         today_ord = self.today.toordinal()
         self.days_since = np.where(last >= 0, today_ord - last, np.nan).astype(np.float32)
         self._popular: np.ndarray | None = None
+        self._evidence(ev_rows, ev_cols, ev_vals)
+
+    def _evidence(self, rows: list[int], cols: list[int], vals: list[float]) -> None:
+        """The outcome evidence as two matrices in [0, 1]: `met` (positive grades over
+        MAX_GRADE, summed over events, at most 1) and `turned_down` (negatives, likewise),
+        and the nodes that have any (`evidence_nodes`, sorted)."""
+        v = np.asarray(vals, dtype=np.float32)
+        r = np.asarray(rows, dtype=np.int64)
+        c = np.asarray(cols, dtype=np.int64)
+        pos = v > 0
+
+        def matrix(keep: np.ndarray, values: np.ndarray) -> sparse.csr_matrix:
+            m = sparse.csr_matrix((values, (r[keep], c[keep])), shape=(self.n, self.n))
+            m.sum_duplicates()
+            m.data = np.minimum(m.data, 1.0)
+            return m
+
+        self.met = matrix(pos, v[pos] / MAX_GRADE)
+        self.turned_down = matrix(~pos, np.ones(int((~pos).sum()), dtype=np.float32))
+        self.evidence_nodes = np.unique(r)
+
+    def peer_evidence(
+        self, seeds: dict[int, float], cands: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """What the seeds' outcomes say of each candidate (node keys below n): the seeds'
+        weighted sum of `met` and of `turned_down`, in the order of `cands` (zeros
+        without seeds). Seeds are organizations like the query, weighed by similarity
+        (models.ranking.peer_seeds); a sum, not a mean: a seed that never met a node says
+        nothing against it. Only the seeds' rows and the candidates' columns are read."""
+        valid = {k: w for k, w in seeds.items() if 0 <= k < self.n and w > 0}
+        c = np.asarray(cands, dtype=np.int64)
+        if not valid or c.size == 0:
+            return np.zeros(c.size, dtype=np.float32), np.zeros(c.size, dtype=np.float32)
+        idx = np.fromiter(valid, dtype=np.int64)
+        w = np.fromiter(valid.values(), dtype=np.float32)
+        return (
+            np.asarray(w @ self.met[idx][:, c].toarray(), dtype=np.float32).ravel(),
+            np.asarray(w @ self.turned_down[idx][:, c].toarray(), dtype=np.float32).ravel(),
+        )
 
     def has(self, i: int) -> bool:
         return 0 <= i < self.n and self.activity[i] > 0

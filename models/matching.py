@@ -558,6 +558,7 @@ REASON_FEATURES: dict[str, str] = {
     "shared_partners": "common",
     "network": "walk",
     "track_record": "log_activity",
+    "outcomes": "peer_met",
 }
 
 

@@ -23,6 +23,8 @@ Features (missing values are NaN, which the model handles natively):
 | query_log_activity | the query's own track record (0 for free text and newcomers) |
 | line_lexical / line_dense | its votes among the segments closest to the query's (models.lines) |
 | *_rel | line_lexical, line_dense, walk, log_activity over the best in the query's pool |
+| peer_met | outcomes of organizations like the query with the candidate (models.evidence) |
+| peer_declined | the same for rejections, no-shows, "no interest" (`peer_seeds`) |
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ FEATURES: tuple[str, ...] = (
     "line_dense_rel",
     "walk_rel",
     "log_activity_rel",
+    "peer_met",
+    "peer_declined",
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
 
@@ -115,6 +119,10 @@ MONOTONE: dict[str, int] = {
     "line_dense_rel": 1,
     "walk_rel": 1,
     "log_activity_rel": 1,
+    # outcomes: more organizations like the query that met the candidate with interest can
+    # only help it, more that turned it down only hurt it
+    "peer_met": 1,
+    "peer_declined": -1,
 }
 # Features also given relative to the best candidate of the same query: a vote or a walk
 # score means little across queries (a broad query spreads more mass), and the model
@@ -137,6 +145,12 @@ RANKER_OBJECTIVES: dict[str, dict[str, Any]] = {
 # models' files stay, older ones go).
 NATIVE_KEEP = 24
 
+# The hand weight of the outcome evidence (peer_met, and against peer_declined): used by
+# the hand-weighted ranking and, always, by buyer matches (purpose_scores + hand_score)
+PEER_WEIGHT = 0.4
+# Organizations like the query whose outcomes are read (`peer_seeds`)
+PEER_SEEDS = 10
+
 # The fallback when nothing was learned: text fit first, then network and track record.
 HAND_WEIGHTS: dict[str, float] = {
     "dense": 0.45,
@@ -148,6 +162,11 @@ HAND_WEIGHTS: dict[str, float] = {
     "tie": 0.02,
     "log_activity": 0.02,
     "same_cluster": 0.03,
+    # outcome evidence (0 without any, so nothing changes where no outcome is recorded);
+    # set by hand, not tuned: a candidate the query itself (or a near twin) met with
+    # strong interest (peer_met .25) gains what a .22 higher `dense` would give it
+    "peer_met": PEER_WEIGHT,
+    "peer_declined": -PEER_WEIGHT,
 }
 
 
@@ -366,9 +385,9 @@ def query_balanced_weights(ys: Sequence[np.ndarray]) -> np.ndarray:
     takes."""
     parts = []
     for y in ys:
-        pos = int(np.sum(y == 1))
+        pos = int(np.sum(y > 0))  # (graded labels: any grade above 0)
         neg = len(y) - pos
-        parts.append(np.where(y == 1, 1.0 / max(1, pos), 1.0 / max(1, neg)))
+        parts.append(np.where(y > 0, 1.0 / max(1, pos), 1.0 / max(1, neg)))
     w = np.concatenate(parts) if parts else np.zeros(0)
     return w * (len(w) / w.sum()) if w.sum() > 0 else w
 
@@ -423,7 +442,7 @@ def train(
     meta = {
         "seed": seed,
         "rows": len(y),
-        "positives": int(y.sum()),
+        "positives": int((y > 0).sum()),
         "medians": medians,
         "objective": "binary" if groups is None else objective,
     }
@@ -561,6 +580,25 @@ class Lifts:
     country_code: Mapping[str, int]
 
 
+def peer_seeds(
+    similarity: np.ndarray, nodes: np.ndarray, floor: float, q_node: int | None = None
+) -> dict[int, float]:
+    """The organizations like the query whose outcomes count (`peer_met`), with their
+    weights: of the `nodes` that have outcome evidence, the PEER_SEEDS most similar to the
+    query (`similarity`: cosines of the overall texts, in the order of `nodes`) above
+    `floor` (the model's calibrated "similar activities" threshold), weighted by how far
+    above it, 0..1; the query's own node, when it has evidence, weighs 1 (its own
+    outcomes say the most)."""
+    sims = np.nan_to_num(np.asarray(similarity, dtype=np.float64), nan=0.0)
+    weights = np.clip((sims - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
+    keep = np.flatnonzero(weights > 0)
+    keep = keep[np.lexsort((nodes[keep], -weights[keep]))][:PEER_SEEDS]
+    seeds = {int(nodes[i]): float(weights[i]) for i in keep}
+    if q_node is not None and bool(np.isin(q_node, nodes)):
+        seeds[int(q_node)] = 1.0
+    return seeds
+
+
 def feature_matrix(
     q: Party,
     cands: Candidates,
@@ -569,9 +607,11 @@ def feature_matrix(
     graph: InteractionGraph | None = None,
     q_node: int | None = None,
     lifts: Lifts | None = None,
+    peers: dict[int, float] | None = None,
 ) -> np.ndarray:
     """One row of FEATURES per candidate. `q_node` is the query's node in the graph (None
-    for free text). Computed a column at a time (similarities as one matrix product per
+    for free text); `peers` the organizations like the query whose outcomes count
+    (`peer_seeds`). Computed a column at a time (similarities as one matrix product per
     facet): a query scores hundreds of candidates."""
     m = len(cands)
     x = np.full((m, len(FEATURES)), np.nan, dtype=np.float64)
@@ -643,6 +683,14 @@ def feature_matrix(
             x[:, INDEX["query_log_activity"]] = 0.0
         for name, vec in (("walk", signals.walk), ("pseudo_walk", signals.pseudo)):
             x[:, INDEX[name]] = np.where(inside, vec[safe], 0.0) if vec is not None else 0.0
+        # the seeds' weights add up (not a mean): one very similar firm's contract says
+        # more than ten loosely similar firms' silence takes away
+        if peers:
+            met, declined = graph.peer_evidence(peers, safe)
+            x[:, INDEX["peer_met"]] = np.where(inside, met, 0.0)
+            x[:, INDEX["peer_declined"]] = np.where(inside, declined, 0.0)
+        else:
+            x[:, [INDEX["peer_met"], INDEX["peer_declined"]]] = 0.0
     lines = signals.lines
     for name, votes in (("line_lexical", signals.line_lexical), ("line_dense", signals.line_dense)):
         if not lines:

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from models.evidence import edges as evidence_edges
 from models.graph import Edge, InteractionGraph
 from models.profile import KINDS
 from models.ranking import Lifts
 from service.engine.catalogue import KIND_CODE, Catalogue
 from service.store.changes import latest_seq
 from service.store.db import SessionFactory
+from service.store.evidence import evidence
 from service.store.history import interactions
 
 
@@ -54,15 +56,19 @@ class Network:
             )
 
     def load(self, sessions: SessionFactory) -> None:
-        """Build the network from the stored interactions between indexed profiles."""
+        """Build the network from the stored interactions between indexed profiles, and
+        the evidence of the events' meeting outcomes (models.evidence: graded
+        interactions, one group per event and pair)."""
         with sessions() as session:
             feed_at = latest_seq(session)  # what this read reflects, at least
             rows = interactions(session)
+            graded = evidence(session)
         pk_by_id = self.catalogue.pk_by_id
         edges = [
             Edge(pk_by_id[a], pk_by_id[b], kind, context, at)
             for a, b, kind, context, at in rows
             if a in pk_by_id and b in pk_by_id
         ]
+        edges += evidence_edges(graded, pk_by_id)
         self.seq = max(self.seq, feed_at)
         self.use(edges, self.graph_from(edges))

@@ -22,6 +22,7 @@ from models.matching import (
     Reason,
     Scored,
     candidate_kinds,
+    cosines,
     features,
 )
 from models.ranking import (
@@ -31,6 +32,7 @@ from models.ranking import (
     diversify,
     feature_matrix,
     hand_score,
+    peer_seeds,
     product_fit,
     purpose_scores,
 )
@@ -173,15 +175,31 @@ class Ranking:
             # sides (models.markets)
             query = buyer_query(request)
             candidates.markets = [r.stated_markets for r in pool.records]
+        q_node = query_record.pk if query_record is not None else None
         x = feature_matrix(
             query,
             candidates,
             pool.signals,
             graph=graph,
-            q_node=query_record.pk if query_record is not None else None,
+            q_node=q_node,
             lifts=self.network.lifts if query_record is not None else None,
+            peers=self.peers(request, graph),
         )
         return candidates, x, pool, graph
+
+    def peers(self, request: RankRequest, graph: InteractionGraph | None) -> dict[int, float]:
+        """The organizations like the query whose meeting outcomes count for its candidates
+        (models.ranking.peer_seeds): among those with outcome evidence on `graph`, by the
+        similarity of their overall texts to the query's, above the calibrated "similar
+        activities" threshold. Empty without evidence (most catalogues: no cost)."""
+        if graph is None or not graph.evidence_nodes.size:
+            return {}
+        query, record = request.query, request.query_record
+        floor = self.calibration.topic if record is not None else self.calibration.text_topic
+        nodes = graph.evidence_nodes
+        block, present = self.catalogue.indexes["all"].matrix(nodes)
+        sims = cosines(query.all, block, present)
+        return peer_seeds(sims, nodes, floor, record.pk if record is not None else None)
 
     def rank(self, request: RankRequest) -> list[Match]:
         """Candidates from every source, features, the learned (or hand-weighted) score,

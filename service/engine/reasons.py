@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.evidence import peer_reason
 from models.graph import InteractionGraph
 from models.matching import (
     DEFAULT_CALIBRATION,
@@ -84,6 +85,10 @@ def reasons_for(
         shared=shared_partners(ctx, c.key),
         contributions=None if contrib is None else dict(zip(FEATURES, contrib, strict=True)),
     )
+    # outcomes of organizations like the query with this candidate (models.evidence)
+    peer = peer_reason(f, ctx.lang)
+    if peer is not None:
+        reasons.append(peer)
     if contrib is not None:
         weight = dict(zip(FEATURES, contrib, strict=True))
         reasons = [

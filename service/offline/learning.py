@@ -8,6 +8,13 @@ held-out group asks for partners, and each held-out group's own text asks for it
 participants, with the same candidate pool and features the API uses; the label says
 whether the candidate took part. Too little history leaves the
 hand-weighted ranking in place.
+
+Meeting outcomes (models.evidence) enter twice: as graded interactions in the history
+(replayed like any other), and as graded queries (`outcome_queries`): per event, each
+organization with outcomes there asks for partners among the event's organizations with
+outcomes, on the network without that event's evidence; its counterparts are labelled by
+grade (1 strong interest .. 4 a contract), the ones that turned it down (or it them) 0
+beside everyone it did not meet.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from indexing.embedding import embed_texts
-from models.graph import InteractionGraph
+from models.evidence import CONTEXT_PREFIX
+from models.graph import Edge, InteractionGraph
 from models.lexical import script
 from models.matching import Party
 from models.profile import FACETS, facet_texts, text_hash
@@ -94,7 +102,8 @@ class TrainReport:
 
 @dataclass
 class TrainingSet:
-    """Replayed queries stacked: features, labels (1: took part), counts, sample weights
+    """Replayed queries stacked: features, labels (1: took part; an outcome query's
+    grade, 0..MAX_GRADE), counts, sample weights
     (models.ranking.query_balanced_weights), and per query its rows (in order) and
     whether it was a free text."""
 
@@ -197,6 +206,62 @@ class Replayed:
     text: bool
 
 
+def _event_of(e: Edge) -> str | None:
+    """The event of an outcome-derived interaction (models.evidence.edges), else None."""
+    if not e.grade or not e.context.startswith(CONTEXT_PREFIX):
+        return None
+    return e.context[len(CONTEXT_PREFIX) :].rsplit(":", 1)[0]
+
+
+def outcome_queries(engine: Engine) -> list[Replayed]:
+    """The graded queries of the events' outcomes: for each event with outcome evidence,
+    on the network without that event's evidence (the history before and beside it), each
+    organization with evidence there asks for partners among the event's organizations
+    with evidence (`within`, as the event's suggestions are ranked); the label of a
+    candidate is its grade with the query (1 .. MAX_GRADE), 0 for a rejection, a no-show,
+    no interest, or no meeting. A query whose counterparts all turned it down teaches
+    the ranker nothing (no positive) and is left out. Sorted by event and node, so a
+    seed gives the same set."""
+    by_event: dict[str, list[Edge]] = defaultdict(list)
+    for e in engine.edges:
+        event = _event_of(e)
+        if event is not None:
+            by_event[event].append(e)
+    out: list[Replayed] = []
+    for event in sorted(by_event):
+        mine = by_event[event]
+        graph = engine.network.graph_from([e for e in engine.edges if _event_of(e) != event])
+        grades: dict[int, dict[int, int]] = defaultdict(dict)
+        for e in mine:
+            grades[e.a][e.b] = max(grades[e.a].get(e.b, 0), e.grade)
+            grades[e.b][e.a] = max(grades[e.b].get(e.a, 0), e.grade)
+        within = np.asarray(sorted(grades), dtype=np.int64)
+        for node in sorted(grades):
+            rec = engine.records.get(node)
+            if rec is None or not any(g > 0 for g in grades[node].values()):
+                continue
+            found = engine.ranking.candidate_features(
+                RankRequest(
+                    rec.party(engine.vectors(node)),
+                    rec,
+                    "partner",
+                    k=10,
+                    graph=graph,
+                    within=within,
+                    explain_results=False,
+                )
+            )
+            if found is None:
+                continue
+            _, x, pool, _ = found
+            y = np.asarray(
+                [max(0, grades[node].get(int(k), 0)) for k in pool.keys.tolist()], dtype=np.int8
+            )
+            if y.any():
+                out.append(Replayed(x, y, False))
+    return out
+
+
 def replay(
     engine: Engine,
     holdout: Holdout,
@@ -259,9 +324,11 @@ def training_set(
     rounds: int = HOLDOUT_ROUNDS,
     text_queries: bool = TEXT_QUERIES,
     progress: Callable[[str, int, int], None] | None = None,
+    graded: list[Replayed] | None = None,
 ) -> TrainingSet:
     """The replayed queries (`replay`) of `rounds` holdouts
-    (models.training.sample_holdouts)."""
+    (models.training.sample_holdouts), and the events' graded outcome queries
+    (`outcome_queries`; `graded`: already computed, they do not depend on the seed)."""
     holdouts = sample_holdouts(
         engine.edges, seed=seed, max_queries=max_queries, fraction=fraction, rounds=rounds
     )
@@ -276,6 +343,10 @@ def training_set(
         found, asked = replay(engine, holdout, text_queries=text_queries, progress=step)
         rows += found
         member_queries += asked
+    if graded is None:
+        graded = outcome_queries(engine)
+    rows += graded
+    member_queries += len(graded)
     if not rows or not member_queries:
         return TrainingSet.empty()
     ys = [row.y for row in rows]
@@ -286,6 +357,7 @@ def training_set(
             "held_groups": sum(h.held_groups for h in holdouts),
             "queries": member_queries,
             "text_queries": sum(row.text for row in rows),
+            "outcome_queries": len(graded),
         },
         query_balanced_weights(ys),
         [len(y) for y in ys],
@@ -304,18 +376,23 @@ def train_reranker(
     started = time.perf_counter()
     report = TrainReport(method="hand", seed=seed, interactions=len(engine.edges))
     sets: list[TrainingSet] = []
+    graded = outcome_queries(engine)  # (the same for every seed: asked once)
     for i in range(ENSEMBLE):
 
         def step(stage: str, done: int, total: int, i: int = i) -> None:
             if progress is not None:
                 progress(f"set {i + 1}/{ENSEMBLE} {stage}", done, total)
 
-        sets.append(training_set(engine, seed=seed + i, max_queries=max_queries, progress=step))
+        sets.append(
+            training_set(
+                engine, seed=seed + i, max_queries=max_queries, progress=step, graded=graded
+            )
+        )
     sets = [t for t in sets if len(t.y)]
     report.held_groups = sum(t.info["held_groups"] for t in sets)
     report.queries = sum(t.info["queries"] for t in sets)
     report.rows = sum(len(t.y) for t in sets)
-    report.positives = sum(int(t.y.sum()) for t in sets)
+    report.positives = sum(int((t.y > 0).sum()) for t in sets)
     model: Reranker | None = None
     if report.queries >= MIN_QUERIES and report.positives >= MIN_POSITIVES:
         if progress is not None:
@@ -326,7 +403,7 @@ def train_reranker(
             report.note = f"pair classifier instead of the LightGBM rankers: {missing}"
             model = train(
                 np.vstack([t.x for t in sets]),
-                np.concatenate([t.y for t in sets]),
+                (np.concatenate([t.y for t in sets]) > 0).astype(np.int8),
                 seed=seed,
                 sample_weight=np.concatenate([t.weights for t in sets]),
             )

@@ -30,6 +30,9 @@ def retrain(jobs: Jobs, engine: Engine, caller: Principal, seed: int, max_querie
     caller.require("admin")
 
     def work(session: Session, progress: Progress) -> dict[str, Any]:
+        # the history as stored now: outcomes recorded since the network was last read
+        # are evidence too (models.evidence)
+        engine.network.load(engine.sessions)
         return train_reranker(
             engine, seed=seed, max_queries=max_queries, progress=progress
         ).to_dict()

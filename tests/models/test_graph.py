@@ -64,3 +64,42 @@ def _graph() -> InteractionGraph:
         Edge(1, 1, "meeting", "self"),  # ignored
     ]
     return InteractionGraph(6, edges, today=today)
+
+
+def test_outcome_evidence_is_kept_by_grade_and_read_through_seeds() -> None:
+    """Graded edges (models.evidence) fill `met` (grade / MAX_GRADE, at most 1) and
+    `turned_down`; a negative is never a tie; `peer_evidence` sums the seeds' rows
+    weighted, for the candidates asked about."""
+    from models.graph import MAX_GRADE
+
+    g = InteractionGraph(
+        5,
+        [
+            Edge(0, 1, "meeting", "outcome:e1:a|b", grade=1),
+            Edge(0, 1, "deal", "outcome:e2:a|b", grade=MAX_GRADE),
+            Edge(2, 1, "follow_up", "outcome:e1:c|b", grade=2),
+            Edge(0, 3, "declined", "outcome:e1:a|d", grade=-1),
+            Edge(2, 4, "collaboration", "p1"),  # plain history: no evidence
+        ],
+    )
+    assert g.met[0, 1] == 1.0 and g.met[2, 1] == 0.5 and g.turned_down[0, 3] == 1.0
+    assert g.ties(0, [3])[0] == 0  # a rejection is no tie
+    assert g.evidence_nodes.tolist() == [0, 1, 2, 3]
+    met, down = g.peer_evidence({0: 1.0, 2: 0.5}, np.asarray([1, 3, 4]))
+    assert np.allclose(met, [1.0 + 0.25, 0, 0]) and np.allclose(down, [0, 1.0, 0])
+    none = g.peer_evidence({}, np.asarray([1, 3]))
+    assert not none[0].any() and not none[1].any()
+
+
+def test_peer_seeds_are_the_closest_above_the_floor_and_the_query_itself() -> None:
+    from models.ranking import PEER_SEEDS, peer_seeds
+
+    nodes = np.arange(30, dtype=np.int64)
+    sims = np.linspace(0.0, 0.9, 30)  # node i has similarity .031 * i
+    seeds = peer_seeds(sims, nodes, floor=0.4)
+    assert len(seeds) == PEER_SEEDS and min(seeds) == 30 - PEER_SEEDS  # the closest ones
+    assert all(0 < w <= 1 for w in seeds.values()) and seeds[29] == max(seeds.values())
+    assert peer_seeds(sims, nodes, floor=0.95) == {}  # none similar enough
+    # the query's own outcomes weigh fully, whatever its own similarity says
+    assert peer_seeds(np.full(30, np.nan), nodes, floor=0.4, q_node=7) == {7: 1.0}
+    assert 99 not in peer_seeds(sims, nodes, floor=0.4, q_node=99)  # no evidence of its own
