@@ -56,6 +56,7 @@ from service.outcomes.access import (
     visible,
 )
 from service.store import outcomes as store
+from service.store.changes import HISTORY, record_changes
 from service.store.db import Session
 from service.store.tables import utcnow
 
@@ -284,7 +285,9 @@ def record_outcome(
     )
     if record is None:
         raise _refused("outcome", problems)
-    return store.outcome_of(store.add_outcome(session, record))
+    written = store.outcome_of(store.add_outcome(session, record))
+    record_changes(session, HISTORY)  # every server reloads its evidence (service.sync)
+    return written
 
 
 def record_follow_up(
@@ -295,7 +298,9 @@ def record_follow_up(
     record, problems = check_follow_up(scope, refs, data, recorded_by=recorded_by, source=source)
     if record is None:
         raise _refused("follow-up", problems)
-    return store.follow_up_of(store.add_follow_up(session, record))
+    written = store.follow_up_of(store.add_follow_up(session, record))
+    record_changes(session, HISTORY)
+    return written
 
 
 # ---------------------------------------------------------------------------- reading

@@ -36,6 +36,7 @@ from service.outcomes.service import (
     follow_up_status,
 )
 from service.store import outcomes as store
+from service.store.changes import HISTORY, record_changes
 from service.store.db import Session
 from service.store.participation import profile_cards
 
@@ -365,6 +366,8 @@ def import_sheet(
     said = [r for r in staged if isinstance(r, MeetingOutcome)]
     answered = [r for r in staged if isinstance(r, FollowUp)]
     store.add_many(session, said, answered)
+    if said or answered:
+        record_changes(session, HISTORY)  # every server reloads its evidence (service.sync)
     report.outcomes_written, report.follow_ups_written = len(said), len(answered)
     report.written = True
     return report

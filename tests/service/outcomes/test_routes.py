@@ -317,3 +317,25 @@ def test_event_without_clock_times_counts_from_its_creation(api: Api) -> None:
         w, "organizer", "outcomes", {"a": "veneto", "b": "bio", "side": "bio", "attendance": "held"}
     )
     assert r.status_code == 201
+
+
+def test_every_outcome_write_tells_the_other_servers_to_reload_their_evidence(w: World) -> None:
+    """Outcomes are ranking evidence (models.evidence): each write adds a `history` row to
+    the change feed, which every server process follows (service.sync)."""
+    from sqlalchemy import func, select
+
+    from service.store.tables import ChangeRow
+
+    def history_rows() -> int:
+        with w.api.client.app.state.sessions() as s:  # type: ignore[attr-defined]
+            return int(s.scalar(select(func.count()).where(ChangeRow.kind == "history")) or 0)
+
+    before = history_rows()
+    assert post(w, "gear", "outcomes", {"a": "gear", "b": "veneto", **HELD}).status_code == 201
+    assert history_rows() == before + 1
+    answer = {"a": "gear", "b": "veneto", "months": 3, "stage": "negotiation"}
+    assert post(w, "gear", "follow-ups", answer).status_code == 201
+    assert history_rows() == before + 2
+    refused = post(w, "gear", "outcomes", {"a": "gear", "b": "veneto", "attendance": "maybe"})
+    assert refused.status_code == 422
+    assert history_rows() == before + 2  # nothing written, nothing announced
