@@ -301,6 +301,8 @@ class EncodingOptions:
     windows: bool = True
     symmetry: bool = True
     slot_lower_bound: bool = True
+    blocks: bool = True
+    both_capacities: bool = True
 
 
 def encode(
@@ -366,7 +368,7 @@ def encode(
             enc.card(used, n, "equals", EncType.seqcounter)
         if n <= 1:
             continue
-        holes = _encode_breaks(enc, u, n, opts.windows)
+        holes = _encode_breaks(enc, u, n, opts.windows, opts.blocks)
         enc.holes.extend(holes)
         enc.holes_of[p] = holes
         per_participant_holes.append(holes)
@@ -380,6 +382,10 @@ def encode(
             per_meeting = 1
         if len(lits) > per_meeting * inst.n_tables:
             enc.card(lits, per_meeting * inst.n_tables, "atmost", EncType.kmtotalizer)
+        if opts.both_capacities and opts.participant_capacity:
+            mlits = [v for (_, slot), v in x.items() if slot == t]
+            if len(mlits) > inst.n_tables:
+                enc.card(mlits, inst.n_tables, "atmost", EncType.kmtotalizer)
         if low > 0 and opts.slot_lower_bound:
             if per_meeting * low > len(lits):
                 enc.add_false()
@@ -393,7 +399,9 @@ def encode(
     return enc
 
 
-def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int, windows: bool) -> list[int]:
+def _encode_breaks(
+    enc: BoolEncoding, u: list[int | None], n: int, windows: bool, blocks: bool = False
+) -> list[int]:
     """Hole-end variables for one participant plus the no-break window clauses."""
     n_slots = len(u)
     holes: list[int] = []
@@ -416,7 +424,7 @@ def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int, windows: bool
         if ut is not None:
             acc = ut if acc is None else enc.or_var([acc, ut])
         a[t] = acc
-    if not holes or not windows:
+    if not holes or not (windows or blocks):
         return holes
     e: list[int | None] = [None] * n_slots  # busy at some slot >= t
     acc = None
@@ -434,8 +442,22 @@ def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int, windows: bool
         if at is None or t + n >= n_slots:
             continue
         et = e[t + n]
-        if et is not None:
+        if et is not None and windows:
             enc.add([-z, -at, -et])
+    if blocks:
+        starts = []
+        for s0 in range(n_slots - n + 1):
+            if any(u[t] is None for t in range(s0, s0 + n)):
+                continue
+            b = enc.new()
+            starts.append(b)
+            enc.add([-b, z])
+            for t in range(n_slots):
+                ut = u[t]
+                if ut is not None:
+                    enc.add([-b, ut] if s0 <= t < s0 + n else [-b, -ut])
+        enc.add([-z, *starts])
+        enc.amo(starts)
     return holes
 
 

@@ -38,6 +38,7 @@ Pipeline of :func:`solve`:
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -62,7 +63,9 @@ Progress = Callable[[str], None]
 _SAT_SOLVER = "cadical195"
 _MIN_SLICE = 10_000
 _MAX_SLICE = 1_000_000
-_UB_START = 0.6  # fraction of the time limit before the upper-bound thread starts
+_MINIMIZE_MAX = 64  # larger cores are not minimized (see _TimedRC2.minimize_core)
+_UB_START = 0.1  # fraction of the time limit before the upper-bound thread starts
+_UB_START_MAX_S = 5.0  # ... and at most this many seconds
 
 
 class _OutOfTime(Exception):
@@ -78,6 +81,9 @@ class _Shared:
         self.lock = threading.Lock()
         self.best_cost: int | None = None
         self.best_slots: dict[int, int] | None = None
+        self.started = time.monotonic()
+        self.best_time = 0.0
+        """Seconds from the start to the best schedule so far."""
         self.lower = 0
         self.optimal = False
         self.progress = progress
@@ -94,6 +100,7 @@ class _Shared:
             if self.best_cost is None or cost < self.best_cost:
                 self.best_cost = cost
                 self.best_slots = slots
+                self.best_time = time.monotonic() - self.started
                 self.say(f"schedule with {cost} breaks ({source})")
             if self.best_cost is not None and self.best_cost <= self.lower:
                 self.optimal = True
@@ -140,7 +147,20 @@ class _TimedRC2(RC2):
         self._minimizing = False
         super().__init__(formula, **kwargs)
 
+    def get_core(self) -> None:
+        # A core proves one more unit of cost at once; say so before trimming and
+        # minimizing it, which on a large core (forum-13crafc: ~500 break literals, a
+        # capacity argument over most participants) takes longer than finding it.
+        core = self.oracle.get_core()
+        if core:
+            self._shared.raise_lower(int(self.cost) + min(self.wght[lit] for lit in core))
+        super().get_core()
+
     def minimize_core(self) -> None:
+        # deletion-based minimization tries every literal with up to 1,000 conflicts:
+        # cheap on the small local cores of fixed meetings, minutes on a global one
+        if len(self.core) > _MINIMIZE_MAX:
+            return
         self._minimizing = True
         try:
             super().minimize_core()
@@ -190,46 +210,129 @@ def _lower_bound_thread(enc: BoolEncoding, shared: _Shared, errors: list[BaseExc
             rc2.delete()
 
 
-def _upper_bound_thread(
-    enc: BoolEncoding, shared: _Shared, errors: list[BaseException], delay: float
+def _lns_thread(
+    inst: B2BInstance,
+    enc: BoolEncoding,
+    shared: _Shared,
+    errors: list[BaseException],
+    delay: float,
+    seed: int = 0,
 ) -> None:
-    """SAT-UNSAT linear search: repeatedly ask for a schedule with fewer breaks.
+    """Upper bounds by large-neighbourhood search on one incremental SAT solver.
 
-    It starts only after ``delay`` seconds: on a 2-core machine shared with other work a
-    second CaDiCaL slows RC2 down (forum-14: 15 s alone, 58 s side by side), and RC2 alone
-    proves most instances well within that time."""
+    Each step keeps the best schedule's slot for every meeting outside a neighbourhood
+    (as assumptions ``x[m, slot]``, so nothing is re-encoded and learnt clauses carry
+    over), asks for strictly fewer breaks through a totalizer over all break variables,
+    and gives the call a small conflict budget. Neighbourhoods are the meetings around a
+    participant who has a break (grown over the meeting graph) or every meeting in a
+    window of consecutive slots. Their size adapts: a neighbourhood proven unable to
+    improve grows the next one, a call that runs out of budget shrinks it; at full size
+    a step is the plain SAT-UNSAT linear search, so this also proves optimality when
+    the lower-bound thread cannot.
+
+    Why: on the crafted events with a scarce table count (forum-13crafc: 12 tables,
+    where 13 would allow a schedule without any break) the schedules with a handful of
+    breaks are rare and the whole-problem SAT call for "fewer breaks" stalls, while a
+    break is a local defect that a small neighbourhood can repair."""
     if shared.stop.wait(timeout=delay):
         return
-    if not enc.holes or shared.best_cost is None or shared.best_cost == 0:
+    if not enc.holes:
         return
+    rng = random.Random(seed)
+    n_meet = inst.n_meetings
     tot: ITotalizer | None = None
     try:
         with Solver(name=_SAT_SOLVER, bootstrap_with=enc.hard) as s:
-            s.set_phases([-h for h in enc.holes])
-            tot = ITotalizer(lits=enc.holes, ubound=shared.best_cost, top_id=enc.n_vars)
+            with shared.lock:
+                first = shared.best_cost
+            if first is None or first == 0:
+                return
+            tot = ITotalizer(lits=enc.holes, ubound=first, top_id=enc.n_vars)
             for cl in tot.cnf.clauses:
                 s.add_clause(cl)
+            size = max(8, n_meet // 10)
+            budget = 2_000
             while not shared.expired():
                 with shared.lock:
                     ub = shared.best_cost
-                if ub is None or ub == 0:
+                    cur = dict(shared.best_slots or {})
+                    lower = shared.lower
+                if ub is None or ub <= lower:
                     return
-                # at most ub - 1 breaks: rhs[k] is "more than k"
-                s.add_clause([-tot.rhs[ub - 1]])
-                if not _budgeted_solve(s, shared):
-                    shared.raise_lower(ub)
-                    return
-                model = s.get_model()
-                slots = _decode(enc, model)
-                shared.offer(_model_cost(enc, model), slots, "linear search")
-    except _OutOfTime:
-        pass
+                s.set_phases([enc.x[m, t] for m, t in cur.items()])
+                full = size >= n_meet
+                kind, freed = (
+                    ("all", set(range(1, n_meet + 1)))
+                    if full
+                    else _neighbourhood(inst, cur, size, rng)
+                )
+                assumptions = [-tot.rhs[ub - 1]]
+                assumptions += [enc.x[m, t] for m, t in cur.items() if m not in freed]
+                if full:
+                    s.conf_budget(max(budget, 50_000))
+                else:
+                    s.conf_budget(budget)
+                res = s.solve_limited(assumptions=assumptions)
+                if res is True:
+                    model = s.get_model()
+                    shared.offer(
+                        _model_cost(enc, model),
+                        _decode(enc, model),
+                        f"neighbourhood search, {kind}",
+                    )
+                elif res is False:
+                    if full:
+                        shared.raise_lower(ub)
+                        return
+                    size = min(n_meet, int(size * 1.2) + 1)
+                else:
+                    size = max(8, int(size * 0.85))
+                    budget = min(50_000, int(budget * 1.1))
     except BaseException as exc:
         errors.append(exc)
         shared.stop.set()
     finally:
         if tot is not None:
             tot.delete()
+
+
+def _neighbourhood(
+    inst: B2BInstance, slot_of: dict[int, int], size: int, rng: random.Random
+) -> tuple[str, set[int]]:
+    """About ``size`` meetings to set free (see :func:`_lns_thread`)."""
+    if rng.random() < 0.5:
+        per_p = breaks_per_participant(inst, slot_of)
+        with_breaks = [p for p, b in enumerate(per_p, start=1) if b]
+        if with_breaks:
+            seeds = [rng.choice(with_breaks)]
+            freed: set[int] = set()
+            seen = set(seeds)
+            queue = list(seeds)
+            while queue and len(freed) < size:
+                p = queue.pop(rng.randrange(len(queue)))
+                for m in inst.meetings_of(p):
+                    freed.add(m)
+                    mt = inst.meetings[m - 1]
+                    q = mt.p2 if mt.p1 == p else mt.p1
+                    if q not in seen:
+                        seen.add(q)
+                        queue.append(q)
+            return "participants", freed
+    # a window of consecutive slots holding about `size` meetings
+    n_slots = inst.n_slots
+    per_slot = [0] * (n_slots + 2)
+    for t in slot_of.values():
+        per_slot[t] += 1
+    a = rng.randint(1, n_slots)
+    b, count = a, per_slot[a]
+    while count < size and (a > 1 or b < n_slots):
+        if b < n_slots and (a == 1 or rng.random() < 0.5):
+            b += 1
+            count += per_slot[b]
+        else:
+            a -= 1
+            count += per_slot[a]
+    return "window", {m for m, t in slot_of.items() if a <= t <= b}
 
 
 def _model_cost(enc: BoolEncoding, model: list[int]) -> int:
@@ -263,7 +366,7 @@ def _solve_maxsat(
             fairness=fairness,
             engine="maxsat",
             message=message,
-            stats=stats,
+            stats={**stats, "time_to_best_s": shared.best_time} if slots is not None else stats,
         )
 
     domains = compute_domains(inst)
@@ -293,9 +396,9 @@ def _solve_maxsat(
     errors: list[BaseException] = []
     threads = [threading.Thread(target=_lower_bound_thread, args=(enc, shared, errors))]
     if workers >= 2:
-        delay = _UB_START * time_limit
+        delay = min(_UB_START * time_limit, _UB_START_MAX_S)
         threads.append(
-            threading.Thread(target=_upper_bound_thread, args=(enc, shared, errors, delay))
+            threading.Thread(target=_lns_thread, args=(inst, enc, shared, errors, delay))
         )
     for th in threads:
         th.start()
