@@ -26,14 +26,25 @@ Pipeline of :func:`solve`:
 2. a first SAT call on the hard clauses only (phases set to "no break") gives a valid
    schedule (upper bound) or proves infeasibility;
 3. RC2 raises the lower bound core by core until the optimum is reached; it is run in
-   conflict-budgeted slices so the time limit is honoured (CaDiCaL cannot be interrupted);
-4. with ``workers >= 2`` a second thread runs a SAT-UNSAT linear search (CaDiCaL + a
-   totalizer over all breaks) that lowers the upper bound; whichever proves optimality
-   first stops the other. It starts after 60 % of the time limit, as insurance for big
-   events: side by side from the start it slows RC2 down 2-4x on a shared 2-core machine
-   (python-sat releases the GIL while CaDiCaL runs, so the threads do run in parallel);
+   conflict-budgeted slices so the time limit is honoured (CaDiCaL cannot be interrupted).
+   Each core raises the reported bound as soon as it is found (trimming and minimizing
+   it come after), and cores of more than 64 literals are not minimized;
+4. with ``workers >= 2`` a second thread runs a large-neighbourhood search (see
+   :func:`_lns_thread`) from the best schedule: fewer breaks with most meetings kept in
+   place, on one incremental CaDiCaL; whichever proves optimality first stops the other.
+   It starts after 10 % of the time limit (at most 5 s), so that the events RC2 proves
+   at once do not share the CPU;
 5. tables are assigned per slot afterwards: with at most L meetings in a slot any
    bijection onto 1..L is valid, so they are not part of the model.
+
+Why the neighbourhood search (forum-13crafc, added to the benchmark after unseen siblings
+of it stalled): it has 12 tables, and a schedule without any break exists with 13 (the
+SAT call for it takes 60k conflicts) but not with 12. Every low-break schedule is then a
+tight packing, the lower bound 1 is a global capacity argument over most participants
+(its core holds ~500 break literals), and the whole-problem SAT call for "fewer breaks"
+stalls; it used to end at 71 breaks against the optimum 1. A break, though, is a local
+defect that a neighbourhood of a few dozen meetings can repair: the same 60 s now ends
+within a few breaks of the optimum even on the loaded machine (README, Benchmarks).
 """
 
 from __future__ import annotations

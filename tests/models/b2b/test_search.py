@@ -79,7 +79,7 @@ def test_every_reported_lower_bound_is_valid() -> None:
         inst = medium_instance(seed)
         said: list[str] = []
         res = solve(inst, fairness=2, time_limit=60, progress=said.append)
-        if res.status != "optimal":
+        if res.status != "optimal" or res.breaks is None:
             continue
         bounds = [int(m.group(1)) for s in said if (m := re.match(r"lower bound (\d+)", s))]
         assert all(b <= res.breaks for b in bounds), (seed, bounds, res.breaks)
