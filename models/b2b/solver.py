@@ -150,6 +150,25 @@ def _budgeted_solve(solver: Any, shared: _Shared, assumptions: list[int] | None 
         budget = int(min(_MAX_SLICE, max(_MIN_SLICE, budget / took * target)))
 
 
+def _sliced_solve(solver: Any, shared: _Shared, assumptions: list[int], budget: int) -> bool | None:
+    """Up to ``budget`` conflicts in slices of about a second (as in
+    :func:`_budgeted_solve`), so the deadline and a stop are seen; None when the budget
+    or the time runs out."""
+    left, slice_ = budget, _MIN_SLICE
+    while left > 0 and not shared.expired():
+        n = min(left, slice_)
+        solver.conf_budget(n)
+        start = time.monotonic()
+        res = solver.solve_limited(assumptions=assumptions)
+        if res is not None:
+            return bool(res)
+        left -= n
+        took = max(time.monotonic() - start, 1e-3)
+        target = min(1.0, max(shared.deadline - time.monotonic(), 0.0))
+        slice_ = int(min(_MAX_SLICE, max(1_000, n / took * target)))
+    return None
+
+
 class _TimedRC2(RC2):
     """RC2 whose unbounded oracle calls are cut into conflict-budgeted slices."""
 
@@ -263,6 +282,8 @@ def _lns_thread(
                 s.add_clause(cl)
             size = max(8, n_meet // 10)
             budget = 2_000
+            full_budget = 20_000
+            step = 0
             while not shared.expired():
                 with shared.lock:
                     ub = shared.best_cost
@@ -270,8 +291,11 @@ def _lns_thread(
                     lower = shared.lower
                 if ub is None or ub <= lower:
                     return
+                step += 1
                 s.set_phases([enc.x[m, t] for m, t in cur.items()])
-                full = size >= n_meet
+                # every 20th step searches the whole schedule, guided by the best one
+                # (the phases above), with a budget that doubles each time it runs out
+                full = size >= n_meet or step % 20 == 0
                 kind, freed = (
                     ("all", set(range(1, n_meet + 1)))
                     if full
@@ -279,11 +303,7 @@ def _lns_thread(
                 )
                 assumptions = [-tot.rhs[ub - 1]]
                 assumptions += [enc.x[m, t] for m, t in cur.items() if m not in freed]
-                if full:
-                    s.conf_budget(max(budget, 50_000))
-                else:
-                    s.conf_budget(budget)
-                res = s.solve_limited(assumptions=assumptions)
+                res = _sliced_solve(s, shared, assumptions, full_budget if full else budget)
                 if res is True:
                     model = s.get_model()
                     shared.offer(
@@ -296,6 +316,10 @@ def _lns_thread(
                         shared.raise_lower(ub)
                         return
                     size = min(n_meet, int(size * 1.2) + 1)
+                elif full:
+                    full_budget = min(2 * full_budget, 10_000_000)
+                    if size >= n_meet:
+                        size = max(8, int(size * 0.85))
                 else:
                     size = max(8, int(size * 0.85))
                     budget = min(50_000, int(budget * 1.1))
@@ -310,31 +334,36 @@ def _lns_thread(
 def _neighbourhood(
     inst: B2BInstance, slot_of: dict[int, int], size: int, rng: random.Random
 ) -> tuple[str, set[int]]:
-    """About ``size`` meetings to set free (see :func:`_lns_thread`)."""
-    if rng.random() < 0.5:
-        per_p = breaks_per_participant(inst, slot_of)
-        with_breaks = [p for p, b in enumerate(per_p, start=1) if b]
-        if with_breaks:
-            seeds = [rng.choice(with_breaks)]
-            freed: set[int] = set()
-            seen = set(seeds)
-            queue = list(seeds)
-            while queue and len(freed) < size:
-                p = queue.pop(rng.randrange(len(queue)))
-                for m in inst.meetings_of(p):
-                    freed.add(m)
-                    mt = inst.meetings[m - 1]
-                    q = mt.p2 if mt.p1 == p else mt.p1
-                    if q not in seen:
-                        seen.add(q)
-                        queue.append(q)
-            return "participants", freed
-    # a window of consecutive slots holding about `size` meetings
+    """About ``size`` meetings to set free (see :func:`_lns_thread`): half of the time
+    those around a participant with a break, grown over the meeting graph; otherwise
+    every meeting of a run of consecutive slots, grown from one of the idle slots of a
+    participant with a break (a random slot when there is none)."""
+    per_p = breaks_per_participant(inst, slot_of)
+    with_breaks = [p for p, b in enumerate(per_p, start=1) if b]
+    if with_breaks and rng.random() < 0.5:
+        seeds = [rng.choice(with_breaks)]
+        freed: set[int] = set()
+        seen = set(seeds)
+        queue = list(seeds)
+        while queue and len(freed) < size:
+            p = queue.pop(rng.randrange(len(queue)))
+            for m in inst.meetings_of(p):
+                freed.add(m)
+                mt = inst.meetings[m - 1]
+                q = mt.p2 if mt.p1 == p else mt.p1
+                if q not in seen:
+                    seen.add(q)
+                    queue.append(q)
+        return "participants", freed
     n_slots = inst.n_slots
     per_slot = [0] * (n_slots + 2)
     for t in slot_of.values():
         per_slot[t] += 1
     a = rng.randint(1, n_slots)
+    if with_breaks:
+        busy = {slot_of[m] for m in inst.meetings_of(rng.choice(with_breaks))}
+        idle = [t for t in range(min(busy), max(busy)) if t not in busy]
+        a = rng.choice(idle)
     b, count = a, per_slot[a]
     while count < size and (a > 1 or b < n_slots):
         if b < n_slots and (a == 1 or rng.random() < 0.5):
