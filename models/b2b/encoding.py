@@ -309,10 +309,11 @@ class EncodingOptions:
     windows: bool = True
     symmetry: bool = True
     slot_lower_bound: bool = True
-    blocks: bool = True
-    """Block-start variables for participants without a break."""
-    both_capacities: bool = True
-    """With ``participant_capacity``, also count meetings (L) per slot."""
+    blocks: bool = False
+    """Block-start variables for participants without a break (off: see the module
+    docstring; the neighbourhood search of :mod:`models.b2b.solver` turns them on)."""
+    both_capacities: bool = False
+    """With ``participant_capacity``, also count meetings (L) per slot (off, as blocks)."""
 
 
 def encode(

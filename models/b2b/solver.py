@@ -29,11 +29,13 @@ Pipeline of :func:`solve`:
    conflict-budgeted slices so the time limit is honoured (CaDiCaL cannot be interrupted).
    Each core raises the reported bound as soon as it is found (trimming and minimizing
    it come after), and cores of more than 64 literals are not minimized;
-4. with ``workers >= 2`` a second thread runs a large-neighbourhood search (see
-   :func:`_lns_thread`) from the best schedule: fewer breaks with most meetings kept in
-   place, on one incremental CaDiCaL; whichever proves optimality first stops the other.
-   It starts after 10 % of the time limit (at most 5 s), so that the events RC2 proves
-   at once do not share the CPU;
+4. with ``workers >= 2`` a second process (not a thread: python-sat holds the GIL while
+   CaDiCaL runs) runs a large-neighbourhood search (see :func:`_lns_search`) from the
+   best schedule: fewer breaks with most meetings kept in place, on one incremental
+   CaDiCaL; whichever proves optimality first stops the other. It is spawned after 5 %
+   of the time limit (at most 2 s), so the events RC2 proves at once never start it.
+   As with any spawned process, the calling program's main module must be importable
+   without side effects (``if __name__ == "__main__":``);
 5. tables are assigned per slot afterwards: with at most L meetings in a slot any
    bijection onto 1..L is valid, so they are not part of the model.
 
@@ -49,10 +51,13 @@ within a few breaks of the optimum even on the loaded machine (README, Benchmark
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
 import random
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,7 +68,7 @@ from pysat.solvers import Solver
 
 from models.b2b.dzn import read_dzn
 from models.b2b.encoding import BoolEncoding, EncodingOptions, compute_domains, encode
-from models.b2b.instance import B2BInstance
+from models.b2b.instance import B2BInstance, Meeting
 from models.b2b.result import B2BResult, Status, assign_tables, breaks_per_participant
 
 __all__ = ["B2BResult", "Status", "assign_tables", "solve", "solve_file"]
@@ -74,9 +79,12 @@ Progress = Callable[[str], None]
 _SAT_SOLVER = "cadical195"
 _MIN_SLICE = 10_000
 _MAX_SLICE = 1_000_000
+LNS_EXTRAS = True
+"""Give the neighbourhood search the block starts and both capacity forms (they are off
+in the encoding RC2 gets, see :class:`~models.b2b.encoding.EncodingOptions`)."""
 _MINIMIZE_MAX = 64  # larger cores are not minimized (see _TimedRC2.minimize_core)
-_UB_START = 0.1  # fraction of the time limit before the upper-bound thread starts
-_UB_START_MAX_S = 5.0  # ... and at most this many seconds
+_UB_START = 0.05  # fraction of the time limit before the upper-bound process starts
+_UB_START_MAX_S = 2.0  # ... and at most this many seconds
 
 
 class _OutOfTime(Exception):
@@ -240,7 +248,7 @@ def _lower_bound_thread(enc: BoolEncoding, shared: _Shared, errors: list[BaseExc
             rc2.delete()
 
 
-def _lns_thread(
+def _lns_search(
     inst: B2BInstance,
     enc: BoolEncoding,
     shared: _Shared,
@@ -282,8 +290,8 @@ def _lns_thread(
                 s.add_clause(cl)
             size = max(8, n_meet // 10)
             budget = 2_000
-            full_budget = 20_000
             step = 0
+            spent_at_full = 0  # conflicts of the solver when the last whole step ended
             while not shared.expired():
                 with shared.lock:
                     ub = shared.best_cost
@@ -294,8 +302,11 @@ def _lns_thread(
                 step += 1
                 s.set_phases([enc.x[m, t] for m, t in cur.items()])
                 # every 20th step searches the whole schedule, guided by the best one
-                # (the phases above), with a budget that doubles each time it runs out
+                # (the phases above), with as many conflicts as the 19 before it took:
+                # half of the effort at most, however long the run
                 full = size >= n_meet or step % 20 == 0
+                conflicts = int(s.accum_stats().get("conflicts", 0))
+                full_budget = max(5_000, conflicts - spent_at_full)
                 kind, freed = (
                     ("all", set(range(1, n_meet + 1)))
                     if full
@@ -304,6 +315,8 @@ def _lns_thread(
                 assumptions = [-tot.rhs[ub - 1]]
                 assumptions += [enc.x[m, t] for m, t in cur.items() if m not in freed]
                 res = _sliced_solve(s, shared, assumptions, full_budget if full else budget)
+                if full:
+                    spent_at_full = int(s.accum_stats().get("conflicts", 0))
                 if res is True:
                     model = s.get_model()
                     shared.offer(
@@ -317,7 +330,6 @@ def _lns_thread(
                         return
                     size = min(n_meet, int(size * 1.2) + 1)
                 elif full:
-                    full_budget = min(2 * full_budget, 10_000_000)
                     if size >= n_meet:
                         size = max(8, int(size * 0.85))
                 else:
@@ -331,10 +343,143 @@ def _lns_thread(
             tot.delete()
 
 
+class _ChildShared(_Shared):
+    """The neighbourhood search's view in its own process: what it finds goes to the
+    parent through ``conn``; the parent's ``stop`` event ends it."""
+
+    def __init__(self, deadline: float, conn: Connection, stop: Any) -> None:
+        super().__init__(deadline, None)
+        self._conn = conn
+        self._mp_stop = stop
+
+    def expired(self) -> bool:
+        return self._mp_stop.is_set() or super().expired()
+
+    def offer(self, cost: int, slots: dict[int, int], source: str) -> None:
+        improved = self.best_cost is None or cost < self.best_cost
+        super().offer(cost, slots, source)
+        if improved:
+            self._conn.send(("best", cost, slots, source))
+
+    def raise_lower(self, lb: int) -> None:
+        super().raise_lower(lb)
+        self._conn.send(("lower", lb))
+
+
+def _instance_data(inst: B2BInstance) -> dict[str, Any]:
+    """The instance as plain picklable data (see :func:`_lns_worker`)."""
+    return {
+        "n_participants": inst.n_participants,
+        "meetings": [(m.p1, m.p2, m.session) for m in inst.meetings],
+        "n_tables": inst.n_tables,
+        "n_slots": inst.n_slots,
+        "n_morning_slots": inst.n_morning_slots,
+        "forbidden": [sorted(f) for f in inst.forbidden],
+        "fixed": list(inst.fixed),
+        "precedences": [sorted(p) for p in inst.precedences],
+        "name": inst.name,
+    }
+
+
+def _lns_worker(
+    data: dict[str, Any],
+    fairness: int,
+    options: EncodingOptions | None,
+    first: dict[int, int],
+    seconds: float,
+    conn: Connection,
+    stop: Any,
+    seed: int,
+) -> None:
+    """Entry point of the neighbourhood-search process."""
+    try:
+        inst = B2BInstance(
+            n_participants=data["n_participants"],
+            meetings=tuple(Meeting(a, b, sess) for a, b, sess in data["meetings"]),
+            n_tables=data["n_tables"],
+            n_slots=data["n_slots"],
+            n_morning_slots=data["n_morning_slots"],
+            forbidden=tuple(frozenset(f) for f in data["forbidden"]),
+            fixed=tuple(data["fixed"]),
+            precedences=tuple(frozenset(p) for p in data["precedences"]),
+            name=data["name"],
+        )
+        shared = _ChildShared(time.monotonic() + seconds, conn, stop)
+        shared.best_cost = sum(breaks_per_participant(inst, first))
+        shared.best_slots = first
+        enc = encode(inst, compute_domains(inst), fairness, _lns_options(options))
+        errors: list[BaseException] = []
+        _lns_search(inst, enc, shared, errors, 0.0, seed)
+        if errors:
+            conn.send(("error", repr(errors[0])))
+    except BaseException as exc:
+        conn.send(("error", repr(exc)))
+    finally:
+        conn.close()
+
+
+def _upper_bound_process(
+    inst: B2BInstance,
+    fairness: int,
+    options: EncodingOptions | None,
+    shared: _Shared,
+    errors: list[BaseException],
+    delay: float,
+) -> None:
+    """Run :func:`_lns_search` in a process of its own and relay what it finds.
+
+    A process, not a thread: python-sat holds the GIL while CaDiCaL runs (measured: a
+    pure-Python loop in another thread stands still during a 1.5 s ``solve``), so a
+    second solver thread only takes turns with RC2 and two cores do the work of one.
+    The process is spawned only if RC2 has not finished after ``delay`` seconds."""
+    if shared.stop.wait(timeout=delay):
+        return
+    with shared.lock:
+        first = dict(shared.best_slots or {})
+        cost = shared.best_cost
+    if not first or not cost:
+        return
+    ctx = multiprocessing.get_context("spawn")
+    recv, send = ctx.Pipe(duplex=False)
+    stop = ctx.Event()
+    seconds = shared.deadline - time.monotonic()
+    proc = ctx.Process(
+        target=_lns_worker,
+        args=(_instance_data(inst), fairness, options, first, seconds, send, stop, 0),
+        daemon=True,
+    )
+    proc.start()
+    send.close()
+    try:
+        while not shared.expired():
+            if not recv.poll(0.1):
+                if not proc.is_alive():
+                    break
+                continue
+            try:
+                msg = recv.recv()
+            except EOFError:
+                break
+            if msg[0] == "best":
+                shared.offer(msg[1], msg[2], msg[3])
+            elif msg[0] == "lower":
+                shared.raise_lower(msg[1])
+            elif msg[0] == "error":
+                errors.append(RuntimeError(f"neighbourhood search failed: {msg[1]}"))
+                shared.stop.set()
+    finally:
+        stop.set()
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
+        recv.close()
+
+
 def _neighbourhood(
     inst: B2BInstance, slot_of: dict[int, int], size: int, rng: random.Random
 ) -> tuple[str, set[int]]:
-    """About ``size`` meetings to set free (see :func:`_lns_thread`): half of the time
+    """About ``size`` meetings to set free (see :func:`_lns_search`): half of the time
     those around a participant with a break, grown over the meeting graph; otherwise
     every meeting of a run of consecutive slots, grown from one of the idle slots of a
     participant with a break (a random slot when there is none)."""
@@ -373,6 +518,15 @@ def _neighbourhood(
             a -= 1
             count += per_slot[a]
     return "window", {m for m, t in slot_of.items() if a <= t <= b}
+
+
+def _lns_options(options: EncodingOptions | None) -> EncodingOptions:
+    """The neighbourhood search's encoding: the caller's, plus the block starts and both
+    capacity forms unless ``LNS_EXTRAS`` is off (see :data:`LNS_EXTRAS`)."""
+    base = options or EncodingOptions()
+    if not LNS_EXTRAS:
+        return base
+    return dataclasses.replace(base, blocks=True, both_capacities=True)
 
 
 def _model_cost(enc: BoolEncoding, model: list[int]) -> int:
@@ -438,7 +592,10 @@ def _solve_maxsat(
     if workers >= 2:
         delay = min(_UB_START * time_limit, _UB_START_MAX_S)
         threads.append(
-            threading.Thread(target=_lns_thread, args=(inst, enc, shared, errors, delay))
+            threading.Thread(
+                target=_upper_bound_process,
+                args=(inst, fairness, options, shared, errors, delay),
+            )
         )
     for th in threads:
         th.start()

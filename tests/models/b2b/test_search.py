@@ -56,7 +56,7 @@ def test_neighbourhood_search_and_rc2_prove_the_same_optimum(
 ) -> None:
     inst = medium_instance(seed)
     with monkeypatch.context() as mp:
-        mp.setattr(solver_module, "_lns_thread", _never_started)
+        mp.setattr(solver_module, "_upper_bound_process", _never_started)
         lower_only = solve(inst, fairness=-1, time_limit=60, workers=2)
     with monkeypatch.context() as mp:
         mp.setattr(solver_module._TimedRC2, "compute", _rc2_off)
