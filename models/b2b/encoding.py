@@ -29,7 +29,12 @@ instances (seconds, one run each, on a shared machine where ±30 % is noise):
   with them and more than 400k (675k in another run) without;
 * both capacity forms at once, ``Σ_p u[p,t] ≤ 2·L`` and ``Σ_m x[m,t] ≤ L``: they
   propagate differently, and that same call takes 26k conflicts with both against 164k
-  with the participant form alone (forum-13crafc.forb0003: 245k against more than 300k);
+  with the participant form alone (forum-13crafc.forb0003: 245k against more than 300k).
+  These two are off by default: with them RC2 no longer proves forum-14.original within
+  60 s (bound 1-2 against the optimum 2, proven in 47 s without them, RC2 alone on the
+  loaded machine), and forum-13crafc at d = 0 took 39 s instead of 2-10 s. The
+  neighbourhood search of :mod:`models.b2b.solver`, which starts from a schedule and
+  wants decisions that move whole blocks, turns them on;
 * a per-slot lower bound ``Σ_p u[p,t] ≥ 2·(M - (T-1)·L)`` when tables are scarce;
 * precedences both ways (``x[m,t]`` needs every predecessor earlier and every predecessor
   at t needs m later) on domains already narrowed by longest-path propagation.

@@ -45,8 +45,9 @@ SAT call for it takes 60k conflicts) but not with 12. Every low-break schedule i
 tight packing, the lower bound 1 is a global capacity argument over most participants
 (its core holds ~500 break literals), and the whole-problem SAT call for "fewer breaks"
 stalls; it used to end at 71 breaks against the optimum 1. A break, though, is a local
-defect that a neighbourhood of a few dozen meetings can repair: the same 60 s now ends
-within a few breaks of the optimum even on the loaded machine (README, Benchmarks).
+defect that a neighbourhood of a few dozen meetings can repair: on the loaded machine
+the same 60 s now end 2-14 breaks above the optimum instead of 39-87, and the variants
+with fixed meetings are proven (README, Benchmarks). Not enough yet for the optimum 1.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import pytest
 
 import models.b2b.solver as solver_module
 from models.b2b import B2BInstance, solve, validate_schedule
+from models.b2b.encoding import EncodingOptions
 from models.b2b.result import breaks_per_participant
 
 
@@ -107,3 +108,21 @@ def test_neighbourhoods() -> None:
                 for p in range(1, inst.n_participants + 1)
             )
     assert kinds == {"window", "participants"}
+
+
+@pytest.mark.parametrize("seed", range(100, 112))
+def test_the_search_encoding_keeps_the_optimum(seed: int) -> None:
+    """Block starts and both capacity forms (the neighbourhood search's encoding) are
+    implied constraints: alone, with RC2, they give the brute-force optimum."""
+    from tests.models.b2b.test_solver import brute_force, random_instance
+
+    rng = random.Random(seed)
+    inst = random_instance(rng)
+    d = rng.choice((-1, 0, 1, 2))
+    expected = brute_force(inst, d)
+    options = EncodingOptions(blocks=True, both_capacities=True)
+    res = solve(inst, fairness=d, time_limit=20, workers=1, encoding_options=options)
+    if expected is None:
+        assert res.status == "infeasible", res
+    else:
+        assert (res.status, res.breaks) == ("optimal", expected), res
