@@ -179,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         "(maxsat_t), best of Chuffed/Gecode/CP Optimizer (cp_t)"
     )
     header = (
-        f"{'instance':32s} {'d':>2s} {'status':10s} {'ours':>5s} {'bound':>5s} "
-        f"{'time':>6s} {'pub':>4s} {'maxsat_t':>8s} {'cp_t':>20s} {'valid':5s} match"
+        f"{'instance':15s} {'variant':13s} {'d':>2s} {'status':10s} {'ours':>5s} {'bound':>5s} "
+        f"{'best_t':>6s} {'proof_t':>7s} {'pub':>4s} {'maxsat_t':>8s} {'cp_t':>20s} "
+        f"{'valid':5s} match"
     )
     print(header)
     print("-" * len(header))
@@ -214,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             match = False
         ours = "-" if res.status == "infeasible" else ("" if res.breaks is None else res.breaks)
+        # time to the final best schedule, and to the proof (optimality or infeasibility)
+        best_t = res.stats.get("time_to_best_s")
+        proof_t = res.time_s if proven else None
         rec = {
             "instance": path.name,
             "variant": variant_of(path.name),
@@ -222,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             "breaks": res.breaks,
             "bound": res.bound,
             "time_s": round(res.time_s, 2),
+            "time_to_best_s": None if best_t is None else round(best_t, 2),
+            "time_to_proof_s": None if proof_t is None else round(proof_t, 2),
             "valid": valid,
             "violations": violations,
             "published": optimum,
@@ -235,8 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         records.append(rec)
         pub_txt = optimum + ("*" if pub and pub.optimum_source != "maxsat" else "")
         print(
-            f"{path.name:32s} {d:2d} {res.status:10s} {ours!s:>5s} "
-            f"{'' if res.bound is None else res.bound!s:>5s} {res.time_s:6.1f} "
+            f"{path.name.split('.')[0]:15s} {variant_of(path.name):13s} {d:2d} "
+            f"{res.status:10s} {ours!s:>5s} "
+            f"{'' if res.bound is None else res.bound!s:>5s} "
+            f"{'' if best_t is None else f'{best_t:.1f}':>6s} "
+            f"{'' if proof_t is None else f'{proof_t:.1f}':>7s} "
             f"{pub_txt or '?':>4s} {(pub.maxsat_time if pub else ''):>8s} "
             f"{(pub.best_cp if pub else ''):>20s} {'yes' if valid else 'NO':5s} "
             f"{'yes' if match else 'no'}",

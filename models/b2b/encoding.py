@@ -22,6 +22,19 @@ instances (seconds, one run each, on a shared machine where ±30 % is noise):
   ones, so "busy by t" excludes "busy at t + n_p or later". Mixed: 10-50 % slower on five
   instances but the hardest variant, ticf-14crafa.prec15 (paper: 170 s), takes 12 s with
   them and 63 s without, so they stay on;
+* block starts ``b[p,s]``: p has no break and its meetings fill slots s..s+n_p-1. With
+  ``z_p ⇔ ∨_s b[p,s]`` each start fixes every busy variable of p, so the search can
+  decide where a participant's block goes in one step. On forum-13crafc (12 tables; a
+  schedule without breaks needs 13) the SAT call "no break at all" takes 164k conflicts
+  with them and more than 400k (675k in another run) without;
+* both capacity forms at once, ``Σ_p u[p,t] ≤ 2·L`` and ``Σ_m x[m,t] ≤ L``: they
+  propagate differently, and that same call takes 26k conflicts with both against 164k
+  with the participant form alone (forum-13crafc.forb0003: 245k against more than 300k).
+  These two are off by default: with them RC2 no longer proves forum-14.original within
+  60 s (bound 1-2 against the optimum 2, proven in 47 s without them, RC2 alone on the
+  loaded machine), and forum-13crafc at d = 0 took 39 s instead of 2-10 s. The
+  neighbourhood search of :mod:`models.b2b.solver`, which starts from a schedule and
+  wants decisions that move whole blocks, turns them on;
 * a per-slot lower bound ``Σ_p u[p,t] ≥ 2·(M - (T-1)·L)`` when tables are scarce;
 * precedences both ways (``x[m,t]`` needs every predecessor earlier and every predecessor
   at t needs m later) on domains already narrowed by longest-path propagation.
@@ -301,6 +314,11 @@ class EncodingOptions:
     windows: bool = True
     symmetry: bool = True
     slot_lower_bound: bool = True
+    blocks: bool = False
+    """Block-start variables for participants without a break (off: see the module
+    docstring; the neighbourhood search of :mod:`models.b2b.solver` turns them on)."""
+    both_capacities: bool = False
+    """With ``participant_capacity``, also count meetings (L) per slot (off, as blocks)."""
 
 
 def encode(
@@ -366,7 +384,7 @@ def encode(
             enc.card(used, n, "equals", EncType.seqcounter)
         if n <= 1:
             continue
-        holes = _encode_breaks(enc, u, n, opts.windows)
+        holes = _encode_breaks(enc, u, n, opts.windows, opts.blocks)
         enc.holes.extend(holes)
         enc.holes_of[p] = holes
         per_participant_holes.append(holes)
@@ -380,6 +398,10 @@ def encode(
             per_meeting = 1
         if len(lits) > per_meeting * inst.n_tables:
             enc.card(lits, per_meeting * inst.n_tables, "atmost", EncType.kmtotalizer)
+        if opts.both_capacities and opts.participant_capacity:
+            mlits = [v for (_, slot), v in x.items() if slot == t]
+            if len(mlits) > inst.n_tables:
+                enc.card(mlits, inst.n_tables, "atmost", EncType.kmtotalizer)
         if low > 0 and opts.slot_lower_bound:
             if per_meeting * low > len(lits):
                 enc.add_false()
@@ -393,7 +415,9 @@ def encode(
     return enc
 
 
-def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int, windows: bool) -> list[int]:
+def _encode_breaks(
+    enc: BoolEncoding, u: list[int | None], n: int, windows: bool, blocks: bool = False
+) -> list[int]:
     """Hole-end variables for one participant plus the no-break window clauses."""
     n_slots = len(u)
     holes: list[int] = []
@@ -416,7 +440,7 @@ def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int, windows: bool
         if ut is not None:
             acc = ut if acc is None else enc.or_var([acc, ut])
         a[t] = acc
-    if not holes or not windows:
+    if not holes or not (windows or blocks):
         return holes
     e: list[int | None] = [None] * n_slots  # busy at some slot >= t
     acc = None
@@ -434,8 +458,22 @@ def _encode_breaks(enc: BoolEncoding, u: list[int | None], n: int, windows: bool
         if at is None or t + n >= n_slots:
             continue
         et = e[t + n]
-        if et is not None:
+        if et is not None and windows:
             enc.add([-z, -at, -et])
+    if blocks:
+        starts = []
+        for s0 in range(n_slots - n + 1):
+            if any(u[t] is None for t in range(s0, s0 + n)):
+                continue
+            b = enc.new()
+            starts.append(b)
+            enc.add([-b, z])
+            for t in range(n_slots):
+                ut = u[t]
+                if ut is not None:
+                    enc.add([-b, ut] if s0 <= t < s0 + n else [-b, -ut])
+        enc.add([-z, *starts])
+        enc.amo(starts)
     return holes
 
 
