@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models.profile import Kind
 from service.deps import CallerDep, EngineDep, JobsDep, SessionDep, SettingsDep
+from service.errors import problems
 from service.io.imports import UnknownColumns
 from service.io.uploads import parse_upload
 from service.io.xlsx import parse_profile_upload
@@ -20,7 +21,7 @@ from service.profiles.schemas import profile_out, profile_page
 router = APIRouter(prefix="/v1", tags=["profiles"], route_class=JsonRoute)
 
 
-@router.post("/profiles", status_code=201, summary="Create a profile")
+@router.post("/profiles", status_code=201, summary="Create a profile", responses=problems(409))
 def create_profile(
     body: dict[str, Any], caller: CallerDep, session: SessionDep, engine: EngineDep
 ) -> dict[str, Any]:
