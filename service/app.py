@@ -309,6 +309,9 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
                     # a body that is not JSON (or not the upload's form) is answered 400
                     operation["responses"].setdefault("400", BODY_400)
                 _only_declared_files(operation.get("responses", {}))
+                for parameter in operation.get("parameters", []):
+                    if parameter["name"] == "k":  # the limit is a setting
+                        parameter["schema"]["maximum"] = settings.max_k
                 if "429" in operation.get("responses", {}):
                     operation["responses"]["429"]["headers"] = {
                         "Retry-After": {
@@ -320,6 +323,9 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
                     content = response.get("content", {})
                     if status[:1] in ("4", "5") and "application/json" in content:
                         content[PROBLEM_JSON] = content.pop("application/json")
+        search = schema.get("components", {}).get("schemas", {}).get("SearchBody", {})
+        if "k" in search.get("properties", {}):
+            search["properties"]["k"]["maximum"] = settings.max_k
         app.openapi_schema = schema
         return schema
 

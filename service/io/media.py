@@ -14,3 +14,11 @@ def file_responses(*media_types: str, status: int = 200) -> dict[int | str, dict
     """`responses=` for a route answering a file in one of `media_types`."""
     binary = {"schema": {"type": "string", "format": "binary"}}
     return {status: {"content": {media: binary for media in media_types}}}
+
+
+ONE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+"""A name as the services check it (service.shortlists / service.reports clean_name): not
+blank, no control characters. Declared with `json_schema_extra={"pattern": ...}` so the
+schema states it while the service keeps its own field-and-reason message."""
+NOTE_TEXT = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
+"""A note: control characters refused except line breaks and tabs."""
