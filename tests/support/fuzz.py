@@ -176,18 +176,39 @@ def seed_world(base_url: str, key: str) -> dict[str, Any]:
             assert response.status_code < 300, (response.request.url, response.text)
             return response.json() if response.content else None
 
-        people = [("jp-1", "JP", "精密歯車の設計と製造"), ("it-1", "IT", "Distributore di ingranaggi")]
+        people = [
+            ("jp-1", "JP", "精密歯車の設計と製造"),
+            ("it-1", "IT", "Distributore di ingranaggi"),
+        ]
         people += [("uni-1", "JP", "材料工学の研究室"), ("kr-1", "KR", "자동차 부품 무역")]
         for pid, country, text in people:
-            ok(client.put(f"/v1/profiles/{pid}", json={
-                "name": pid, "kind": "firm", "country": country, "description": text,
-                "offers": [text], "needs": ["販路"],
-            }))
-        event = ok(client.post("/v1/events", json={
-            "name": "fuzz event", "slots": 3, "tables": 2,
-            "participants": [{"id": f"p{i}", "profile_id": pid}
-                             for i, (pid, _, _) in enumerate(people, 1)],
-        }))
+            ok(
+                client.put(
+                    f"/v1/profiles/{pid}",
+                    json={
+                        "name": pid,
+                        "kind": "firm",
+                        "country": country,
+                        "description": text,
+                        "offers": [text],
+                        "needs": ["販路"],
+                    },
+                )
+            )
+        event = ok(
+            client.post(
+                "/v1/events",
+                json={
+                    "name": "fuzz event",
+                    "slots": 3,
+                    "tables": 2,
+                    "participants": [
+                        {"id": f"p{i}", "profile_id": pid}
+                        for i, (pid, _, _) in enumerate(people, 1)
+                    ],
+                },
+            )
+        )
         event_id = event["id"]
         ok(client.post(f"/v1/events/{event_id}/schedule"))
         shortlist = ok(client.post("/v1/shortlists", json={"name": "fuzz"}))
