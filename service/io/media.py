@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -22,3 +24,12 @@ blank, no control characters. Declared with `json_schema_extra={"pattern": ...}`
 schema states it while the service keeps its own field-and-reason message."""
 NOTE_TEXT = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
 """A note: control characters refused except line breaks and tabs."""
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra=` for a route that reads its JSON body itself (`body: dict`, to name
+    the nearest field of an unknown one) but validates it with `model`: the schema states
+    the model's fields, limits and required ones instead of "any object"."""
+    schema = model.model_json_schema()
+    assert "$defs" not in schema, "inline models only"  # no components to refer to
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
