@@ -1,6 +1,10 @@
-"""What a route that answers a file declares in the OpenAPI schema: its media types, so a
-generated client (and the fuzzer's content-type check) knows a CSV, an XLSX or a chart
-from JSON. service.app.install_openapi then drops FastAPI's empty `application/json`."""
+"""What routes declare in the OpenAPI schema beyond FastAPI's defaults, so the schema
+states what the API enforces and answers (tests/service/test_openapi_fuzz.py holds them
+to it):
+- a file answer's media types, so a generated client knows a CSV, an XLSX or a chart from
+  JSON (service.app.install_openapi then drops FastAPI's empty `application/json`);
+- text patterns the services check by hand (names, notes);
+- the body of a route that reads its JSON itself but validates it with a model."""
 
 from __future__ import annotations
 
@@ -22,8 +26,8 @@ ONE_LINE_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 """A name as the services check it (service.shortlists / service.reports clean_name): not
 blank, no control characters. Declared with `json_schema_extra={"pattern": ...}` so the
 schema states it while the service keeps its own field-and-reason message."""
-NOTE_TEXT = r"^[^\x00-\x08\x0b-\x1f\x7f]*$"
-"""A note: control characters refused except line breaks and tabs."""
+NOTE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""A note: control characters refused except tabs and line breaks (CR or LF)."""
 
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
