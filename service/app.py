@@ -270,6 +270,21 @@ UPLOAD_CONTENT: dict[str, Any] = {
 request itself, so FastAPI declares no body for it."""
 
 
+BODY_400: dict[str, Any] = {
+    "description": "the body is not JSON, or not the form the route reads",
+    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+
+
+def _only_declared_files(responses: dict[str, Any]) -> None:
+    """A route that answers a file (CSV, XLSX, PNG ...) declares its media types; FastAPI
+    adds an `application/json` with an empty schema beside them, which it never answers."""
+    for response in responses.values():
+        content = response.get("content", {})
+        if len(content) > 1 and content.get("application/json") == {"schema": {}}:
+            del content["application/json"]
+
+
 def install_openapi(app: FastAPI, settings: Settings) -> None:
     """The OpenAPI document as the API answers: error responses are problem+json (RFC
     9457) documents, not FastAPI's default validation shape; a request body says its
@@ -291,6 +306,12 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
                     )
                     body = operation.setdefault("requestBody", {"content": UPLOAD_CONTENT})
                     body["description"] = f"At most {most} bytes (larger: 413)."
+                    # a body that is not JSON (or not the upload's form) is answered 400
+                    operation["responses"].setdefault("400", BODY_400)
+                _only_declared_files(operation.get("responses", {}))
+                for parameter in operation.get("parameters", []):
+                    if parameter["name"] == "k":  # the limit is a setting
+                        parameter["schema"]["maximum"] = settings.max_k
                 if "429" in operation.get("responses", {}):
                     operation["responses"]["429"]["headers"] = {
                         "Retry-After": {
@@ -302,6 +323,9 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
                     content = response.get("content", {})
                     if status[:1] in ("4", "5") and "application/json" in content:
                         content[PROBLEM_JSON] = content.pop("application/json")
+        search = schema.get("components", {}).get("schemas", {}).get("SearchBody", {})
+        if "k" in search.get("properties", {}):
+            search["properties"]["k"]["maximum"] = settings.max_k
         app.openapi_schema = schema
         return schema
 

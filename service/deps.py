@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -94,6 +94,10 @@ async def get_caller(
 # scope="function": the session is committed before the response goes out, so a client
 # that reads right after a write sees it.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="a numeric id")]
+"""A numeric id in a path (programmes, shortlists and their entries): within the
+databases' 64-bit integer, so a larger one is refused (422) rather than failing the
+query."""
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ReadyEngineDep = Annotated[Engine, Depends(get_ready_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

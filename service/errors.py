@@ -159,7 +159,10 @@ class ServiceUnavailable(ClusterMatchError):
 
 
 class FieldError(BaseModel):
-    field: str = Field(description="the field, parameter or `file` at fault (`offers[2]`)")
+    field: str | None = Field(
+        description="the field, parameter or `file` at fault (`offers[2]`); null where an "
+        "import row is not an object at all"
+    )
     reason: str
     row: int | None = Field(default=None, description="import files: the row (header = 1)")
 
@@ -192,7 +195,23 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         ),
     )
 }
-"""The error answers every /v1 route documents in the OpenAPI schema."""
+"""The error answers every /v1 route documents in the OpenAPI schema (413 too: the guard
+measures any request's body, even a GET's; 400 where the operation takes a body:
+service.app.install_openapi)."""
+
+_MORE_PROBLEMS = {
+    400: "the body is not JSON (or not the form the route reads), or a request that "
+    "cannot be served as asked: `detail` says why",
+    409: "the resource's state refuses this: a duplicate, or a schedule that must be "
+    "solved or re-planned first",
+    503: "the index is still loading: retry shortly (see /readyz)",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The problem answers beyond PROBLEM_RESPONSES that one route can give, for its
+    decorator's `responses=` (so the schema lists what the operation really answers)."""
+    return {code: {"model": Problem, "description": _MORE_PROBLEMS[code]} for code in codes}
 
 
 def field_path(loc: Sequence[Any]) -> str:

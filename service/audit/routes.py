@@ -31,7 +31,10 @@ def list_audit(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="next page: `next_before`")] = None,
+    # within the databases' 64-bit integer: a larger one failed the query (500)
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="next page: `next_before`")
+    ] = None,
 ) -> dict[str, Any]:
     where = AuditFilter(
         actor=actor,

@@ -15,6 +15,7 @@ from service.errors import ValidationFailed
 from service.io import spreadsheets
 from service.io.connectors import SourceName
 from service.io.imports import ImportFormatError
+from service.io.media import CSV, XLSX, file_responses
 from service.io.uploads import read_upload
 from service.jobs.schemas import job_accepted
 
@@ -73,6 +74,7 @@ async def import_source(
 
 @router.get(
     "/exports/profiles.{fmt}",
+    responses=file_responses(CSV, XLSX),
     summary="The profiles for Excel: CSV (UTF-8 with BOM) or XLSX; filter by kind, country, "
     "cluster",
 )

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Query, Response
 
 from models.events.model import MAX_SLOTS
 from service.deps import CallerDep, EngineDep, JobsDep, SessionDep
+from service.errors import problems
 from service.events import service
 from service.events.schemas import event_out, event_summary
 from service.events.service import MAX_TIME_LIMIT
+from service.io.media import CSV, file_responses
 from service.jobs.schemas import job_accepted
 from service.ops.guard import JsonRoute
 
@@ -51,7 +53,11 @@ def delete_event(event_id: str, caller: CallerDep, session: SessionDep) -> Respo
     return Response(status_code=204)
 
 
-@router.post("/{event_id}/suggestions", summary="Fill the event's suggested pairs from matching")
+@router.post(
+    "/{event_id}/suggestions",
+    summary="Fill the event's suggested pairs from matching",
+    responses=problems(503),
+)
 def suggestions(
     event_id: str,
     caller: CallerDep,
@@ -83,6 +89,7 @@ def schedule(
     "/{event_id}/replan",
     status_code=202,
     summary="Re-plan after no-shows, late registrations or changed slots (a job)",
+    responses=problems(409),
 )
 def replan(
     event_id: str,
@@ -101,6 +108,7 @@ def replan(
     "/{event_id}/retime",
     status_code=202,
     summary="Keep the agreed meetings, re-time them for the fewest idle breaks (a job)",
+    responses=problems(409),
 )
 def retime_schedule(
     event_id: str,
@@ -129,7 +137,11 @@ def get_schedule(event_id: str, caller: CallerDep, session: SessionDep) -> dict[
     return service.current_schedule(session, caller, event_id)
 
 
-@router.get("/{event_id}/exports/schedule.csv", summary="All meetings as CSV for Excel")
+@router.get(
+    "/{event_id}/exports/schedule.csv",
+    summary="All meetings as CSV for Excel",
+    responses={**file_responses(CSV), **problems(409)},
+)
 def export_csv(event_id: str, caller: CallerDep, session: SessionDep) -> Response:
     return Response(
         service.schedule_csv(session, caller, event_id),
@@ -141,6 +153,7 @@ def export_csv(event_id: str, caller: CallerDep, session: SessionDep) -> Respons
 @router.get(
     "/{event_id}/exports/participants/{participant_id}.ics",
     summary="A participant's meetings as an iCalendar file",
+    responses={**file_responses("text/calendar"), **problems(409)},
 )
 def export_ics(
     event_id: str, participant_id: str, caller: CallerDep, session: SessionDep
@@ -149,7 +162,11 @@ def export_ics(
     return Response(body.encode("utf-8"), media_type="text/calendar; charset=utf-8")
 
 
-@router.get("/{event_id}/exports/agendas.html", summary="Printable agendas of everyone")
+@router.get(
+    "/{event_id}/exports/agendas.html",
+    summary="Printable agendas of everyone",
+    responses={**file_responses("text/html"), **problems(409)},
+)
 def export_agendas(
     event_id: str,
     caller: CallerDep,

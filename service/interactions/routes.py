@@ -10,14 +10,21 @@ from starlette.concurrency import run_in_threadpool
 from service.deps import CallerDep, EngineDep, SessionDep
 from service.interactions import service
 from service.interactions.schemas import interaction_out
-from service.io.imports import parse_interactions
+from service.io.imports import Interaction, parse_interactions
+from service.io.media import json_body
 from service.io.uploads import parse_upload
 from service.ops.guard import JsonRoute
 
 router = APIRouter(prefix="/v1", tags=["interactions"], route_class=JsonRoute)
 
 
-@router.post("/interactions", status_code=201, summary="Record one interaction")
+@router.post(
+    "/interactions",
+    status_code=201,
+    summary="Record one interaction",
+    responses={200: {"description": "already recorded", "content": {"application/json": {}}}},
+    openapi_extra=json_body(Interaction),
+)
 def create_interaction(
     body: dict[str, Any],
     caller: CallerDep,

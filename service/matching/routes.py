@@ -14,6 +14,7 @@ from models.matching import Lang, Purpose
 from models.profile import Kind
 from service.deps import CallerDep, ReadyEngineDep, SettingsDep
 from service.engine import Match
+from service.errors import problems
 from service.matching import service
 from service.matching.schemas import SearchBody, respond
 from service.ops.guard import JsonRoute
@@ -31,7 +32,11 @@ async def _match(
     return await run_in_threadpool(fn, *args, **kw)
 
 
-@router.get("/profiles/{profile_id}/matches", summary="Ranked, explained matches for a profile")
+@router.get(
+    "/profiles/{profile_id}/matches",
+    summary="Ranked, explained matches for a profile",
+    responses=problems(400, 503),
+)
 async def matches(
     profile_id: str,
     caller: CallerDep,
@@ -74,7 +79,11 @@ async def matches(
     )
 
 
-@router.post("/search", summary="Free-text search in any language, with the same filters")
+@router.post(
+    "/search",
+    summary="Free-text search in any language, with the same filters",
+    responses=problems(503),
+)
 async def search(
     body: SearchBody, caller: CallerDep, engine: ReadyEngineDep, settings: SettingsDep
 ) -> JSONResponse:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from service.deps import EngineDep, MetricsDep, SessionDep
+from service.io.media import file_responses
 from service.ops import service
 from service.ops.metrics import CONTENT_TYPE_LATEST
 
@@ -26,6 +27,6 @@ def readyz(session: SessionDep, engine: EngineDep) -> dict[str, Any]:
     return service.readiness(session, engine)
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/metrics", summary="Prometheus metrics", responses=file_responses("text/plain"))
 def metrics(metrics: MetricsDep, engine: EngineDep, session: SessionDep) -> Response:
     return Response(service.scrape(metrics, engine, session), media_type=CONTENT_TYPE_LATEST)

@@ -23,6 +23,7 @@ from service.auth import Principal
 from service.deps import CallerDep, SessionDep
 from service.errors import ValidationFailed
 from service.io import spreadsheets
+from service.io.media import CSV, XLSX, file_responses
 from service.io.uploads import read_upload
 from service.ops.guard import JsonRoute
 from service.outcomes import service, sheets
@@ -130,6 +131,7 @@ def _sheet(session: SessionDep, caller: CallerDep, event_id: str, fmt: str, lang
 @router.get(
     "/{event_id}/exports/follow-ups.csv",
     summary="The follow-up sheet (商談シート) for Excel: one row per meeting side to ask",
+    responses=file_responses(CSV),
 )
 def follow_up_csv(
     event_id: str, caller: CallerDep, session: SessionDep, lang: SheetLangQuery = "ja"
@@ -137,7 +139,11 @@ def follow_up_csv(
     return _sheet(session, caller, event_id, "csv", lang)
 
 
-@router.get("/{event_id}/exports/follow-ups.xlsx", summary="The follow-up sheet as XLSX")
+@router.get(
+    "/{event_id}/exports/follow-ups.xlsx",
+    summary="The follow-up sheet as XLSX",
+    responses=file_responses(XLSX),
+)
 def follow_up_xlsx(
     event_id: str, caller: CallerDep, session: SessionDep, lang: SheetLangQuery = "ja"
 ) -> Response:

@@ -9,25 +9,37 @@ from starlette.concurrency import run_in_threadpool
 
 from models.profile import Kind
 from service.deps import CallerDep, EngineDep, JobsDep, SessionDep, SettingsDep
+from service.errors import problems
 from service.io.imports import UnknownColumns
 from service.io.uploads import parse_upload
 from service.io.xlsx import parse_profile_upload
 from service.jobs.schemas import job_accepted
 from service.ops.guard import JsonRoute
 from service.profiles import service
-from service.profiles.schemas import profile_out, profile_page
+from service.profiles.schemas import profile_body, profile_out, profile_page
 
 router = APIRouter(prefix="/v1", tags=["profiles"], route_class=JsonRoute)
 
 
-@router.post("/profiles", status_code=201, summary="Create a profile")
+@router.post(
+    "/profiles",
+    status_code=201,
+    summary="Create a profile",
+    responses=problems(409),
+    openapi_extra=profile_body(id_required=True),
+)
 def create_profile(
     body: dict[str, Any], caller: CallerDep, session: SessionDep, engine: EngineDep
 ) -> dict[str, Any]:
     return profile_out(service.create(session, engine, caller, body), caller)
 
 
-@router.put("/profiles/{profile_id}", summary="Create or replace a profile (upsert by id)")
+@router.put(
+    "/profiles/{profile_id}",
+    summary="Create or replace a profile (upsert by id)",
+    responses={201: {"description": "created", "content": {"application/json": {}}}},
+    openapi_extra=profile_body(id_required=False),
+)
 def put_profile(
     profile_id: str,
     body: dict[str, Any],
@@ -41,7 +53,11 @@ def put_profile(
     return profile_out(row, caller)
 
 
-@router.patch("/profiles/{profile_id}", summary="Change some fields of a profile")
+@router.patch(
+    "/profiles/{profile_id}",
+    summary="Change some fields of a profile",
+    openapi_extra=profile_body(id_required=False, partial=True),
+)
 def patch_profile(
     profile_id: str,
     body: dict[str, Any],

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from models.codes import COUNTRIES, LANGUAGES
+from models.profile import MAX_ITEM, REGISTRY_KEY, Profile
 from service.auth import Principal
 from service.store.tables import ProfileRow, iso_utc
 
@@ -36,3 +38,26 @@ def profile_page(
         "offset": offset,
         "next_offset": nxt,
     }
+
+
+def profile_body(*, id_required: bool, partial: bool = False) -> dict[str, Any]:
+    """The OpenAPI request body of a profile write (`openapi_extra=`): the routes read the
+    JSON themselves (service.profiles.service, which names the nearest field of an unknown
+    one), so FastAPI would declare any object. This states what the service checks:
+    `models.profile.Profile`'s fields and limits, the codes as enums (a country's Japanese
+    or English name is accepted too), an item's length, a name with a visible character.
+    `partial` (PATCH): nothing is required."""
+    schema = Profile.model_json_schema()
+    props = schema["properties"]
+    code = {"type": "string", "enum": sorted(COUNTRIES)}
+    props["country"]["anyOf"][0] = code
+    props["markets"]["items"] = code
+    props["languages"]["items"] = {"type": "string", "enum": sorted(LANGUAGES)}
+    for name in ("offers", "needs", "industries"):
+        props[name]["items"] = {"type": "string", "maxLength": MAX_ITEM}
+    props["name"]["pattern"] = r"[^\s\x00-\x1f\x7f]"  # something left once trimmed
+    props["registry"]["propertyNames"] = {"pattern": REGISTRY_KEY.pattern}
+    required = [] if partial else [n for n in schema["required"] if id_required or n != "id"]
+    schema["required"] = required
+    body = {"required": True, "content": {"application/json": {"schema": schema}}}
+    return {"requestBody": body}

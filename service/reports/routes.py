@@ -8,8 +8,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from models.reports import TABLE_HEADER, GroupBy, Report, table_rows
-from service.deps import CallerDep, SessionDep
+from service.deps import CallerDep, RowId, SessionDep
+from service.errors import problems
 from service.io import spreadsheets
+from service.io.media import CSV, XLSX, file_responses
 from service.reports import charts, service
 from service.reports.schemas import ProgramBody, program_out
 
@@ -37,7 +39,12 @@ def list_programs(
     return {"items": [program_out(r) for r in service.list_programs(session, caller, fiscal_year)]}
 
 
-@programs.post("", status_code=201, summary="A programme year and its targets")
+@programs.post(
+    "",
+    status_code=201,
+    summary="A programme year and its targets",
+    responses=problems(409),
+)
 def create_program(body: ProgramBody, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     row = service.create_program(
         session, caller, body.name, body.fiscal_year, body.targets.stored()
@@ -46,13 +53,17 @@ def create_program(body: ProgramBody, caller: CallerDep, session: SessionDep) ->
 
 
 @programs.get("/{program_id}", summary="A programme and its targets")
-def get_program(program_id: int, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+def get_program(program_id: RowId, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     return program_out(service.get_program(session, caller, program_id))
 
 
-@programs.put("/{program_id}", summary="Change a programme's name, year or targets")
+@programs.put(
+    "/{program_id}",
+    summary="Change a programme's name, year or targets",
+    responses=problems(409),
+)
 def update_program(
-    program_id: int, body: ProgramBody, caller: CallerDep, session: SessionDep
+    program_id: RowId, body: ProgramBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, Any]:
     row = service.update_program(
         session, caller, program_id, body.name, body.fiscal_year, body.targets.stored()
@@ -61,7 +72,7 @@ def update_program(
 
 
 @programs.delete("/{program_id}", status_code=204, summary="Delete a programme")
-def delete_program(program_id: int, caller: CallerDep, session: SessionDep) -> Response:
+def delete_program(program_id: RowId, caller: CallerDep, session: SessionDep) -> Response:
     service.delete_program(session, caller, program_id)
     return Response(status_code=204)
 
@@ -107,7 +118,11 @@ def get_report(
     return _report(session, caller, fiscal_year, by, program, event).to_dict()
 
 
-@reports.get("/export", summary="The programme report for Excel: CSV (BOM) or XLSX")
+@reports.get(
+    "/export",
+    summary="The programme report for Excel: CSV (BOM) or XLSX",
+    responses=file_responses(CSV, XLSX),
+)
 def export_report(
     caller: CallerDep,
     session: SessionDep,
@@ -121,7 +136,11 @@ def export_report(
     return _table(rep, format, _name(rep))
 
 
-@reports.get("/chart", summary="A chart of the programme report: PNG or SVG")
+@reports.get(
+    "/chart",
+    summary="A chart of the programme report: PNG or SVG",
+    responses=file_responses(*charts.MEDIA_TYPES.values()),
+)
 def chart_report(
     caller: CallerDep,
     session: SessionDep,
@@ -171,6 +190,7 @@ def organization_report(
 @reports.get(
     "/organizations/{profile_id}/export",
     summary="One organization's own figures for Excel: CSV (BOM) or XLSX",
+    responses=file_responses(CSV, XLSX),
 )
 def organization_export(
     profile_id: str,

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.reports import TARGET_KEYS
+from service.io.media import ONE_LINE_TEXT
 from service.reports.service import MAX_NAME, MAX_TARGET, MAX_YEAR, MIN_YEAR
 from service.store.tables import ProgramRow
 
@@ -28,7 +29,9 @@ class TargetsBody(BaseModel):
 class ProgramBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=MAX_NAME)
+    name: str = Field(
+        min_length=1, max_length=MAX_NAME, json_schema_extra={"pattern": ONE_LINE_TEXT}
+    )
     fiscal_year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
     targets: TargetsBody = Field(default_factory=TargetsBody)
 

@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 
-from service.deps import CallerDep, SessionDep
+from service.deps import CallerDep, RowId, SessionDep
 from service.io import spreadsheets
+from service.io.media import CSV, XLSX, file_responses
 from service.ops.guard import JsonRoute
 from service.shortlists import service
 from service.shortlists.schemas import (
@@ -44,34 +45,34 @@ def create_shortlist(body: NameBody, caller: CallerDep, session: SessionDep) -> 
 
 
 @router.get("/{shortlist_id}", summary="A shortlist and its candidates")
-def get_shortlist(shortlist_id: int, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+def get_shortlist(shortlist_id: RowId, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     return _out(session, caller, shortlist_id)
 
 
 @router.patch("/{shortlist_id}", summary="Rename a shortlist")
 def rename_shortlist(
-    shortlist_id: int, body: NameBody, caller: CallerDep, session: SessionDep
+    shortlist_id: RowId, body: NameBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, Any]:
     service.rename(session, caller, shortlist_id, body.name)
     return _out(session, caller, shortlist_id)
 
 
 @router.delete("/{shortlist_id}", status_code=204, summary="Delete a shortlist")
-def delete_shortlist(shortlist_id: int, caller: CallerDep, session: SessionDep) -> Response:
+def delete_shortlist(shortlist_id: RowId, caller: CallerDep, session: SessionDep) -> Response:
     service.delete(session, caller, shortlist_id)
     return Response(status_code=204)
 
 
 @router.post("/{shortlist_id}/entries", summary="Add profiles (each once) with a note")
 def add_entries(
-    shortlist_id: int, body: EntriesBody, caller: CallerDep, session: SessionDep
+    shortlist_id: RowId, body: EntriesBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, Any]:
     return added_out(service.add(session, caller, shortlist_id, body.profile_ids, body.note))
 
 
 @router.patch("/{shortlist_id}/entries/{entry_id}", summary="Change a candidate's note")
 def set_note(
-    shortlist_id: int, entry_id: int, body: NoteBody, caller: CallerDep, session: SessionDep
+    shortlist_id: RowId, entry_id: RowId, body: NoteBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, Any]:
     service.set_note(session, caller, shortlist_id, entry_id, body.note)
     return _out(session, caller, shortlist_id)
@@ -81,15 +82,19 @@ def set_note(
     "/{shortlist_id}/entries/{entry_id}", status_code=204, summary="Take a candidate off"
 )
 def remove_entry(
-    shortlist_id: int, entry_id: int, caller: CallerDep, session: SessionDep
+    shortlist_id: RowId, entry_id: RowId, caller: CallerDep, session: SessionDep
 ) -> Response:
     service.remove(session, caller, shortlist_id, entry_id)
     return Response(status_code=204)
 
 
-@router.get("/{shortlist_id}/export", summary="The shortlist for Excel: CSV or XLSX")
+@router.get(
+    "/{shortlist_id}/export",
+    summary="The shortlist for Excel: CSV or XLSX",
+    responses=file_responses(CSV, XLSX),
+)
 def export(
-    shortlist_id: int,
+    shortlist_id: RowId,
     caller: CallerDep,
     session: SessionDep,
     format: Literal["csv", "xlsx"] = "csv",
@@ -107,7 +112,7 @@ def export(
 
 @router.post("/{shortlist_id}/send", summary="Add the candidates to an event as participants")
 def send(
-    shortlist_id: int, body: SendBody, caller: CallerDep, session: SessionDep
+    shortlist_id: RowId, body: SendBody, caller: CallerDep, session: SessionDep
 ) -> dict[str, Any]:
     outcome = service.send_to_event(session, caller, shortlist_id, body.event_id, body.group)
     return sent_out(outcome)

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.io.media import NOTE_TEXT, ONE_LINE_TEXT
 from service.shortlists.service import (
     MAX_ENTRIES,
     MAX_GROUP,
@@ -22,20 +23,22 @@ from service.store.tables import ShortlistRow
 class NameBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=MAX_NAME)
+    name: str = Field(
+        min_length=1, max_length=MAX_NAME, json_schema_extra={"pattern": ONE_LINE_TEXT}
+    )
 
 
 class EntriesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile_ids: list[str] = Field(min_length=1, max_length=MAX_ENTRIES)
-    note: str = Field(default="", max_length=MAX_NOTE)
+    note: str = Field(default="", max_length=MAX_NOTE, json_schema_extra={"pattern": NOTE_TEXT})
 
 
 class NoteBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field(max_length=MAX_NOTE)
+    note: str = Field(max_length=MAX_NOTE, json_schema_extra={"pattern": NOTE_TEXT})
 
 
 class SendBody(BaseModel):
