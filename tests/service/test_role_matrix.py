@@ -1,0 +1,464 @@
+"""Other people's data: every route of the API and of the console, for every role,
+against resources that do and do not belong to it.
+
+The roles: `admin`; `org_a`, the organizer who owns the world of tests/support/matrix.py;
+`org_b`, another organizer; `member`, the firm jp-1 (participant "gear" of A's event);
+`other`, the firm jp-2, in no event; `anon`, no credentials (console: signed out).
+
+Each row of API / CONSOLE names a route (method and path template) and the roles it
+admits, as letters: a admin, o org_a, b org_b, m member, n other, x anon. An admitted
+role must get past authorization (no 401/403/404, no 5xx); every other role is refused
+(API: 401 without a key, else 403 or 404; console: a redirect to sign-in when signed out,
+else 403 or 404). Writes by admitted roles run on a fresh copy of A's world, so they
+never disturb the rest; refused writes run on the shared world, which must come out
+unchanged. Whatever the status, no body holds a string that its reader may not see
+(another side's outcome note, another firm's contact, A's event name for B...).
+
+The table is checked against the app: the OpenAPI paths and methods, and the console's
+router, walked through its included routers. A route without a row fails the test, by
+name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from models.encoders import HashingEncoder
+from service.auth import Principal, create_key
+from service.console import routes as console_routes
+from service.store.db import transaction
+from tests.support import matrix
+from tests.support.app import Api, make_settings, start_api
+from tests.support.console import Console, User, csrf_of
+
+ROLES = ("admin", "org_a", "org_b", "member", "other", "anon")
+LETTER = dict(zip("aobmnx", ROLES, strict=True))
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str
+    allow: str
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+    def admits(self, role: str) -> bool:
+        return any(LETTER[c] == role for c in self.allow)
+
+
+def _rows(spec: str) -> list[Row]:
+    """Rows from lines `METHOD path letters`."""
+    out = []
+    for line in spec.strip().splitlines():
+        parts = line.split()
+        out.append(Row(parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
+    return out
+
+
+API = _rows(
+    """
+GET /healthz aobmnx
+GET /readyz aobmnx
+GET /metrics aobmnx
+POST /v1/profiles ao
+GET /v1/profiles aobmn
+PUT /v1/profiles/{profile_id} aom
+PATCH /v1/profiles/{profile_id} aom
+GET /v1/profiles/{profile_id} aobmn
+DELETE /v1/profiles/{profile_id} ao
+POST /v1/profiles/import ao
+POST /v1/profiles/import/{source} ao
+GET /v1/exports/profiles.{fmt} aob
+GET /v1/profiles/{profile_id}/matches aobm
+POST /v1/search aobmn
+POST /v1/interactions aobmn
+POST /v1/interactions/import a
+GET /v1/profiles/{profile_id}/interactions aobm
+GET /v1/ranker aobmn
+POST /v1/ranker/train a
+GET /v1/events aob
+POST /v1/events aob
+GET /v1/events/{event_id} ao
+PUT /v1/events/{event_id} ao
+DELETE /v1/events/{event_id} ao
+POST /v1/events/{event_id}/suggestions ao
+POST /v1/events/{event_id}/schedule ao
+GET /v1/events/{event_id}/schedule ao
+POST /v1/events/{event_id}/replan ao
+POST /v1/events/{event_id}/retime ao
+GET /v1/events/{event_id}/exports/schedule.csv ao
+GET /v1/events/{event_id}/exports/participants/{participant_id}.ics ao
+GET /v1/events/{event_id}/exports/agendas.html ao
+POST /v1/events/{event_id}/outcomes aom
+GET /v1/events/{event_id}/outcomes aom
+GET /v1/events/{event_id}/outcomes/history aom
+POST /v1/events/{event_id}/follow-ups aom
+GET /v1/events/{event_id}/follow-ups aom
+GET /v1/events/{event_id}/follow-ups/history aom
+GET /v1/events/{event_id}/exports/follow-ups.csv ao
+GET /v1/events/{event_id}/exports/follow-ups.xlsx ao
+POST /v1/events/{event_id}/follow-ups/import ao
+GET /v1/jobs/{job_id} ao
+GET /v1/shortlists aob
+POST /v1/shortlists aob
+GET /v1/shortlists/{shortlist_id} ao
+PATCH /v1/shortlists/{shortlist_id} ao
+DELETE /v1/shortlists/{shortlist_id} ao
+POST /v1/shortlists/{shortlist_id}/entries ao
+PATCH /v1/shortlists/{shortlist_id}/entries/{entry_id} ao
+DELETE /v1/shortlists/{shortlist_id}/entries/{entry_id} ao
+GET /v1/shortlists/{shortlist_id}/export ao
+POST /v1/shortlists/{shortlist_id}/send ao
+GET /v1/programs aob
+POST /v1/programs aob
+GET /v1/programs/{program_id} ao
+PUT /v1/programs/{program_id} ao
+DELETE /v1/programs/{program_id} ao
+GET /v1/reports aob
+GET /v1/reports/export aob
+GET /v1/reports/chart aob
+GET /v1/reports/organizations/{profile_id} am
+GET /v1/reports/organizations/{profile_id}/export am
+GET /v1/audit a
+"""
+)
+
+CONSOLE = _rows(
+    """
+GET /console/sign-in aobmnx
+POST /console/sign-in aobmnx
+POST /console/sign-out aobmnx
+POST /console/sign-out-everywhere aobmn
+GET /console/set-password/{token} aobmnx
+POST /console/set-password/{token} aobmnx
+GET /console aobmn
+GET /console/me/profile m
+POST /console/me/profile m
+GET /console/me/matches m
+GET /console/me/search m
+GET /console/me/events m
+GET /console/me/events/{event_id} m
+POST /console/me/events/{event_id}/wishes m
+POST /console/me/events/{event_id}/wishes/remove m
+GET /console/profiles ao
+GET /console/profiles/import ao
+POST /console/profiles/import ao
+GET /console/profiles/import/done ao
+GET /console/profiles/import/{token} ao
+POST /console/profiles/import/{token} ao
+GET /console/profiles/import/jobs/{job_id} ao
+GET /console/profiles/import/jobs/{job_id}/status ao
+GET /console/events aob
+GET /console/events/new aob
+POST /console/events/new aob
+GET /console/events/{event_id}/edit ao
+POST /console/events/{event_id}/edit ao
+GET /console/events/{event_id} ao
+POST /console/events/{event_id}/delete ao
+GET /console/events/{event_id}/participants ao
+POST /console/events/{event_id}/participants/add ao
+POST /console/events/{event_id}/participants/upload ao
+GET /console/events/{event_id}/participants/{participant_id}/edit ao
+POST /console/events/{event_id}/participants/{participant_id}/edit ao
+POST /console/events/{event_id}/participants/{participant_id}/remove ao
+GET /console/events/{event_id}/suggestions ao
+POST /console/events/{event_id}/suggestions/generate ao
+POST /console/events/{event_id}/suggestions/decide ao
+POST /console/events/{event_id}/suggestions/pin ao
+GET /console/events/{event_id}/wishes ao
+POST /console/events/{event_id}/wishes/add ao
+POST /console/events/{event_id}/wishes/remove ao
+POST /console/events/{event_id}/overrides/remove ao
+GET /console/events/{event_id}/schedule/jobs/{job_id} ao
+GET /console/events/{event_id}/schedule ao
+POST /console/events/{event_id}/schedule/run ao
+GET /console/events/{event_id}/schedule/grid ao
+GET /console/events/{event_id}/schedule/participants/{participant_id:path} ao
+GET /console/events/{event_id}/schedule/meeting ao
+POST /console/events/{event_id}/schedule/lock ao
+POST /console/events/{event_id}/schedule/unlock ao
+POST /console/events/{event_id}/schedule/move ao
+GET /console/events/{event_id}/schedule/replan ao
+POST /console/events/{event_id}/schedule/replan ao
+GET /console/events/{event_id}/schedule/changes ao
+GET /console/events/{event_id}/schedule/retime ao
+POST /console/events/{event_id}/schedule/retime ao
+GET /console/events/{event_id}/schedule/export/schedule.csv ao
+GET /console/events/{event_id}/schedule/export/calendar ao
+GET /console/events/{event_id}/schedule/export/agendas.html ao
+GET /console/exchange/search aob
+POST /console/exchange/shortlists/add aob
+GET /console/exchange/shortlists aob
+POST /console/exchange/shortlists aob
+GET /console/exchange/shortlists/{shortlist_id} ao
+POST /console/exchange/shortlists/{shortlist_id}/rename ao
+GET /console/exchange/shortlists/{shortlist_id}/delete ao
+POST /console/exchange/shortlists/{shortlist_id}/delete ao
+POST /console/exchange/shortlists/{shortlist_id}/entries/{entry_id}/note ao
+POST /console/exchange/shortlists/{shortlist_id}/entries/{entry_id}/remove ao
+GET /console/exchange/shortlists/{shortlist_id}/export.csv ao
+GET /console/exchange/shortlists/{shortlist_id}/export.xlsx ao
+POST /console/exchange/shortlists/{shortlist_id}/send ao
+GET /console/admin/users a
+POST /console/admin/users a
+POST /console/admin/users/{user_id}/role a
+POST /console/admin/users/{user_id}/disable a
+POST /console/admin/users/{user_id}/enable a
+POST /console/admin/users/{user_id}/link a
+GET /console/admin/keys a
+POST /console/admin/keys a
+GET /console/admin/keys/{key_id}/revoke a
+POST /console/admin/keys/{key_id}/revoke a
+GET /console/admin/ranker a
+POST /console/admin/ranker/train a
+GET /console/admin/ranker/jobs/{job_id} a
+GET /console/admin/ranker/jobs/{job_id}/progress a
+GET /console/admin/audit a
+GET /console/reports aob
+GET /console/reports/export.csv aob
+GET /console/reports/export.xlsx aob
+GET /console/reports/chart.png aob
+GET /console/reports/chart.svg aob
+GET /console/reports/mine m
+GET /console/reports/programs aob
+POST /console/reports/programs aob
+GET /console/reports/programs/{program_id} ao
+POST /console/reports/programs/{program_id} ao
+POST /console/reports/programs/{program_id}/delete ao
+GET /console/me/events/{event_id}/meetings/{partner} m
+POST /console/me/events/{event_id}/meetings/{partner} m
+POST /console/me/events/{event_id}/meetings/{partner}/follow-up m
+GET /console/events/{event_id}/outcomes ao
+GET /console/events/{event_id}/outcomes/sheet.csv ao
+GET /console/events/{event_id}/outcomes/sheet.xlsx ao
+POST /console/events/{event_id}/outcomes/import ao
+GET /console/profiles/{profile_id} aobm
+GET /console/{rest:path} aobmnx
+POST /console/{rest:path} aobmnx
+PUT /console/{rest:path} aobmnx
+PATCH /console/{rest:path} aobmnx
+DELETE /console/{rest:path} aobmnx
+"""
+)
+
+
+# ---------------------------------------------------------------------------- the app's routes
+
+
+def api_routes(app: Any) -> set[tuple[str, str]]:
+    spec = app.openapi()
+    return {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+
+
+def console_route_list(routes: list[Any], prefix: str = "") -> set[tuple[str, str]]:
+    """The console's (method, path) pairs: FastAPI includes routers lazily, so the
+    router's routes hold `_IncludedRouter`s whose own router is walked, with its prefix."""
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            context = getattr(route, "include_context", None)
+            found |= console_route_list(inner.routes, prefix + getattr(context, "prefix", ""))
+        elif getattr(route, "methods", None):
+            for method in route.methods - {"HEAD"} or {"HEAD"}:
+                found.add((method, prefix + route.path))
+    return found
+
+
+def test_every_route_has_a_row() -> None:
+    """A new route without a row in the table fails here, by name (and a row whose route
+    is gone, too)."""
+    from service.app import create_app
+
+    app = create_app(make_settings(Path("/nonexistent-matrix")), encoder=HashingEncoder(dim=8))
+    declared_api = {(r.method, r.path) for r in API}
+    declared_console = {(r.method, r.path) for r in CONSOLE}
+    actual_console = console_route_list(console_routes.router.routes)
+    missing = sorted(api_routes(app) - declared_api) + sorted(actual_console - declared_console)
+    stale = sorted(declared_api - api_routes(app)) + sorted(declared_console - actual_console)
+    assert not missing, f"routes without a row in the role matrix: {missing}"
+    assert not stale, f"rows of the role matrix without a route: {stale}"
+
+
+# ---------------------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    api: Api
+    console: Console
+    keys: dict[str, str]
+    browsers: dict[str, TestClient]
+    tokens: dict[str, str]
+    users: dict[str, User]
+    a_api: Principal
+    a_console: Principal
+    shared_api: matrix.Owned
+    shared_console: matrix.Owned
+
+
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "admin": (),
+    "org_a": (),
+    "org_b": (matrix.EVENT_NAME, matrix.PROGRAM_NAME, matrix.LIST_NAME, matrix.GEAR_NOTE,
+              matrix.VENETO_NOTE, matrix.BIO_NOTE),
+    "member": (matrix.VENETO_NOTE, matrix.BIO_NOTE, matrix.CONTACT["it-1"],
+               matrix.CONTACT["kr-1"], matrix.LIST_NAME, matrix.PROGRAM_NAME),
+    "other": (matrix.EVENT_NAME, matrix.PROGRAM_NAME, matrix.LIST_NAME, matrix.GEAR_NOTE,
+              matrix.VENETO_NOTE, matrix.BIO_NOTE, *matrix.CONTACT.values()),
+    "anon": (matrix.EVENT_NAME, matrix.PROGRAM_NAME, matrix.LIST_NAME, matrix.GEAR_NOTE,
+             matrix.VENETO_NOTE, matrix.BIO_NOTE, *matrix.CONTACT.values()),
+}  # fmt: skip
+"""What each role must never read, whatever the route and status."""
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    settings = make_settings(
+        tmp_path_factory.mktemp("matrix"),
+        key_cache_s=0,
+        rate_limit_per_key=0,
+        rate_limit_per_ip=0,
+        key_max_failures_per_ip=100_000,
+        signin_max_failures_per_ip=100_000,
+    )
+    runner = start_api(settings, HashingEncoder(dim=64))
+    api = next(runner)
+    for profile in matrix.profiles():
+        r = api.post("/v1/profiles", json=profile, headers=api.h("admin"))
+        assert r.status_code in (200, 201), r.text
+    console = Console(api)
+    sessions = console.sessions
+    keys = {"admin": api.keys["admin"], "org_a": api.keys["organizer"], "member": api.keys["member"]}
+    with transaction(sessions) as s:
+        _, keys["org_b"] = create_key(s, "organizer", name="organizer B")
+        _, keys["other"] = create_key(s, "member", name="jp-2", profile_id="jp-2")
+    from service.accounts import service as accounts
+    from service.auth import authenticate
+
+    with transaction(sessions) as s:
+        a_api = authenticate(s, keys["org_a"])
+        assert a_api is not None
+    users = {
+        "admin": console.user("admin"),
+        "org_a": console.user("organizer"),
+        "org_b": console.user("organizer"),
+        "member": console.user("member", profile_id="jp-1"),
+        "other": console.user("member", profile_id="jp-2"),
+    }
+    with transaction(sessions) as s:
+        found = accounts.find_user(s, users["org_a"].email)
+        assert found is not None
+        a_console = accounts.principal_for_user(found)
+    shared_api = matrix.seed(sessions, a_api)
+    shared_console = matrix.seed(sessions, a_console)
+    victim = console.user("member", profile_id="kr-1")
+    with transaction(sessions) as s:
+        key_row, _ = create_key(s, "member", name="victim", profile_id="kr-1")
+        VICTIMS.update(user_id=str(victim.pk), key_id=str(key_row.pk))
+    browsers = {role: console.signed_in(u) for role, u in users.items()}
+    browsers["anon"] = console.client()
+    tokens = {role: csrf_of(b.get("/console").text) for role, b in browsers.items() if role != "anon"}
+    yield World(api, console, keys, browsers, tokens, users, a_api, a_console, shared_api,
+                shared_console)  # fmt: skip
+    runner.close()
+
+
+# ---------------------------------------------------------------------------- the run
+
+DEFAULTS = {
+    "profile_id": "jp-1",
+    "participant_id": "gear",
+    "participant_id:path": "gear",
+    "partner": "veneto",
+    "fmt": "csv",
+    "source": "csv",
+    "token": "0" * 43,
+    "rest": "nowhere",
+    "rest:path": "nowhere",
+}
+VICTIMS: dict[str, str] = {}
+"""user_id and key_id: a user and an API key of nobody else's use, for the admin pages."""
+
+
+def _path(row: Row, params: dict[str, str]) -> str:
+    values = {**DEFAULTS, **VICTIMS, **params, **row.params}
+    return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], row.path)
+
+
+def _fresh(world: World, row: Row, console: bool) -> dict[str, str]:
+    """A new copy of A's world for a write by an admitted role, and a profile of its own."""
+    owned = matrix.seed(world.console.sessions, world.a_console if console else world.a_api,
+                        suffix="-fresh")  # fmt: skip
+    params = owned.params()
+    if row.method == "DELETE" and "{profile_id}" in row.path:
+        params["profile_id"] = f"fresh-{owned.event_id}"
+        profile = {"id": params["profile_id"], "name": "Fresh", "kind": "firm", "country": "JP"}
+        r = world.api.post("/v1/profiles", json=profile, headers=world.api.h("admin"))
+        assert r.status_code == 201, r.text
+    return params
+
+
+def _call(world: World, row: Row, role: str, console: bool) -> tuple[int, str, str]:
+    fresh = row.method != "GET" and row.admits(role) and role != "anon"
+    shared = world.shared_console if console else world.shared_api
+    params = _fresh(world, row, console) if fresh else shared.params()
+    path = _path(row, params)
+    if console:
+        client = world.browsers[role]
+        data = {"csrf_token": world.tokens.get(role, "")}
+        r = client.request(row.method, path, data=data if row.method != "GET" else None)
+    else:
+        headers = {} if role == "anon" else {"Authorization": f"Bearer {world.keys[role]}"}
+        body = row.body if row.method in ("POST", "PUT", "PATCH") else None
+        r = world.api.client.request(row.method, path, headers=headers, json=body)
+    return r.status_code, r.headers.get("location", ""), r.text if r.headers.get(
+        "content-type", "").startswith(("text", "application/json", "application/problem")) else r.content.decode("latin-1")
+
+
+def _verdict(row: Row, role: str, console: bool, status: int, location: str) -> str | None:
+    if status >= 500:
+        return f"server error {status}"
+    if row.admits(role):
+        if status in (401, 403, 404) or (console and "/console/sign-in" in location
+                                         and row.path != "/console/sign-in"):
+            return f"refused ({status} {location}) but the role is admitted"
+        return None
+    if role == "anon":
+        ok = (303,) if console else (401,)
+        if status not in ok or (console and "/console/sign-in" not in location):
+            return f"signed out: expected {ok} to sign-in, got {status} {location}"
+        return None
+    if status == 422 and row.body is None:
+        return None  # the body was refused before the role was checked: nothing was read
+    if status not in (403, 404):
+        return f"expected 403 or 404, got {status} {location}"
+    return None
+
+
+@pytest.mark.parametrize("surface", ["api", "console"])
+def test_role_matrix(world: World, surface: str) -> None:
+    console = surface == "console"
+    rows = CONSOLE if console else API
+    failures: list[str] = []
+    for row in rows:
+        for role in ROLES:
+            if console and row.path in ("/console/sign-out", "/console/sign-out-everywhere"):
+                continue  # run last, in test_sign_out_rows
+            status, location, body = _call(world, row, role, console)
+            problem = _verdict(row, role, console, status, location)
+            leaked = [m for m in FORBIDDEN[role] if m in body]
+            if leaked:
+                problem = (problem + "; " if problem else "") + f"body holds {leaked}"
+            if problem:
+                failures.append(f"{row.method} {row.path} as {role}: {problem}")
+    print(f"{surface}: {len(rows)} routes x {len(ROLES)} roles = {len(rows) * len(ROLES)} cases")
+    assert not failures, "\n".join(failures)
