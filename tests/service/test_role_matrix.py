@@ -472,3 +472,79 @@ def test_role_matrix(world: World, surface: str) -> None:
                 failures.append(f"{row.method} {row.path} as {role}: {problem}")
     print(f"{surface}: {len(rows)} routes x {len(ROLES)} roles = {len(rows) * len(ROLES)} cases")
     assert not failures, "\n".join(failures)
+
+
+# ---------------------------------------------------------------------------- revocation
+
+
+class _Clock:
+    """service.auth's view of `time`: the key cache's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def _revoke(api: Api, secret: str) -> None:
+    """Revoke the key as `clustermatch keys revoke` does: in the database, behind the
+    serving process's back."""
+    from service.auth import authenticate, revoke_key
+
+    with transaction(api.client.app.state.sessions) as s:  # type: ignore[attr-defined]
+        found = authenticate(s, secret)
+        assert found is not None
+        assert revoke_key(s, found.key_pk)
+
+
+@pytest.mark.parametrize("cache_s", [0.0, 30.0])
+def test_a_revoked_key_stops_within_the_key_cache_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_s: float
+) -> None:
+    """CLUSTERMATCH_KEY_CACHE_S=0: the next request is refused. 30: the process may trust
+    the key it checked for up to 30 s (documented), and refuses it after that."""
+    import service.auth as auth
+
+    clock = _Clock()
+    monkeypatch.setattr(auth, "time", clock)
+    settings = make_settings(tmp_path, key_cache_s=cache_s, rate_limit_per_key=0,
+                             rate_limit_per_ip=0)  # fmt: skip
+    runner = start_api(settings, HashingEncoder(dim=64))
+    api = next(runner)
+    try:
+        for role in ("organizer", "member"):
+            headers = api.h(role)
+            path = "/v1/events" if role == "organizer" else "/v1/ranker"
+            assert api.get(path, headers=headers).status_code == 200
+            _revoke(api, api.keys[role])
+            if cache_s:
+                clock.now += cache_s - 1
+                assert api.get(path, headers=headers).status_code == 200, "trusted until then"
+                clock.now += 2
+            r = api.get(path, headers=headers)
+            assert r.status_code == 401, r.text
+            clock.now += 1
+    finally:
+        runner.close()
+
+
+def test_a_disabled_user_is_signed_out_at_once(world: World) -> None:
+    """Disabling a console user (an admin's page) ends its open sessions on their next
+    request, whatever the key cache holds; enabling it again does not revive them."""
+    console = world.console
+    victim = console.user("organizer")
+    browser = console.signed_in(victim)
+    assert browser.get("/console/events").status_code == 200
+    admin = world.browsers["admin"]
+    r = admin.post(f"/console/admin/users/{victim.pk}/disable",
+                   data={"csrf_token": world.tokens["admin"]})  # fmt: skip
+    assert r.status_code == 303, r.text
+    r = browser.get("/console/events")
+    assert r.status_code == 303 and "/console/sign-in" in r.headers["location"]
+    r = admin.post(f"/console/admin/users/{victim.pk}/enable",
+                   data={"csrf_token": world.tokens["admin"]})  # fmt: skip
+    assert r.status_code == 303, r.text
+    r = browser.get("/console/events")
+    assert r.status_code == 303 and "/console/sign-in" in r.headers["location"]
+    assert console.sign_in(console.client(), victim).status_code == 303
