@@ -313,9 +313,9 @@ class World:
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "admin": (),
-    "org_a": (),
+    "org_a": tuple(matrix.CONTACT.values()),
     "org_b": (matrix.EVENT_NAME, matrix.PROGRAM_NAME, matrix.LIST_NAME, matrix.GEAR_NOTE,
-              matrix.VENETO_NOTE, matrix.BIO_NOTE),
+              matrix.VENETO_NOTE, matrix.BIO_NOTE, *matrix.CONTACT.values()),
     "member": (matrix.VENETO_NOTE, matrix.BIO_NOTE, matrix.CONTACT["it-1"],
                matrix.CONTACT["kr-1"], matrix.LIST_NAME, matrix.PROGRAM_NAME),
     "other": (matrix.EVENT_NAME, matrix.PROGRAM_NAME, matrix.LIST_NAME, matrix.GEAR_NOTE,
@@ -454,11 +454,28 @@ def _verdict(row: Row, role: str, console: bool, status: int, location: str) -> 
     return None
 
 
+def _snapshot(world: World, owned: matrix.Owned) -> list[Any]:
+    """A's shared world as the admin reads it: event, schedule, outcomes, follow-ups,
+    programme, shortlist."""
+    h = world.api.h("admin")
+    e = f"/v1/events/{owned.event_id}"
+    paths = [e, f"{e}/schedule", f"{e}/outcomes", f"{e}/follow-ups",
+             f"/v1/programs/{owned.program_id}", f"/v1/shortlists/{owned.shortlist_id}"]  # fmt: skip
+    out = []
+    for path in paths:
+        r = world.api.get(path, headers=h)
+        assert r.status_code == 200, (path, r.text)
+        out.append(r.json())
+    return out
+
+
 @pytest.mark.parametrize("surface", ["api", "console"])
 def test_role_matrix(world: World, surface: str) -> None:
     console = surface == "console"
     rows = CONSOLE if console else API
     failures: list[str] = []
+    shared = world.shared_console if console else world.shared_api
+    before = _snapshot(world, shared)
     for row in rows:
         for role in ROLES:
             if console and row.path in ("/console/sign-out", "/console/sign-out-everywhere"):
@@ -470,6 +487,7 @@ def test_role_matrix(world: World, surface: str) -> None:
                 problem = (problem + "; " if problem else "") + f"body holds {leaked}"
             if problem:
                 failures.append(f"{row.method} {row.path} as {role}: {problem}")
+    assert _snapshot(world, shared) == before, "a refused write changed A's world"
     print(f"{surface}: {len(rows)} routes x {len(ROLES)} roles = {len(rows) * len(ROLES)} cases")
     assert not failures, "\n".join(failures)
 
@@ -548,3 +566,24 @@ def test_a_disabled_user_is_signed_out_at_once(world: World) -> None:
     r = browser.get("/console/events")
     assert r.status_code == 303 and "/console/sign-in" in r.headers["location"]
     assert console.sign_in(console.client(), victim).status_code == 303
+
+
+def test_the_markers_reach_those_who_may_read_them(world: World) -> None:
+    """The body checks of the matrix are not vacuous: the member reads its own note and
+    contact where the matrix finds the other side's absent, and the admin reads all."""
+    api, e = world.api, world.shared_api.event_id
+    member = {"Authorization": f"Bearer {world.keys['member']}"}
+    own = api.get(f"/v1/events/{e}/outcomes", headers=member)
+    assert own.status_code == 200 and matrix.GEAR_NOTE in own.text, own.text
+    assert matrix.VENETO_NOTE not in own.text and matrix.BIO_NOTE not in own.text
+    assert matrix.CONTACT["jp-1"] in api.get("/v1/profiles/jp-1", headers=member).text
+    other = api.get("/v1/profiles/it-1", headers=member)
+    assert other.status_code == 200 and matrix.CONTACT["it-1"] not in other.text
+    every = api.get(f"/v1/events/{e}/outcomes", headers=api.h("admin")).text
+    assert matrix.VENETO_NOTE in every and matrix.BIO_NOTE in every
+    assert matrix.CONTACT["it-1"] in api.get("/v1/profiles/it-1", headers=api.h("admin")).text
+    page = world.browsers["member"].get(
+        f"/console/me/events/{world.shared_console.event_id}/meetings/veneto"
+    )
+    assert page.status_code == 200 and matrix.GEAR_NOTE in page.text
+    assert matrix.VENETO_NOTE not in page.text
