@@ -343,7 +343,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         assert r.status_code in (200, 201), r.text
     console = Console(api)
     sessions = console.sessions
-    keys = {"admin": api.keys["admin"], "org_a": api.keys["organizer"], "member": api.keys["member"]}
+    keys = {
+        "admin": api.keys["admin"],
+        "org_a": api.keys["organizer"],
+        "member": api.keys["member"],
+    }
     with transaction(sessions) as s:
         _, keys["org_b"] = create_key(s, "organizer", name="organizer B")
         _, keys["other"] = create_key(s, "member", name="jp-2", profile_id="jp-2")
@@ -372,10 +376,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         VICTIMS.update(user_id=str(victim.pk), key_id=str(key_row.pk))
     browsers = {role: console.signed_in(u) for role, u in users.items()}
     browsers["anon"] = console.client()
-    tokens = {role: csrf_of(b.get("/console").text) for role, b in browsers.items() if role != "anon"}
+    tokens = {
+        role: csrf_of(b.get("/console").text) for role, b in browsers.items() if role != "anon"
+    }
     yield World(api, console, keys, browsers, tokens, users, a_api, a_console, shared_api,
                 shared_console)  # fmt: skip
-    runner.close()
+    next(runner, None)  # the generator leaves its TestClient: the app shuts down
 
 
 # ---------------------------------------------------------------------------- the run
@@ -426,8 +432,15 @@ def _call(world: World, row: Row, role: str, console: bool) -> tuple[int, str, s
         headers = {} if role == "anon" else {"Authorization": f"Bearer {world.keys[role]}"}
         body = row.body if row.method in ("POST", "PUT", "PATCH") else None
         r = world.api.client.request(row.method, path, headers=headers, json=body)
-    return r.status_code, r.headers.get("location", ""), r.text if r.headers.get(
-        "content-type", "").startswith(("text", "application/json", "application/problem")) else r.content.decode("latin-1")
+    return (
+        r.status_code,
+        r.headers.get("location", ""),
+        r.text
+        if r.headers.get("content-type", "").startswith(
+            ("text", "application/json", "application/problem")
+        )
+        else r.content.decode("latin-1"),
+    )
 
 
 def _verdict(row: Row, role: str, console: bool, status: int, location: str) -> str | None:
@@ -436,8 +449,9 @@ def _verdict(row: Row, role: str, console: bool, status: int, location: str) -> 
     if row.admits(role):
         if row.loose and status == 404:
             return None
-        if status in (401, 403, 404) or (console and "/console/sign-in" in location
-                                         and row.path != "/console/sign-in"):
+        if status in (401, 403, 404) or (
+            console and "/console/sign-in" in location and row.path != "/console/sign-in"
+        ):
             return f"refused ({status} {location}) but the role is admitted"
         return None
     if role == "anon":
@@ -459,8 +473,8 @@ def _snapshot(world: World, owned: matrix.Owned) -> list[Any]:
     programme, shortlist."""
     h = world.api.h("admin")
     e = f"/v1/events/{owned.event_id}"
-    paths = [e, f"{e}/schedule", f"{e}/outcomes", f"{e}/follow-ups",
-             f"/v1/programs/{owned.program_id}", f"/v1/shortlists/{owned.shortlist_id}"]  # fmt: skip
+    paths = [e, f"{e}/schedule", f"{e}/outcomes", f"{e}/follow-ups"]
+    paths += [f"/v1/programs/{owned.program_id}", f"/v1/shortlists/{owned.shortlist_id}"]
     out = []
     for path in paths:
         r = world.api.get(path, headers=h)
@@ -544,7 +558,7 @@ def test_a_revoked_key_stops_within_the_key_cache_time(
             assert r.status_code == 401, r.text
             clock.now += 1
     finally:
-        runner.close()
+        next(runner, None)  # the generator leaves its TestClient: the app shuts down
 
 
 def test_a_disabled_user_is_signed_out_at_once(world: World) -> None:

@@ -87,18 +87,14 @@ def seed(sessions: SessionFactory, owner: Principal, *, suffix: str = "") -> Own
         e = row.id
         for record in (
             MeetingOutcome(e, "gear", "veneto", side="gear", attendance="held", note=GEAR_NOTE),
-            MeetingOutcome(
-                e, "gear", "veneto", side="veneto", attendance="held", note=VENETO_NOTE
-            ),
+            MeetingOutcome(e, "gear", "veneto", side="veneto", attendance="held", note=VENETO_NOTE),
             MeetingOutcome(e, "bio", "uni", side="bio", attendance="held", note=BIO_NOTE),
         ):
             outcomes.add_outcome(s, record)
         outcomes.add_follow_up(
             s, FollowUp(e, "bio", "uni", side="bio", months=3, stage="negotiation", note=BIO_NOTE)
         )
-        program = reports.create_program(
-            s, owner, f"{PROGRAM_NAME}{n}", 2026, {"meetings_held": 4}
-        )
+        program = reports.create_program(s, owner, f"{PROGRAM_NAME}{n}", 2026, {"meetings_held": 4})
         shortlist = shortlists.create(s, owner, f"{LIST_NAME}{n}")
         shortlists.add(s, owner, shortlist.pk, ["kr-1"], note=LIST_NAME)
         entry = shortlist_rows.entries(s, shortlist.pk)[0]
