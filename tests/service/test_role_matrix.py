@@ -712,3 +712,22 @@ def test_listing_a_profile_grants_writing_it(world: World) -> None:
     doc = {**EVENT, "name": "B lists uni-1", "participants": [{"id": "u", "profile_id": "uni-1"}]}
     assert api.post("/v1/events", json=doc, headers=b).status_code == 201
     assert api.put("/v1/profiles/uni-1", json=profile, headers=b).status_code == 403
+
+
+def _wish_table(page: str) -> str:
+    found = re.search(r'<table class="data member-wishes">.*?</table>', page, flags=re.S)
+    assert found, "no wish table on the page"
+    return found.group(0)
+
+
+def test_a_member_sees_its_own_wishes_only(world: World) -> None:
+    """In A's event gear wishes to meet veneto and bio wishes to meet uni: each member's
+    page lists its own wish, never the other's (the mark: the target of each row's remove
+    button)."""
+    console, e = world.console, world.shared_console.event_id
+    bio = console.signed_in(console.user("member", profile_id="kr-1"))
+    gear_table = _wish_table(world.browsers["member"].get(f"/console/me/events/{e}").text)
+    bio_table = _wish_table(bio.get(f"/console/me/events/{e}").text)
+    target = 'name="target" value="{}"'.format
+    assert target("veneto") in gear_table and target("uni") not in gear_table
+    assert target("uni") in bio_table and target("veneto") not in bio_table
