@@ -6,7 +6,9 @@ The roles: `admin`; `org_a`, the organizer who owns the world of tests/support/m
 `other`, the firm jp-2, in no event; `anon`, no credentials (console: signed out).
 
 Each row of API / CONSOLE names a route (method and path template) and the roles it
-admits, as letters: a admin, o org_a, b org_b, m member, n other, x anon. An admitted
+admits, as letters: a admin, o org_a, b org_b, m member, n other, x anon (`-` none; `~`
+the path names nothing real, so admitted roles may get 404 too; `name=value` another
+resource than the default, e.g. another firm's profile). An admitted
 role must get past authorization (no 401/403/404, no 5xx); every other role is refused
 (API: 401 without a key, else 403 or 404; console: a redirect to sign-in when signed out,
 else 403 or 404). Writes by admitted roles run on a fresh copy of A's world, so they
@@ -31,7 +33,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.encoders import HashingEncoder
-from service.auth import Principal, create_key
+from service.accounts import service as accounts
+from service.auth import Principal, authenticate, create_key
 from service.console import routes as console_routes
 from service.store.db import transaction
 from tests.support import matrix
@@ -408,6 +411,10 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One app for the module (SQLite, the HashingEncoder), with the rate limits and the
+    key throttle off (the matrix sends hundreds of requests, many refused, from one
+    address) and the key cache at 0, the world seeded for A's API key and A's console user,
+    and a signed-in browser per role."""
     settings = make_settings(
         tmp_path_factory.mktemp("matrix"),
         key_cache_s=0,
@@ -431,9 +438,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with transaction(sessions) as s:
         _, keys["org_b"] = create_key(s, "organizer", name="organizer B")
         _, keys["other"] = create_key(s, "member", name="jp-2", profile_id="jp-2")
-    from service.accounts import service as accounts
-    from service.auth import authenticate
-
     with transaction(sessions) as s:
         a_api = authenticate(s, keys["org_a"])
         assert a_api is not None
