@@ -8,7 +8,8 @@ The roles: `admin`; `org_a`, the organizer who owns the world of tests/support/m
 Each row of API / CONSOLE names a route (method and path template) and the roles it
 admits, as letters: a admin, o org_a, b org_b, m member, n other, x anon (`-` none; `~`
 the path names nothing real, so admitted roles may get 404 too; `name=value` another
-resource than the default, e.g. another firm's profile). An admitted
+resource than the default, e.g. another firm's profile; `query=...` a query string, also
+sent as the form of a console POST). An admitted
 role must get past authorization (no 401/403/404, no 5xx); every other role is refused
 (API: 401 without a key, else 403 or 404; console: a redirect to sign-in when signed out,
 else 403 or 404). Writes by admitted roles run on a fresh copy of A's world, so they
@@ -198,17 +199,17 @@ GET /console/events/{event_id}/schedule ao
 POST /console/events/{event_id}/schedule/run ao
 GET /console/events/{event_id}/schedule/grid ao
 GET /console/events/{event_id}/schedule/participants/{participant_id:path} ao
-GET /console/events/{event_id}/schedule/meeting ao~
-POST /console/events/{event_id}/schedule/lock ao~
-POST /console/events/{event_id}/schedule/unlock ao~
-POST /console/events/{event_id}/schedule/move ao~
+GET /console/events/{event_id}/schedule/meeting ao query=a=gear&b=veneto
+POST /console/events/{event_id}/schedule/lock ao query=a=gear&b=veneto
+POST /console/events/{event_id}/schedule/unlock ao query=a=gear&b=veneto
+POST /console/events/{event_id}/schedule/move ao query=a=gear&b=veneto&slot=2&table=T2
 GET /console/events/{event_id}/schedule/replan ao
 POST /console/events/{event_id}/schedule/replan ao
 GET /console/events/{event_id}/schedule/changes ao
 GET /console/events/{event_id}/schedule/retime ao
 POST /console/events/{event_id}/schedule/retime ao
 GET /console/events/{event_id}/schedule/export/schedule.csv ao
-GET /console/events/{event_id}/schedule/export/calendar ao~
+GET /console/events/{event_id}/schedule/export/calendar ao query=participant=gear
 GET /console/events/{event_id}/schedule/export/agendas.html ao
 GET /console/exchange/search aob
 POST /console/exchange/shortlists/add aob
@@ -492,7 +493,8 @@ VICTIMS: dict[str, str] = {}
 
 def _path(row: Row, params: dict[str, str]) -> str:
     values = {**DEFAULTS, **VICTIMS, **params, **row.params}
-    return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], row.path)
+    path = re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], row.path)
+    return f"{path}?{row.params['query']}" if "query" in row.params else path
 
 
 def _fresh(world: World, row: Row, console: bool) -> dict[str, str]:
@@ -525,6 +527,8 @@ def _call(world: World, row: Row, role: str, console: bool) -> tuple[int, str, s
     if console:
         client = world.browsers[role]
         data = {"csrf_token": world.tokens.get(role, "")}
+        query = row.params.get("query", "")
+        data.update(dict(pair.partition("=")[::2] for pair in query.split("&") if pair))
         r = client.request(row.method, path, data=data if row.method != "GET" else None)
     else:
         headers = {} if role == "anon" else {"Authorization": f"Bearer {world.keys[role]}"}
