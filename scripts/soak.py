@@ -19,7 +19,8 @@
    the growth) and at the end.
 
 Exit status 1 when any request failed. The pytest test tests/service/ops/test_soak.py runs a
-short version. The machine is shared: latencies are a loaded machine's.
+short version (`--json FILE` writes the figures for it). The machine is shared:
+latencies are a loaded machine's.
 """
 
 from __future__ import annotations
@@ -225,6 +226,16 @@ class Result:
         base, end = self.rss.get("after warm-up", {}), self.rss.get("end", {})
         return {p: 100 * (end[p] - base[p]) / base[p] for p in base if p in end and base[p]}
 
+    def summary(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "locust_rc": self.locust_rc,
+            "windows": self.windows(),
+            "rss_mib": {label: list(snap.values()) for label, snap in self.rss.items()},
+            "growth_pct": list(self.growth().values()),
+        }
+
     def render(self) -> str:
         lines = [
             f"requests {self.requests}, errors {self.errors}"
@@ -308,6 +319,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--encoder", choices=("hashing", "model"), default="hashing")
     p.add_argument("--ready-timeout", type=float, default=600)
     p.add_argument("--workdir", type=Path, default=None, help="kept; default: a temp dir")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     p.add_argument("--serve", type=Path, default=None, help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -330,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {os.getloadavg()[0]:.1f} (shared machine)"
     )
     print(result.render())
+    if args.json is not None:
+        args.json.write_text(json.dumps(result.summary()))
     return 1 if result.errors or result.locust_rc else 0
 
 
