@@ -5,7 +5,8 @@
 
 1. Seeds `--profiles` synthetic profiles (scripts/bench_core.make_profiles, ids
    org-000000...) into a fresh SQLite store in the work directory, through the service's
-   own `save_profiles`, saves the index and makes an admin key. `--encoder hashing` (the
+   own `save_profiles`, saves the index and makes an admin key (`--database-url`: an
+   empty PostgreSQL database or schema instead). `--encoder hashing` (the
    default) uses HashingEncoder(512) in the server as in the benchmarks; `model` the
    configured embedding model (each worker loads it).
 2. Starts the server as `clustermatch serve` does (service.cli.run_server, `--workers`
@@ -44,6 +45,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA_ENV = "CLUSTERMATCH_SOAK_DATA_DIR"
 ENCODER_ENV = "CLUSTERMATCH_SOAK_ENCODER"
+DB_ENV = "CLUSTERMATCH_SOAK_DATABASE_URL"
 
 
 def _settings(data_dir: Path) -> Any:
@@ -51,6 +53,7 @@ def _settings(data_dir: Path) -> Any:
 
     return Settings(  # capacity under a mixed load is measured, not the abuse limits
         data_dir=data_dir,
+        database_url=os.environ.get(DB_ENV) or None,
         rate_limit_per_key=0,
         rate_limit_per_ip=0,
         log_level="WARNING",
@@ -196,6 +199,7 @@ class Result:
     window_s: float
     rss: dict[str, dict[int, float]] = field(default_factory=dict)
     locust_rc: int = 0
+    duration_s: float = 0.0
 
     @property
     def requests(self) -> int:
@@ -210,8 +214,11 @@ class Result:
         import numpy as np
 
         groups: dict[tuple[int, str], list[tuple[float, bool]]] = {}
+        # the requests that users finish after the time is up count in the last window
+        last = max(0, -int(-self.duration_s // self.window_s) - 1) if self.duration_s else None
         for t, name, ms, ok in self.samples:
             w = max(0, int((t - self.t0) // self.window_s))
+            w = min(w, last) if last is not None else w
             groups.setdefault((w, name), []).append((ms, ok))
         rows = []
         for (w, name), vals in sorted(groups.items()):
@@ -267,7 +274,6 @@ def run(args: argparse.Namespace, work: Path) -> Result:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
-    env[ENCODER_ENV] = args.encoder
     with (work / "server.log").open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--serve", str(data_dir),
@@ -303,7 +309,7 @@ def run(args: argparse.Namespace, work: Path) -> Result:
         if server.poll() is not None:
             raise RuntimeError(f"the server died during the soak: {server.returncode}")
         samples = [tuple(s) for s in json.loads(samples_file.read_text())]
-        return Result(samples, t0, args.window, rss, rc)  # type: ignore[arg-type]
+        return Result(samples, t0, args.window, rss, rc, args.duration)  # type: ignore[arg-type]
     finally:
         stop(server)
 
@@ -317,6 +323,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--users", type=int, default=8, help="concurrent locust users")
     p.add_argument("--warmup", type=float, default=60, help="seconds before the RSS baseline")
     p.add_argument("--encoder", choices=("hashing", "model"), default="hashing")
+    p.add_argument(
+        "--database-url", default=None, help="an empty database (default: SQLite in the workdir)"
+    )
     p.add_argument("--ready-timeout", type=float, default=600)
     p.add_argument("--workdir", type=Path, default=None, help="kept; default: a temp dir")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -330,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve is not None:  # the server process (started by run())
         serve(args.serve, args.port, args.workers)
         return 0
+    os.environ[ENCODER_ENV] = args.encoder  # the seeding here, and the server's workers
+    if args.database_url:
+        os.environ[DB_ENV] = args.database_url
     work = args.workdir or Path(tempfile.mkdtemp(prefix="soak-"))
     try:
         result = run(args, work)
@@ -338,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     print(
         f"soak: {args.profiles} profiles, {args.workers} workers, {args.users} users, "
-        f"{args.duration:.0f} s, windows of {args.window:.0f} s, encoder {args.encoder}; "
+        f"{args.duration:.0f} s, windows of {args.window:.0f} s, encoder {args.encoder}, "
+        f"database {(args.database_url or 'sqlite').split(':')[0]}; "
         f"load average {os.getloadavg()[0]:.1f} (shared machine)"
     )
     print(result.render())
