@@ -309,7 +309,7 @@ def run(args: argparse.Namespace, work: Path) -> Result:
         if server.poll() is not None:
             raise RuntimeError(f"the server died during the soak: {server.returncode}")
         samples = [tuple(s) for s in json.loads(samples_file.read_text())]
-        return Result(samples, t0, args.window, rss, rc, args.duration)  # type: ignore[arg-type]
+        return Result(samples, t0, args.window, rss, rc, args.duration)
     finally:
         stop(server)
 

@@ -130,7 +130,7 @@ class Client(FastHttpUser):
         )
         with self.client.post(
             "/v1/profiles/import",
-            data=rows.encode(),
+            data=rows.encode(),  # type: ignore[arg-type]  # (bytes are sent as they are)
             params={"format": "jsonl"},
             headers=self.auth,
             name="POST /v1/profiles/import",
@@ -155,7 +155,8 @@ class Client(FastHttpUser):
         )
         if r.status_code != 202:
             return
-        location = r.headers["location"]
+        assert r.headers is not None
+        location = str(r.headers["location"])
         deadline = time.monotonic() + 60
         while True:
             with self.client.get(
