@@ -23,9 +23,13 @@ def make_settings(tmp_path: Path, db_url: str | None = None, **overrides: Any) -
     return Settings(
         data_dir=tmp_path / "data",
         database_url=db_url,
-        index_save_interval_s=0,
         _env_file=None,  # type: ignore[call-arg]
-        **{"native_ranker": False, "log_level": "WARNING", **overrides},
+        **{
+            "native_ranker": False,
+            "log_level": "WARNING",
+            "index_save_interval_s": 0,
+            **overrides,
+        },
     )
 
 
