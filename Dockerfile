@@ -7,8 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
 WORKDIR /app
 
 # LightGBM (the LambdaRank re-ranker) loads the system's OpenMP runtime, which slim images
-# lack (without it training falls back to the pair classifier).
-RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+# lack (without it training falls back to the pair classifier). Report charts (PNG/SVG) are
+# labelled in Japanese with Noto Sans CJK (without it they fall back to English labels);
+# `clustermatch backup|restore` on PostgreSQL runs pg_dump / pg_restore.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 fonts-noto-cjk \
+    postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 # Dependencies in their own layer: torch pinned to the CPU build first.
