@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -68,7 +69,10 @@ def asgi_call(
         "client": ("10.9.9.9", 1234),
         "server": ("testserver", 80),
     }
-    asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=30))
+    # in a thread of its own: a session-wide fixture (Playwright's sync API, in the browser
+    # tests) may hold a running event loop on this thread, where asyncio.run() refuses
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, asyncio.wait_for(app(scope, receive, send), timeout=30)).result()
     return status, taken
 
 
