@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -146,49 +145,6 @@ def rss_by_worker(pid: int) -> dict[int, float]:
     return {p: v for p in pids if (v := _rss_mib(p)) is not None}
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_ready(server: subprocess.Popen[bytes], url: str, timeout: float) -> None:
-    """/readyz 200 twenty times in a row on fresh connections, so that every worker is."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    in_a_row = 0
-    with httpx.Client(timeout=5, headers={"Connection": "close"}) as client:
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise RuntimeError(f"the server exited with status {server.returncode}")
-            ok = False
-            with contextlib.suppress(httpx.HTTPError):
-                ok = client.get(url + "/readyz").status_code == 200
-            in_a_row = in_a_row + 1 if ok else 0
-            if in_a_row >= 20:
-                return
-            if not ok:
-                time.sleep(0.25)
-    raise RuntimeError(f"the server was not ready within {timeout:.0f} s")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGINT (uvicorn's graceful stop), then SIGKILL of this child's process group."""
-    if server.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        server.send_signal(signal.SIGINT)
-    try:
-        server.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
-
-
 # ------------------------------------------------------------------ the report
 
 
@@ -271,6 +227,9 @@ def run(args: argparse.Namespace, work: Path) -> Result:
     t_seed = time.perf_counter()
     key = seed(data_dir, args.profiles)
     print(f"seeded {args.profiles} profiles in {time.perf_counter() - t_seed:.0f} s", flush=True)
+    sys.path.insert(0, str(HERE))
+    from bench_core import _free_port, _stop
+
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(HERE)])}
@@ -281,7 +240,10 @@ def run(args: argparse.Namespace, work: Path) -> Result:
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     try:
-        wait_ready(server, url, args.ready_timeout)
+        sys.path.insert(0, str(HERE))
+        from bench_core import _wait_ready
+
+        _wait_ready(server, url, time.perf_counter(), args.ready_timeout)
         rss: dict[str, dict[int, float]] = {"ready": rss_by_worker(server.pid)}
         samples_file = work / "samples.json"
         locust = shutil.which("locust", path=str(Path(sys.executable).parent)) or "locust"
@@ -311,7 +273,7 @@ def run(args: argparse.Namespace, work: Path) -> Result:
         samples = [tuple(s) for s in json.loads(samples_file.read_text())]
         return Result(samples, t0, args.window, rss, rc, args.duration)
     finally:
-        stop(server)
+        _stop(server)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
