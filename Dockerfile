@@ -51,7 +51,8 @@ RUN mkdir -p service models indexing \
 # (.dockerignore lets in only pyproject.toml, README.md, service, models and indexing)
 COPY . .
 RUN pip install -q --no-deps . && rm -rf build ./*.egg-info \
- && useradd --system --uid 10001 --user-group --create-home clustermatch \
+ && groupadd --system --gid 10001 clustermatch \
+ && useradd --system --uid 10001 --gid clustermatch --create-home clustermatch \
  && mkdir -p /data && chown clustermatch:clustermatch /data
 
 USER clustermatch

@@ -283,7 +283,7 @@ class Engine:
         raise NotImplementedError
 
     def logs(self, running: Running) -> str:
-        raise NotImplementedError
+        return ""
 
     def cleanup(self) -> None:
         pass
@@ -292,6 +292,12 @@ class Engine:
         raise NotImplementedError
 
     def has_image(self, tag: str) -> bool:
+        return self.image_id(tag) is not None
+
+    def image_id(self, tag: str) -> str | None:
+        raise NotImplementedError
+
+    def remove_image(self, image: str) -> None:
         raise NotImplementedError
 
 
@@ -366,15 +372,21 @@ class Docker(Engine):
         )
         tar.wait()
 
-    def has_image(self, tag: str) -> bool:
-        done = subprocess.run(["docker", "image", "inspect", tag], capture_output=True)
-        return done.returncode == 0
+    def image_id(self, tag: str) -> str | None:
+        done = subprocess.run(
+            ["docker", "image", "inspect", "-f", "{{.Id}}", tag], capture_output=True, text=True
+        )
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    def remove_image(self, image: str) -> None:
+        sh(["docker", "rmi", image], check=False)
 
 
 class Buildah(Engine):
     """Daemonless: builds with chroot isolation and runs the server under `buildah run`
-    in one working container of the image (host network, a free port); /data is a host
-    folder mounted where the image declares its volume."""
+    in one working container of the image (host network, a free port). buildah gives the
+    image's VOLUME a folder of the working container's own (buildah-volumes), kept across
+    runs, as docker gives it a named volume."""
 
     def __init__(self, work: Path) -> None:
         self.driver = os.environ.get("STORAGE_DRIVER", "vfs")
@@ -383,7 +395,6 @@ class Buildah(Engine):
         m = re.search(r"Version:\s*(\S+)", version)
         self.label = f"buildah {m[1] if m else '?'} (chroot isolation, {self.driver} storage)"
         self.work = work
-        self.data = work / "data"
         self.container: str | None = None
         self.logfile = work / "server.log"
 
@@ -413,13 +424,10 @@ class Buildah(Engine):
     def prepare(self, tag: str) -> None:
         name = f"clustermatch-check-{secrets.token_hex(4)}"
         self.container = sh([*self.b, "from", "--name", name, tag]).strip()
-        self.data.mkdir(parents=True, exist_ok=True)  # the volume: writable by the image's user
-        uid, gid = self.exec(None, ["sh", "-c", "id -u; id -g"], {}).split()
-        os.chown(self.data, int(uid), int(gid))
 
     def _run_argv(self, argv: Sequence[str], env: dict[str, str]) -> list[str]:
         assert self.container is not None
-        flags = ["--isolation", "chroot", "-v", f"{self.data}:{DATA_DIR}"]
+        flags = ["--isolation", "chroot"]
         for k, v in env.items():
             flags += ["--env", f"{k}={v}"]
         return [*self.b, "run", *flags, self.container, "--", *argv]
@@ -430,7 +438,7 @@ class Buildah(Engine):
         # The image's own command; with the host's network, on a free port of loopback.
         argv = [
             str(port) if prev == "--port" else "127.0.0.1" if prev == "--host" else a
-            for prev, a in zip(["", *argv], argv, strict=True)
+            for prev, a in zip(["", *argv[:-1]], argv, strict=True)
         ]
         log = self.logfile.open("ab")
         started = time.monotonic()
@@ -444,7 +452,19 @@ class Buildah(Engine):
         return sh(self._run_argv(argv, env), timeout=600)
 
     def data_files(self, running: Running) -> list[str]:
-        return sorted(p.name for p in self.data.iterdir())
+        # /data must be a mount (buildah's volume for the image's VOLUME, kept with the
+        # working container across runs), and the container's own layer must hold none of it
+        seen = self.exec(running, ["sh", "-c", f"grep ' {DATA_DIR} ' /proc/self/mountinfo"], {})
+        source = seen.split()[3] if seen.strip() else ""
+        if "buildah-volumes" not in source:
+            raise Failure(f"{DATA_DIR} is not a volume in the container: {seen!r}")
+        assert self.container is not None
+        layer = Path(sh([*self.b, "mount", self.container]).strip()) / DATA_DIR.lstrip("/")
+        in_layer = sorted(p.name for p in layer.iterdir())
+        sh([*self.b, "umount", self.container], check=False)
+        if in_layer:
+            raise Failure(f"the container's own {DATA_DIR} holds {in_layer}")
+        return self.exec(running, ["ls", "-A", DATA_DIR], {}).split()
 
     def stop(self, running: Running) -> None:
         proc = running.proc
@@ -479,9 +499,16 @@ class Buildah(Engine):
         finally:
             sh([*self.b, "rm", ctr], check=False)
 
-    def has_image(self, tag: str) -> bool:
-        done = subprocess.run([*self.b, "inspect", "--type", "image", tag], capture_output=True)
-        return done.returncode == 0
+    def image_id(self, tag: str) -> str | None:
+        done = subprocess.run(
+            [*self.b, "inspect", "--type", "image", "--format", "{{.FromImageID}}", tag],
+            capture_output=True,
+            text=True,
+        )
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    def remove_image(self, image: str) -> None:
+        sh([*self.b, "rmi", image], check=False)
 
 
 def pick_engine(wanted: str, work: Path) -> Engine:
@@ -530,7 +557,10 @@ def make_base(engine: Engine, tag: str, mirror: str, rebuild: bool) -> None:
         sh(["chroot", str(rootfs), "apt-get", "clean"])
         shutil.rmtree(rootfs / "var/lib/apt/lists", ignore_errors=True)
         (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True)
+        old = engine.image_id(tag) if rebuild else None
         engine.import_base(rootfs, tag)
+        if old and old != engine.image_id(tag):
+            engine.remove_image(old)  # the base it replaces (left untagged otherwise)
         say(f"base image {tag} made in {time.monotonic() - t0:.0f} s")
     finally:
         shutil.rmtree(rootfs, ignore_errors=True)
@@ -656,8 +686,9 @@ def load_demo(client: Client, key: str) -> int:
     )
     if status not in (200, 201):
         raise Failure(f"demo import: {status} {text[:600]}")
-    report = json.loads(text)
-    if report.get("rejected"):
+    answer = json.loads(text)
+    report = answer.get("report") or {}
+    if answer.get("status") != "succeeded" or report.get("rejected"):
         raise Failure(f"demo import rejected rows: {text[:600]}")
     return int(report.get("created", 0)) + int(report.get("updated", 0))
 
@@ -671,7 +702,7 @@ def check_match(client: Client, key: str) -> str:
     if not results or not results[0].get("reason"):
         raise Failure(f"no explained match for {PROBE_ID}: {json.dumps(answer)[:600]}")
     top = results[0]
-    return f"{top['profile']['id']} ({top['score']:.3f}): {top['reason'][:90]}"
+    return f"{top['profile']['id']} ({top['score']:.3f}): {top['reason'][:60]}..."
 
 
 def check_console(engine: Engine, running: Running, public_url: str) -> str:
@@ -713,6 +744,38 @@ def check_console(engine: Engine, running: Running, public_url: str) -> str:
     return f"GET /console/profiles?q=…&meaning=1 200, lists {demo['name']}"
 
 
+def host_start_s(venv: Path, work: Path) -> float:
+    """Seconds from `clustermatch serve` of a local virtual environment (an empty data
+    directory) to /readyz 200: the container's start without the container."""
+    port = free_port()
+    env = {**os.environ, "CLUSTERMATCH_DATA_DIR": str(work / "host-data")}
+    env.pop("CLUSTERMATCH_DATABASE_URL", None)
+    log = (work / "host-server.log").open("ab")
+    started_at = time.monotonic()
+    proc = subprocess.Popen(
+        [str(venv / "bin" / "clustermatch"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+    log.close()
+    running = Running("host", port, started_at, proc)
+    try:
+        return wait_ready(Engine(), running)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+
+
+class Results(dict[str, str]):
+    """The figures and findings, printed as they come and again at the end."""
+
+    def __setitem__(self, key: str, value: str) -> None:
+        say(f"{key}: {value}")
+        super().__setitem__(key, value)
+
+
 @contextmanager
 def started(engine: Engine, env: dict[str, str]) -> Iterator[tuple[Running, float]]:
     port = free_port()
@@ -748,18 +811,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-build", action="store_true", help=f"check the {IMAGE} there is")
     parser.add_argument("--keep", action="store_true", help="keep the container and its data")
+    parser.add_argument(
+        "--compare-venv",
+        type=Path,
+        default=None,
+        help="also start `clustermatch serve` from this virtual environment on the host (an"
+        " empty data directory) just before the container's first start: the same start"
+        " timed outside the container, for comparison",
+    )
     opts = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="clustermatch-check-", dir="/var/tmp"))
     engine = pick_engine(opts.engine, work)
-    say(f"engine: {engine.label}")
     base = opts.base_image
     if opts.make_base or opts.rebuild_base:
         make_base(engine, LOCAL_BASE, opts.mirror or apt_mirror(), opts.rebuild_base)
         base = base or LOCAL_BASE
     elif base is None and engine.has_image(LOCAL_BASE):
         base = LOCAL_BASE
-    results: dict[str, str] = {"engine": engine.label, "base image": base or "python:3.11-slim"}
+    results = Results()
+    results["engine"] = engine.label
+    results["base image"] = base or "python:3.11-slim"
     server = FileServer()
     passed: dict[str, str] = {}
     try:
@@ -793,10 +865,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         size = engine.size_bytes(IMAGE)
         engine.prepare(IMAGE)
         results["image"] = f"{IMAGE}, {mb(size)} uncompressed"
-        results.update(check_image(engine, cfg, passed))
+        for k, v in check_image(engine, cfg, passed).items():
+            results[k] = v
 
         key = secrets.token_hex(24)
         port_env = {"CLUSTERMATCH_BOOTSTRAP_ADMIN_KEY": key}
+        host_start = host_start_s(opts.compare_venv, work) if opts.compare_venv else None
         with started(engine, port_env) as (running, first):
             say(f"first start (empty volume): /readyz 200 after {first:.1f} s")
             client = Client(running.port)
@@ -816,11 +890,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             client = Client(running.port)
             ready = client.json("GET", "/readyz")
             check_match(client, key)
-            results["restart"] = f"profiles still there ({ready})"
+            results["restart"] = (
+                f"{ready.get('profiles')} profiles, {ready.get('indexed')} indexed,"
+                f" in step: {ready.get('in_step')}"
+            )
         results["start to /readyz 200"] = (
             f"{first:.1f} s on an empty volume, {again:.1f} s restarted on the same volume"
             f" ({loaded} profiles)"
         )
+        if host_start is not None:
+            results["same start outside"] = (
+                f"{host_start:.1f} s ({opts.compare_venv}, empty data directory, just before"
+                f" the container's first start: {first / host_start:.2f}x in the container)"
+            )
     finally:
         server.stop()
         if not opts.keep:
