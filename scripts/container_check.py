@@ -672,7 +672,7 @@ def check_image(engine: Engine, cfg: dict[str, Any], passed: dict[str, str]) -> 
     if "+cpu" not in facts["torch"] and facts["torch"] != "missing":
         say(f"note: torch {facts['torch']} is not marked as a CPU build")
     venv = env.get("VIRTUAL_ENV", "/opt/clustermatch")
-    du = f"du -sb {venv} {venv}/lib/python3*/site-packages/torch"
+    du = f"du -sb {venv}; du -sb {venv}/lib/python3*/site-packages/torch"  # (one du: once)
     sizes = engine.exec(None, ["sh", "-c", du], {})
     total, torch = (int(line.split()[0]) for line in sizes.splitlines()[:2])
     facts["python environment"] = f"{mb(total)} in {venv}, of which torch {mb(torch)}"
