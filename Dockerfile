@@ -6,7 +6,8 @@
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
 
-# Where pip and apt find packages, for this build only: none of these is kept in the image.
+# Where pip finds packages, for this build only: none of these is kept in the image's files
+# or environment (like any build argument, they show in its history: no passwords in URLs).
 # By default public PyPI, and torch from PyTorch's CPU index (PyPI's Linux torch is the
 # CUDA build, gigabytes more); an empty TORCH_INDEX_URL leaves torch to the PIP_* settings.
 # A machine with its own index, wheel folder or CA passes PIP_* as build arguments
