@@ -47,7 +47,7 @@ JA: dict[str, str] = {
     ),
     "admin.users.office_of": "{email} の事務局",
     "admin.users.office_placeholder": "事務局",
-    "admin.users.done.role": "{email} の権限と事務局を変更しました。",
+    "admin.users.done.role": "{email} の権限を変更しました。",
     "admin.users.done.disabled": (
         "{email} を無効にしました。サインイン中のセッションも終了しました。"
     ),
@@ -220,7 +220,7 @@ EN: dict[str, str] = {
     ),
     "admin.users.office_of": "Office of {email}",
     "admin.users.office_placeholder": "Office",
-    "admin.users.done.role": "The role and office of {email} were changed.",
+    "admin.users.done.role": "The role of {email} was changed.",
     "admin.users.done.disabled": "{email} was disabled, and their sessions ended.",
     "admin.users.done.enabled": "{email} was enabled.",
     "admin.link.title": "Link to set the password",
