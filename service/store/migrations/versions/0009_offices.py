@@ -43,11 +43,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("profiles", schema=None) as batch_op:
+    # recreate="never": SQLite (3.35 and later) drops a plain column in place. A batch
+    # copy of the table would have to drop api_keys, which users refer to, and the
+    # foreign keys (on: service.store.db) refuse that inside the migration's transaction.
+    with op.batch_alter_table("profiles", schema=None, recreate="never") as batch_op:
         batch_op.drop_index(batch_op.f("ix_profiles_office"))
         batch_op.drop_column("office")
-    with op.batch_alter_table("events", schema=None) as batch_op:
+    with op.batch_alter_table("events", schema=None, recreate="never") as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_office"))
     for table in reversed(OWNED):
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        with op.batch_alter_table(table, schema=None, recreate="never") as batch_op:
             batch_op.drop_column("office")
