@@ -145,8 +145,9 @@ def test_another_offices_organizer_gets_403_on_profiles_and_404_on_events(api: A
     assert r.status_code == 404
     # its profiles: read, matched, invited; never written
     profile = next(p for p in SAMPLE if p["id"] == "jp-1")
-    for method, body in (("PUT", profile), ("PATCH", {"description": "x"}), ("DELETE", None)):
-        r = api.request(method, "/v1/profiles/jp-1", json=body, headers=north)
+    writes: list[tuple[str, Any]] = [("PUT", profile), ("PATCH", {"description": "x"})]
+    for method, payload in [*writes, ("DELETE", None)]:
+        r = api.request(method, "/v1/profiles/jp-1", json=payload, headers=north)
         assert r.status_code == 403, (method, r.text)
         assert "belongs to the office 'default'" in r.json()["detail"]
     assert api.get("/v1/profiles/jp-1", headers=north).status_code == 200
