@@ -43,7 +43,7 @@ JA: dict[str, str] = {
     "admin.users.create": "招待する",
     "admin.users.office_hint": (
         "このユーザーが所属するクラスター事務局（例: kansai）。空欄なら default。"
-        "コーディネーターは自分の事務局のプロフィールとイベントを管理します。"
+        "主催者は自分の事務局のプロフィールと商談会を管理します。"
     ),
     "admin.users.office_of": "{email} の事務局",
     "admin.users.office_placeholder": "事務局",
@@ -84,7 +84,7 @@ JA: dict[str, str] = {
     "admin.keys.create": "発行する",
     "admin.keys.office_hint": (
         "キーが所属するクラスター事務局（例: kansai）。空欄なら default。"
-        "コーディネーターのキーは自分の事務局のプロフィールとイベントを管理します。"
+        "主催者のキーは自分の事務局のプロフィールと商談会を管理します。"
     ),
     "admin.key_created.title": "API キーを発行しました",
     "admin.key_created.body": "キー {id} を発行しました。",
