@@ -2,8 +2,8 @@
 stored (a slow hash adds nothing for secrets of that entropy). Sent as
 `Authorization: Bearer <key>`; `service.deps.CallerDep` turns the header into a `Principal`.
 
-Roles: admin (everything), organizer (profiles and imports, own events), member (bound to
-one profile: edits it and asks for its matches). Contact details are shown only to admins
+Roles: admin (everything), organizer (its office's profiles, imports and events), member
+(bound to one profile: edits it and asks for its matches). Contact details are shown only to admins
 and to the member who owns the profile.
 
 Offices (tenancy): every key and console user belongs to one cluster office (`office`, a

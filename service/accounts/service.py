@@ -3,8 +3,10 @@ server-side sessions. Functions take a SQLAlchemy session and never commit: the 
 transaction decides (service.store.db.transaction). The SQL is in service.store.users.
 
 A console user acts as a `Principal` (service.auth), the same object an API key yields,
-so that the API's rules (`require`, `owns`, `sees_contact`, ownership by `key_pk`) decide
-for both. Each user gets its own key number (`UserRow.principal_key`, see there).
+so that the API's rules (`require`, `owns`, `sees_contact`, `runs` for an office's events
+and profiles, `key_pk` for what is one person's) decide for both. Each user gets its own
+key number (`UserRow.principal_key`, see there) and belongs to an office (`UserRow.office`,
+mirrored on that key number's row).
 
 Errors (raised for input the caller can show back; `code` is a message key):
 

@@ -273,8 +273,9 @@ class AppSecretRow(Base):
 
 class ShortlistRow(Base):
     """A named list of candidate profiles that exchange staff collect across searches.
-    Owned like events, by a key number (`owner_key`: a console user's principal key or an
-    API key); names are unique per owner."""
+    Owned by a key number (`owner_key`: a console user's principal key or an API key), not
+    by an office as events are (service.shortlists.service says why); names are unique per
+    owner."""
 
     __tablename__ = "shortlists"
     __table_args__ = (Index("ix_shortlists_owner_name", "owner_key", "name", unique=True),)
