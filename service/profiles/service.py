@@ -187,6 +187,17 @@ def import_rows(
 
 
 def _validate(data: Any) -> Profile:
+    if isinstance(data, dict) and "office" in data:
+        raise ValidationFailed(
+            "the profile is invalid",
+            errors=[
+                {
+                    "field": "office",
+                    "reason": "is not part of the profile: an admin moves a profile to an "
+                    "office with PUT /v1/profiles/{id}/office",
+                }
+            ],
+        )
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:

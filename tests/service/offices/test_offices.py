@@ -343,3 +343,20 @@ def test_the_admin_pages_issue_keys_and_invite_users_of_an_office(api: Api) -> N
     with transaction(api.app.state.sessions) as s:
         row = accounts.find_user(s, "k@ex.jp")
         assert row is not None and row.office == NORTH
+
+
+def test_a_write_cannot_name_an_office(api: Api) -> None:
+    """A profile's office is not a field of the profile: a write naming one is refused
+    with the route that moves it, even the admin's."""
+    body = {**SAMPLE[0], "office": NORTH}
+    for method in ("PUT", "PATCH"):
+        r = api.request(method, "/v1/profiles/jp-1", json=body, headers=api.h())
+        assert r.status_code == 422
+        assert r.json()["errors"] == [
+            {
+                "field": "office",
+                "reason": "is not part of the profile: an admin moves a profile to an office "
+                "with PUT /v1/profiles/{id}/office",
+            }
+        ]
+    assert office_of(api, "jp-1") == DEFAULT_OFFICE
