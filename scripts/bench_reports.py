@@ -132,7 +132,7 @@ def main() -> None:
 
         def baseline() -> None:
             with transaction(sessions) as s:
-                rows = event_rows.listing(s, caller.key_pk, reports.MAX_EVENTS)
+                rows = event_rows.listing(s, caller.office, reports.MAX_EVENTS)
                 for row in rows:
                     parse_event(row.data)
                 ids = [r.id for r in rows]

@@ -44,6 +44,7 @@ from service.events import routes as events
 from service.interactions import routes as interactions
 from service.jobs import routes as jobs
 from service.matching import routes as matching
+from service.offices import routes as offices
 from service.ops import routes as ops
 from service.ops.guard import Guard, is_upload, rate_limiter
 from service.ops.logs import configure_logging
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.include_router(reports.programs, **v1)  # type: ignore[arg-type]  # reports
     app.include_router(reports.reports, **v1)  # type: ignore[arg-type]  # reports
     app.include_router(audit_routes.router, **v1)  # type: ignore[arg-type]  # audit
+    app.include_router(offices.router, **v1)  # type: ignore[arg-type]  # offices
     # console: static files before the router, whose catch-all 404 would shadow them
     app.mount("/console/static", StaticFiles(directory=console.STATIC_DIR), name="console-static")
     app.include_router(console.router)  # console

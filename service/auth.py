@@ -2,9 +2,15 @@
 stored (a slow hash adds nothing for secrets of that entropy). Sent as
 `Authorization: Bearer <key>`; `service.deps.CallerDep` turns the header into a `Principal`.
 
-Roles: admin (everything), organizer (profiles and imports, own events), member (bound to
-one profile: edits it and asks for its matches). Contact details are shown only to admins
+Roles: admin (everything), organizer (its office's profiles, imports and events), member
+(bound to one profile: edits it and asks for its matches). Contact details are shown only to admins
 and to the member who owns the profile.
+
+Offices (tenancy): every key and console user belongs to one cluster office (`office`, a
+short name; "default" unless told otherwise, so a deployment that serves one office never
+names one). An organizer writes the profiles of its office and sees and runs its office's
+events, whichever key or console user of the office made them; admins are above offices.
+The rules themselves are in service.profiles.service and service.events.service.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import datetime as dt
 import hashlib
 import hmac
 import math
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -30,6 +37,24 @@ MAX_KEY_LENGTH = 200
 """Longer bearer tokens are refused without a lookup."""
 KEY_FAILURE_SCOPE = "api-ip"
 """The `signin_failures.scope` of unknown API keys, counted per client address."""
+DEFAULT_OFFICE = "default"
+"""The office of keys and users made without one (and of everything before offices)."""
+OFFICE_MAX = 64
+OFFICE_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+_OFFICE = re.compile(OFFICE_PATTERN)
+
+
+def clean_office(office: str | None) -> str:
+    """An office's name as stored: trimmed and lower-cased, 1 to 64 of a-z, 0-9 and
+    `_.-`, starting with a letter or digit (blank: the default office). ValueError
+    otherwise."""
+    value = (office or "").strip().lower() or DEFAULT_OFFICE
+    if len(value) > OFFICE_MAX or not _OFFICE.fullmatch(value):
+        raise ValueError(
+            f"an office is 1 to {OFFICE_MAX} of a-z, 0-9, '_', '.', '-', starting with a "
+            f"letter or digit (got '{value[:80]}')"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -37,9 +62,16 @@ class Principal:
     key_pk: int
     role: Role
     profile_id: str | None = None
+    office: str = DEFAULT_OFFICE
 
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def runs(self, office: str | None) -> bool:
+        """Whether the caller manages what belongs to `office`: admins every office (and
+        what belongs to none), organizers their own; members none (their own profile is
+        `owns`)."""
+        return self.is_admin() or (self.role == "organizer" and office == self.office)
 
     def owns(self, profile_id: str) -> bool:
         return self.role == "member" and self.profile_id == profile_id
@@ -63,10 +95,13 @@ def create_key(
     name: str = "",
     profile_id: str | None = None,
     secret: str | None = None,
+    office: str | None = None,
 ) -> tuple[ApiKeyRow, str]:
-    """Store a new key and return it with its plaintext (shown once)."""
+    """Store a new key and return it with its plaintext (shown once). `office`: see
+    `clean_office` (None: the default office)."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    office = clean_office(office)
     if role == "member" and not profile_id:
         raise ValueError("a member key belongs to a profile: give its profile id")
     prefix = secrets.token_hex(4)
@@ -80,6 +115,7 @@ def create_key(
         role=role,
         name=name,
         profile_id=profile_id,
+        office=office,
     )
     return row, key
 
@@ -97,7 +133,7 @@ def authenticate(session: Session, key: str, *, raise_errors: bool = True) -> Pr
         prefix = key[len(KEY_PREFIX) :].split("_", 1)[0]
     for row in keys.active_with_prefix(session, prefix or "fixed-" + hashed[:16]):
         if hmac.compare_digest(row.key_hash, hashed):
-            return Principal(row.pk, row.role, row.profile_id)  # type: ignore[arg-type]
+            return Principal(row.pk, row.role, row.profile_id, row.office)  # type: ignore[arg-type]
     if raise_errors:
         raise Unauthorized("unknown or revoked API key")
     return None

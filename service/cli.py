@@ -219,13 +219,25 @@ def import_(
         bool,
         typer.Option(help="With --source: show what would be created and merged; write nothing"),
     ] = False,
+    office: Annotated[
+        str,
+        typer.Option(
+            help="The cluster office of the new profiles (stored ones keep theirs): its "
+            "organizers write them"
+        ),
+    ] = "default",
 ) -> None:
     """Import profiles from a JSONL, CSV or XLSX file (UTF-8 / BOM / cp932), or a published
-    list with --source."""
+    list with --source. The command line is an admin's: it writes any profile."""
+    from service.auth import clean_office
     from service.errors import ValidationFailed
     from service.io.xlsx import parse_profile_upload
     from service.profiles.service import import_parsed
 
+    try:
+        office = clean_office(office)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--office") from exc
     if source is not None or dry_run:  # a published list, through its connector
         from service.connectors.cli import check_source, print_report
         from service.connectors.service import import_path
@@ -247,6 +259,7 @@ def import_(
                         dry_run=dry_run,
                         progress=progress,
                         max_rows=list_settings.max_import_rows,
+                        office=office,
                     )
             except ImportFormatError as exc:
                 raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
@@ -282,6 +295,7 @@ def import_(
                     parsed,
                     allow_partial=allow_partial,
                     progress=progress,
+                    office=office,
                 )
         except ValidationFailed as exc:
             raise _rejected(exc, as_json) from exc
@@ -541,6 +555,13 @@ def keys_create(
     profile_id: Annotated[
         str | None, typer.Option(help="The profile a member key belongs to")
     ] = None,
+    office: Annotated[
+        str,
+        typer.Option(
+            help="The cluster office the key works for (a-z, 0-9, _ . -): an organizer's key "
+            "manages its office's profiles and events"
+        ),
+    ] = "default",
     data_dir: DataDir = None,
 ) -> None:
     """Create an API key and print it (it is shown only once). The key works for a server
@@ -562,8 +583,8 @@ def keys_create(
                         "it first, or give the data directory the server uses (--data-dir)",
                         param_hint="--profile-id",
                     )
-                row, key = create_key(s, role, name=name, profile_id=profile_id)  # type: ignore[arg-type]
-                record_cli(s, "keys create", {"key": row.pk, "role": role})
+                row, key = create_key(s, role, name=name, profile_id=profile_id, office=office)  # type: ignore[arg-type]
+                record_cli(s, "keys create", {"key": row.pk, "role": role, "office": row.office})
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
     where = (
@@ -572,7 +593,8 @@ def keys_create(
         else settings.resolved_database_url.split("@")[-1]
     )
     err.print(
-        f"{role} key stored in {where} (a server on another data directory will answer 401)",
+        f"{role} key stored in {where} (office {row.office}; a server on another data "
+        "directory will answer 401)",
         soft_wrap=True,  # the path whole, to copy
     )
     print(key)
@@ -580,13 +602,15 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(data_dir: DataDir = None) -> None:
-    """List API keys (never their secrets)."""
+    """List API keys (never their secrets): number, role, office, state, profile, name."""
     from service.store import keys
 
     with _open(_settings(data_dir), with_engine=False) as resources, resources.sessions() as s:
         for row in keys.all_keys(s):
             state = "revoked" if row.revoked_at else "active"
-            print(f"{row.pk}\t{row.role}\t{state}\t{row.profile_id or '-'}\t{row.name}")
+            print(
+                f"{row.pk}\t{row.role}\t{row.office}\t{state}\t{row.profile_id or '-'}\t{row.name}"
+            )
 
 
 @keys_app.command("revoke")

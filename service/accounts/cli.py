@@ -17,6 +17,14 @@ DataDir = Annotated[
     typer.Option("--data-dir", help="Data directory (default: $CLUSTERMATCH_DATA_DIR)"),
 ]
 Email = Annotated[str, typer.Option("--email", help="The user's email (any case)")]
+Office = Annotated[
+    str,
+    typer.Option(
+        "--office",
+        help="The cluster office the user works for (a-z, 0-9, _ . -): an organizer manages "
+        "its office's profiles and events",
+    ),
+]
 
 
 def _open(data_dir: Path | None) -> tuple[Settings, Any]:
@@ -47,6 +55,7 @@ def users_create(
         typer.Option("--profile-id", help="The profile a member belongs to"),
     ] = None,
     name: Annotated[str, typer.Option(help="Display name (default: the email's name)")] = "",
+    office: Office = "default",
     data_dir: DataDir = None,
 ) -> None:
     """Create a user and print a one-time link to set the password (valid 7 days)."""
@@ -57,12 +66,24 @@ def users_create(
     settings, sessions = _open(data_dir)
     try:
         with transaction(sessions) as s:
-            user = create_user(s, email=email, role=role, display_name=name, profile_id=profile_id)
+            user = create_user(
+                s,
+                email=email,
+                role=role,
+                display_name=name,
+                profile_id=profile_id,
+                office=office,
+            )
             token = issue_password_link(s, user)
-            record_cli(s, "users create", {"user": user.pk, "role": user.role})
+            record_cli(
+                s, "users create", {"user": user.pk, "role": user.role, "office": user.office}
+            )
     except InvalidUser as exc:
         raise _fail(exc.detail) from exc
-    typer.echo(f"created {user.email} ({user.role}); the link to set a password, valid 7 days:")
+    typer.echo(
+        f"created {user.email} ({user.role}, office {user.office}); "
+        "the link to set a password, valid 7 days:"
+    )
     typer.echo(_link(settings, token))
 
 
@@ -85,14 +106,37 @@ def users_reset_password(email: Email, data_dir: DataDir = None) -> None:
 
 @users_app.command("list")
 def users_list(data_dir: DataDir = None) -> None:
-    """List users: email, role, profile, state, name (tab-separated)."""
+    """List users: email, role, office, profile, state, name (tab-separated)."""
     from service.accounts.service import list_users
 
     _, sessions = _open(data_dir)
     with sessions() as s:
         for u in list_users(s):
             state = "disabled" if u.disabled_at else "active" if u.password_hash else "invited"
-            typer.echo(f"{u.email}\t{u.role}\t{u.profile_id or '-'}\t{state}\t{u.display_name}")
+            typer.echo(
+                f"{u.email}\t{u.role}\t{u.office}\t{u.profile_id or '-'}\t{state}\t{u.display_name}"
+            )
+
+
+@users_app.command("set-office")
+def users_set_office(email: Email, office: Office, data_dir: DataDir = None) -> None:
+    """Move a user to another office, from their next request. What they made stays in the
+    office it was made in (an admin moves an event: PUT /v1/events/{id}/office)."""
+    from service.accounts.service import InvalidUser, find_user, set_office
+    from service.audit.service import record_cli
+    from service.store.db import transaction
+
+    _, sessions = _open(data_dir)
+    try:
+        with transaction(sessions) as s:
+            user = find_user(s, email)
+            if user is None:
+                raise _fail(f"no user with the email {email}")
+            set_office(s, user, office)
+            record_cli(s, "users set-office", {"user": user.pk, "office": user.office})
+    except InvalidUser as exc:
+        raise _fail(exc.detail) from exc
+    typer.echo(f"{user.email} is in office {user.office}")
 
 
 def _set_disabled(email: str, disabled: bool, data_dir: Path | None) -> None:

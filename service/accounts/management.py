@@ -14,7 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from service.accounts.service import AccountError, InvalidUser, set_disabled
+from service.accounts.service import (
+    AccountError,
+    InvalidUser,
+    check_office,
+    set_disabled,
+    set_office,
+)
 from service.auth import ROLES, Principal, Role, create_key, revoke_key
 from service.errors import NotFound
 from service.store import keys as key_rows
@@ -53,14 +59,22 @@ def user(session: Session, caller: Principal, pk: int) -> UserRow:
 
 
 def change_role(
-    session: Session, caller: Principal, pk: int, role: str, profile_id: str | None = None
+    session: Session,
+    caller: Principal,
+    pk: int,
+    role: str,
+    profile_id: str | None = None,
+    office: str | None = None,
 ) -> UserRow:
-    """A user's new role (and profile, for a member). It applies from their next request;
-    what they own (events, shortlists: by key number) stays theirs."""
+    """A user's new role (and profile, for a member), and office unless `office` is None.
+    It applies from their next request. What they made stays where it is: events and
+    programmes with the office they were made in, shortlists with the user."""
     row = user(session, caller, pk)
     if row.principal_key == caller.key_pk:
         raise SelfChange("self_change", "you cannot change your own role")
     profile = _check_role(session, role, profile_id)
+    if office is not None:
+        set_office(session, row, office)
     row.role, row.profile_id, row.updated_at = role, profile, utcnow()
     key = key_rows.get(session, row.principal_key)
     if key is not None:  # the key number's row says the same (it is never a usable key)
@@ -95,14 +109,23 @@ class NewKey:
 
 
 def create_api_key(
-    session: Session, caller: Principal, role: str, name: str, profile_id: str | None = None
+    session: Session,
+    caller: Principal,
+    role: str,
+    name: str,
+    profile_id: str | None = None,
+    office: str | None = None,
 ) -> NewKey:
+    """A new key of `office` (None or blank: the default office)."""
     caller.require("admin")
     label = name.strip()
     if len(label) > KEY_NAME_MAX or any(ord(c) < 0x20 for c in label):
         raise InvalidUser("key_name_invalid", f"at most {KEY_NAME_MAX} characters")
     profile = _check_role(session, role, profile_id)
-    row, secret = create_key(session, cast(Role, role), name=label, profile_id=profile)
+    where = check_office(office)
+    row, secret = create_key(
+        session, cast(Role, role), name=label, profile_id=profile, office=where
+    )
     return NewKey(row, secret)
 
 

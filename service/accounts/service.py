@@ -3,13 +3,16 @@ server-side sessions. Functions take a SQLAlchemy session and never commit: the 
 transaction decides (service.store.db.transaction). The SQL is in service.store.users.
 
 A console user acts as a `Principal` (service.auth), the same object an API key yields,
-so that the API's rules (`require`, `owns`, `sees_contact`, ownership by `key_pk`) decide
-for both. Each user gets its own key number (`UserRow.principal_key`, see there).
+so that the API's rules (`require`, `owns`, `sees_contact`, `runs` for an office's events
+and profiles, `key_pk` for what is one person's) decide for both. Each user gets its own
+key number (`UserRow.principal_key`, see there) and belongs to an office (`UserRow.office`,
+mirrored on that key number's row).
 
 Errors (raised for input the caller can show back; `code` is a message key):
 
     AccountError
-    ├── InvalidUser        create/change: unknown role or profile, email taken or malformed
+    ├── InvalidUser        create/change: unknown role or profile, email taken or malformed,
+    │                      an office name that is not one
     ├── TokenInvalid       a password link that is unknown, used or expired
     └── PasswordRejected   a new password that breaks a rule
 
@@ -28,8 +31,9 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from service.accounts import passwords
-from service.auth import ROLES, Principal, Role, create_key
+from service.auth import ROLES, Principal, Role, clean_office, create_key
 from service.settings import Settings
+from service.store import keys
 from service.store import users as repo
 from service.store.db import Session
 from service.store.tables import ConsoleSessionRow, UserRow, utcnow
@@ -94,7 +98,8 @@ def _utc(value: dt.datetime) -> dt.datetime:
 def principal_for_user(user: UserRow) -> Principal:
     """The user as the API's authorization layer sees a caller."""
     role: Role = user.role  # type: ignore[assignment]
-    return Principal(user.principal_key, role, user.profile_id if role == "member" else None)
+    profile = user.profile_id if role == "member" else None
+    return Principal(user.principal_key, role, profile, user.office)
 
 
 # ---------------------------------------------------------------------------- users
@@ -115,11 +120,14 @@ def create_user(
     display_name: str = "",
     profile_id: str | None = None,
     time_zone: str = "Asia/Tokyo",
+    office: str | None = None,
 ) -> UserRow:
-    """A user without a password yet (see `issue_password_link`)."""
+    """A user without a password yet (see `issue_password_link`), of `office` (None or
+    blank: the default office)."""
     address = normalize_email(email)
     if role not in ROLES:
         raise InvalidUser("user.role_invalid", f"role must be one of {', '.join(ROLES)}")
+    office = check_office(office)
     if role == "member" and not profile_id:
         raise InvalidUser(
             "user.profile_required", "a member belongs to a profile: give its profile id"
@@ -132,7 +140,7 @@ def create_user(
         raise InvalidUser("user.email_taken", f"a user with the email {address} exists")
     name = display_name.strip()[:NAME_MAX] or address.split("@", 1)[0]
     key, _secret = create_key(
-        session, cast(Role, role), name=f"console: {address}", profile_id=profile_id
+        session, cast(Role, role), name=f"console: {address}", profile_id=profile_id, office=office
     )
     key.revoked_at = utcnow()  # a key number for ownership only, never a usable key
     now = utcnow()
@@ -145,10 +153,19 @@ def create_user(
             profile_id=profile_id,
             principal_key=key.pk,
             time_zone=time_zone,
+            office=office,
             created_at=now,
             updated_at=now,
         ),
     )
+
+
+def check_office(office: str | None) -> str:
+    """The office's name as stored (service.auth.clean_office); InvalidUser otherwise."""
+    try:
+        return clean_office(office)
+    except ValueError as exc:
+        raise InvalidUser("user.office_invalid", str(exc)) from exc
 
 
 def find_user(session: Session, email: str) -> UserRow | None:
@@ -160,6 +177,16 @@ def find_user(session: Session, email: str) -> UserRow | None:
 
 def list_users(session: Session) -> list[UserRow]:
     return repo.all_users(session)
+
+
+def set_office(session: Session, user: UserRow, office: str) -> None:
+    """Move a user to another office (InvalidUser for a name that is not one), from their
+    next request; its key number's row says the same. What they made stays where it was
+    made: events and programmes with their office, shortlists with the user."""
+    user.office, user.updated_at = check_office(office), utcnow()
+    key = keys.get(session, user.principal_key)
+    if key is not None:
+        key.office = user.office
 
 
 def set_disabled(session: Session, user: UserRow, disabled: bool) -> None:

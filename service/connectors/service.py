@@ -18,20 +18,20 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from models.merge import MergeIndex, merge_into
 from models.profile import Profile, profile_hash
 from models.progress import Progress
-from service.auth import Principal
+from service.auth import DEFAULT_OFFICE, Principal
 from service.engine import Engine
 from service.errors import ValidationFailed
 from service.io.connectors import SOURCES
 from service.io.imports import ImportFormatError
 from service.jobs.service import Jobs
-from service.profiles.service import ImportReport, others_profiles, save
+from service.profiles.service import ImportReport, foreign_everywhere, foreign_reason, save
 from service.store import profile_documents, profiles
 from service.store.db import Session, SessionFactory, transaction
 
@@ -78,13 +78,15 @@ def plan(
     *,
     encoding: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
-    protected: frozenset[str] = frozenset(),
+    protected: Mapping[str, str | None] | None = None,
 ) -> Plan:
     """What importing the list would do (see the module docstring); writes nothing.
     Raises `ImportFormatError` when the file is not the source's list, or has more than
     `max_rows` data rows (CLUSTERMATCH_MAX_IMPORT_ROWS: the plan holds its profiles).
-    A row that is, or merges into, a `protected` profile (an organizer's import:
-    `profiles.service.others_profiles`, the tenancy rule) is a bad row."""
+    A row that is, or merges into, a `protected` profile (id -> its office: those of
+    other offices in an organizer's import, `profiles.service.foreign_everywhere`, the
+    tenancy rule) is a bad row."""
+    protected = protected or {}
     connector = SOURCES[source]
     report = ConnectorReport(format=source, source=source, encoding=encoding or "auto")
     index = _index(session)
@@ -117,8 +119,7 @@ def plan(
                 {
                     "row": row.row,
                     "field": "id",
-                    "reason": f"is '{target_id}', which takes part in another organizer's "
-                    "event and in none of yours",
+                    "reason": f"is '{target_id}', which {foreign_reason(protected[target_id])}",
                 }
             )
             continue
@@ -187,10 +188,12 @@ def run(
     dry_run: bool = False,
     progress: Progress | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
-    protected: frozenset[str] = frozenset(),
+    protected: Mapping[str, str | None] | None = None,
+    office: str | None = DEFAULT_OFFICE,
 ) -> ConnectorReport:
-    """Plan the list, then write it (unless `dry_run`). With bad rows nothing is written
-    unless `allow_partial`; raises ValidationFailed with the per-row report."""
+    """Plan the list, then write it (unless `dry_run`); new profiles are of `office`.
+    With bad rows nothing is written unless `allow_partial`; raises ValidationFailed with
+    the per-row report."""
     if dry_run or engine is None:
         p = plan(session, source, stream, encoding=encoding, max_rows=max_rows, protected=protected)
         _check(p.report, allow_partial)
@@ -200,7 +203,7 @@ def run(
     with engine.write_lock:
         p = plan(session, source, stream, encoding=encoding, max_rows=max_rows, protected=protected)
         _check(p.report, allow_partial)
-        save(session, engine, list(p.items.values()), p.report, progress)
+        save(session, engine, list(p.items.values()), p.report, progress, office=office)
         return p.report
 
 
@@ -220,9 +223,11 @@ def import_upload(
     caller: Principal | None = None,
 ) -> ConnectorReport | str:
     """An uploaded list: the report (dry run, or a list of at most `sync_rows` profiles,
-    written at once) or the id of the job that writes it. A list with bad rows is refused
-    before any job unless `allow_partial`."""
-    protected = frozenset(others_profiles(session, caller)) if caller else frozenset()
+    written at once) or the id of the job that writes it; new profiles are of the
+    caller's office. A list with bad rows is refused before any job unless
+    `allow_partial`."""
+    protected = foreign_everywhere(session, caller) if caller else {}
+    office = caller.office if caller else DEFAULT_OFFICE
     checked = plan(
         session,
         source,
@@ -249,6 +254,7 @@ def import_upload(
             dry_run=dry_run,
             max_rows=max_rows,
             protected=protected,
+            office=office,
         )
 
     def work(job_session: Session, progress: Progress) -> dict[str, Any]:
@@ -261,7 +267,8 @@ def import_upload(
             allow_partial=allow_partial,
             progress=progress,
             max_rows=max_rows,
-            protected=frozenset(others_profiles(job_session, caller)) if caller else protected,
+            protected=foreign_everywhere(job_session, caller) if caller else protected,
+            office=office,
         ).to_dict()
 
     return jobs.submit("import", work, total=len(checked.items), created_by=created_by)

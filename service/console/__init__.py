@@ -12,7 +12,8 @@ Adding a page
    catch-all `not_found`). Take `viewer: SignedIn` (signed in) or
    `viewer: Annotated[Viewer, require_role("admin", "organizer")]` (the API's own
    `Principal.require`: a 403 page otherwise). Decide access to a record with the API's
-   rules on `viewer.principal` (`owns`, `sees_contact`, `key_pk` for ownership), never
+   rules on `viewer.principal` (`owns`, `sees_contact`, `runs(office)` for an office's
+   events and profiles, `key_pk` for what is one person's), never
    with rules of your own. Take the database as the API does: `session: SessionDep`
    (service.deps; committed when the route returns, rolled back if it raises), and call
    the domain's service functions with it (`service.profiles.service.get`, ...).

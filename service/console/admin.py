@@ -1,11 +1,13 @@
 """The admin pages (admin role only; anyone else gets the 403 page):
 
-- GET  /console/admin/users                  users; POST: a new one -> its one-time link
-- POST /console/admin/users/{pk}/role        change a role (and a member's profile)
+- GET  /console/admin/users                  users; POST: a new one (role, profile, office)
+                                             -> its one-time link
+- POST /console/admin/users/{pk}/role        change a role (and a member's profile) and
+                                             the office
 - POST /console/admin/users/{pk}/disable|enable
 - POST /console/admin/users/{pk}/link        a new one-time link to set the password
-- GET  /console/admin/keys                   API keys (never a secret); POST: a new one,
-                                             its secret shown once
+- GET  /console/admin/keys                   API keys (never a secret); POST: a new one
+                                             (role, profile, office), its secret shown once
 - GET|POST /console/admin/keys/{pk}/revoke   a confirmation, then the revocation
 - GET  /console/admin/ranker                 the ranker's status (GET /v1/ranker)
 - POST /console/admin/ranker/train           retrain (POST /v1/ranker/train) -> the job
@@ -31,7 +33,7 @@ from service.accounts import management
 from service.accounts import service as accounts
 from service.accounts.service import EMAIL_MAX, NAME_MAX, AccountError
 from service.audit import service as audit
-from service.auth import ROLES
+from service.auth import DEFAULT_OFFICE, OFFICE_MAX, ROLES
 from service.console import pages
 from service.console.deps import Viewer, require_role
 from service.console.errors import ConsoleProblem
@@ -96,7 +98,14 @@ def _users_page(
         users=accounts.list_users(session),
         roles=ROLES,
         errors=errors or {},
-        values=values or {"email": "", "display_name": "", "role": "organizer", "profile_id": ""},
+        values=values
+        or {
+            "email": "",
+            "display_name": "",
+            "role": "organizer",
+            "profile_id": "",
+            "office": DEFAULT_OFFICE,
+        },
         row_errors=row_errors or {},
         row_values=row_values or {},
         changed=params.get("changed", "")[:300],
@@ -123,12 +132,14 @@ def create_user(
     display_name: FormText = "",
     role: FormText = "",
     profile_id: FormText = "",
+    office: FormText = "",
 ) -> Response:
     values = {
         "email": email[: EMAIL_MAX + 1],
         "display_name": display_name[: NAME_MAX + 1],
         "role": role[:20],
         "profile_id": profile_id[: MAX_ID + 1],
+        "office": office[: OFFICE_MAX + 1],
     }
     errors: dict[str, str] = {}
     if len(values["display_name"].strip()) > NAME_MAX:
@@ -137,6 +148,7 @@ def create_user(
         "user.email_invalid": "email",
         "user.email_taken": "email",
         "user.role_invalid": "role",
+        "user.office_invalid": "office",
     }
     if not errors:
         try:
@@ -147,6 +159,7 @@ def create_user(
                 role=values["role"],
                 display_name=values["display_name"],
                 profile_id=values["profile_id"].strip() or None,
+                office=values["office"],
             )
             token = accounts.issue_password_link(session, user)
         except AccountError as exc:
@@ -171,11 +184,22 @@ def change_role(
     session: SessionDep,
     role: FormText = "",
     profile_id: FormText = "",
+    office: FormText = "",
 ) -> Response:
     pk = _pk(user_id)
+    value = {
+        "role": role[:20],
+        "profile_id": profile_id[: MAX_ID + 1],
+        "office": office[: OFFICE_MAX + 1],
+    }
     try:
         row = management.change_role(
-            session, viewer.principal, pk, role[:20], profile_id[: MAX_ID + 1]
+            session,
+            viewer.principal,
+            pk,
+            value["role"],
+            value["profile_id"],
+            value["office"] if value["office"].strip() else None,  # blank: unchanged
         )
     except AccountError as exc:
         return _users_page(
@@ -184,7 +208,7 @@ def change_role(
             session,
             status=400,
             row_errors={pk: _message(exc.code)},
-            row_values={pk: {"role": role[:20], "profile_id": profile_id[: MAX_ID + 1]}},
+            row_values={pk: value},
         )
     return _done("role", row.email, pk)
 
@@ -256,7 +280,8 @@ def _keys_page(
         keys=management.api_keys(session, viewer.principal),
         roles=ROLES,
         errors=errors or {},
-        values=values or {"name": "", "role": "organizer", "profile_id": ""},
+        values=values
+        or {"name": "", "role": "organizer", "profile_id": "", "office": DEFAULT_OFFICE},
         revoked=request.query_params.get("revoked", "")[:12],
     )
 
@@ -274,16 +299,27 @@ def create_key(
     name: FormText = "",
     role: FormText = "",
     profile_id: FormText = "",
+    office: FormText = "",
 ) -> Response:
     values = {
         "name": name[: management.KEY_NAME_MAX + 1],
         "role": role[:20],
         "profile_id": profile_id[: MAX_ID + 1],
+        "office": office[: OFFICE_MAX + 1],
     }
-    field_of = {"key_name_invalid": "name", "user.role_invalid": "role"}
+    field_of = {
+        "key_name_invalid": "name",
+        "user.role_invalid": "role",
+        "user.office_invalid": "office",
+    }
     try:
         new = management.create_api_key(
-            session, viewer.principal, values["role"], values["name"], values["profile_id"]
+            session,
+            viewer.principal,
+            values["role"],
+            values["name"],
+            values["profile_id"],
+            values["office"],
         )
     except AccountError as exc:
         errors = {field_of.get(exc.code, "profile_id"): _message(exc.code)}

@@ -200,6 +200,11 @@ _REASONS: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"^not a JSON object"), "organizer.reason.not_object"),
     (re.compile(r"^key given twice in this object$"), "organizer.reason.key_twice"),
+    (
+        re.compile(r"^belongs to the office '(?P<office>[^']*)', not yours"),
+        "organizer.reason.other_office",
+    ),
+    (re.compile(r"^is in the shared directory"), "organizer.reason.shared_directory"),
 ]
 
 
@@ -338,7 +343,12 @@ def _errors(parsed: ParsedFile[Profile], t: Callable[..., str]) -> list[dict[str
 
 
 def _preview(
-    request: Request, viewer: Viewer, token: str, status: int = 200, **extra: Any
+    request: Request,
+    viewer: Viewer,
+    session: SessionDep,
+    token: str,
+    status: int = 200,
+    **extra: Any,
 ) -> Response:
     data, meta = _staged(request, viewer, token)
     settings = deps.settings(request)
@@ -352,6 +362,9 @@ def _preview(
         )
     except ImportFormatError as exc:  # (read before staging: only if the limits changed)
         raise ConsoleProblem(400, "organizer.import.unreadable_now", detail=str(exc)) from exc
+    # the rows of profiles of another office are bad rows here already, as the import
+    # will find them (service.profiles.service, tenancy)
+    parsed = profiles.refuse_foreign(session, viewer.principal, parsed)
     from service.console.i18n import translator
 
     t = translator(negotiate(request))
@@ -376,8 +389,10 @@ def _preview(
 
 
 @router.get("/profiles/import/{token}", response_class=HTMLResponse)
-def import_preview(request: Request, viewer: Organizer, token: str) -> Response:
-    return _preview(request, viewer, token)
+def import_preview(
+    request: Request, viewer: Organizer, session: SessionDep, token: str
+) -> Response:
+    return _preview(request, viewer, session, token)
 
 
 @router.post("/profiles/import/{token}", response_class=HTMLResponse)
@@ -396,7 +411,9 @@ def import_confirm(
         store.drop(_owner(viewer), token)
         return RedirectResponse("/console/profiles/import?cancelled=1", status_code=303)
     if action not in ("all", "partial"):
-        return _preview(request, viewer, token, 400, choice_error="organizer.import.choose")
+        return _preview(
+            request, viewer, session, token, 400, choice_error="organizer.import.choose"
+        )
     data, meta = _staged(request, viewer, token)
     settings = deps.settings(request)
     parsed, _ = _parse(
@@ -406,11 +423,16 @@ def import_confirm(
         meta.get("ignore_unknown", False),
         upload_limit(request),
     )
+    parsed = profiles.refuse_foreign(session, viewer.principal, parsed)
     if parsed.errors and action != "partial":
         # Never a partial import without the explicit choice.
-        return _preview(request, viewer, token, 400, choice_error="organizer.import.has_bad_rows")
+        return _preview(
+            request, viewer, session, token, 400, choice_error="organizer.import.has_bad_rows"
+        )
     if action == "partial" and expected_good != str(len(parsed.items)):
-        return _preview(request, viewer, token, 409, choice_error="organizer.import.changed")
+        return _preview(
+            request, viewer, session, token, 409, choice_error="organizer.import.changed"
+        )
     try:
         result = profiles.import_upload(
             session,
@@ -422,7 +444,9 @@ def import_confirm(
             sync_rows=settings.sync_import_rows,
         )
     except ValidationFailed:
-        return _preview(request, viewer, token, 400, choice_error="organizer.import.has_bad_rows")
+        return _preview(
+            request, viewer, session, token, 400, choice_error="organizer.import.has_bad_rows"
+        )
     store.drop(_owner(viewer), token)
     if isinstance(result, str):
         return RedirectResponse(f"/console/profiles/import/jobs/{result}", status_code=303)

@@ -28,7 +28,7 @@ def create_event(body: dict[str, Any], caller: CallerDep, session: SessionDep) -
     return event_out(service.create(session, caller, body))
 
 
-@router.get("", summary="Events of this key (all events for admins)")
+@router.get("", summary="Events of this key's office (all events for admins)")
 def list_events(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     return {"items": [event_summary(r) for r in service.listing(session, caller)]}
 

@@ -19,6 +19,7 @@ def event_out(row: EventRow) -> dict[str, Any]:
         "event": row.data,
         "schedule": row.schedule,
         "schedule_stale": stale_summary(row.id, reasons),
+        "office": row.office,
         "created_at": iso_utc(row.created_at),
         "updated_at": iso_utc(row.updated_at),
     }
@@ -30,4 +31,5 @@ def event_summary(row: EventRow) -> dict[str, Any]:
         "name": row.name,
         "participants": len(row.data.get("participants", [])),
         "scheduled": row.schedule is not None,
+        "office": row.office,
     }

@@ -3,8 +3,12 @@ locked meetings), suggested pairs from the matching engine, schedules solved as 
 re-planning and re-timing, and the exports an organizer hands out.
 
 The document is the file format of `models.events` (also read by `clustermatch
-schedule`); it is validated on every write, so a stored event always solves. Organizers
-see their own events, admins all of them.
+schedule`); it is validated on every write, so a stored event always solves. An event
+belongs to the office of whoever created it: every organizer of that office (any API key
+or console user of it) sees and runs it, with its schedule, wishes, outcomes and exports;
+another office's organizers get 404, as for an event that does not exist. Admins see all.
+Its participants may be profiles of any office (a national or cross-office event): that
+gives no right to write them (service.profiles.service, tenancy).
 """
 
 from __future__ import annotations
@@ -98,24 +102,27 @@ def get(session: Session, caller: Principal, event_id: str) -> EventRow:
     """An event the caller may see; 404 otherwise (as for one that does not exist)."""
     caller.require("admin", "organizer")
     row = events.get(session, event_id) if len(event_id) <= UUID_LEN else None
-    if row is None or (not caller.is_admin() and row.owner_key != caller.key_pk):
+    if row is None or not caller.runs(row.office):
         raise NotFound.for_id("event", event_id, UUID_LEN)
     return row
 
 
 def create(session: Session, caller: Principal, body: dict[str, Any]) -> EventRow:
+    """A new event of the caller's office."""
     caller.require("admin", "organizer")
     name, doc = _validated(body)
-    row = EventRow(id=str(uuid.uuid4()), name=name, owner_key=caller.key_pk, data=doc)
+    row = EventRow(
+        id=str(uuid.uuid4()), name=name, owner_key=caller.key_pk, office=caller.office, data=doc
+    )
     events.add(session, row)
     return row
 
 
 def listing(session: Session, caller: Principal) -> list[EventRow]:
-    """The caller's events (all events for admins), oldest first."""
+    """The events of the caller's office (all events for admins), oldest first."""
     caller.require("admin", "organizer")
-    owner = None if caller.is_admin() else caller.key_pk
-    return list(events.listing(session, owner, MAX_LISTED))
+    office = None if caller.is_admin() else caller.office
+    return list(events.listing(session, office, MAX_LISTED))
 
 
 def replace(session: Session, caller: Principal, event_id: str, body: dict[str, Any]) -> EventRow:

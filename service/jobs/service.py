@@ -37,7 +37,7 @@ from typing import Any
 
 from service.auth import Principal
 from service.errors import ClusterMatchError, NotFound
-from service.store import jobs
+from service.store import jobs, keys
 from service.store.db import Session, SessionFactory, transaction
 from service.store.tables import UUID_LEN, JobRow, utcnow
 
@@ -256,8 +256,19 @@ class Jobs:
 
 
 def get_job(session: Session, caller: Principal, job_id: str) -> JobRow:
-    """A job the caller may see (admins: all; others: those they started); else 404."""
+    """A job the caller may see, else 404: admins all; others those they started; an
+    organizer also those another organizer of its office started: it shares their events
+    and profiles (a schedule run from the console, an import through the API)."""
     row = jobs.get(session, job_id) if len(job_id) <= UUID_LEN else None
-    if row is None or (not caller.is_admin() and row.created_by != caller.key_pk):
+    if row is None or not (
+        caller.is_admin() or row.created_by == caller.key_pk or _colleague(session, caller, row)
+    ):
         raise NotFound.for_id("job", job_id, UUID_LEN)
     return row
+
+
+def _colleague(session: Session, caller: Principal, row: JobRow) -> bool:
+    if caller.role != "organizer" or row.created_by is None:
+        return False
+    creator = keys.get(session, row.created_by)
+    return creator is not None and creator.role == "organizer" and creator.office == caller.office

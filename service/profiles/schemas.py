@@ -3,7 +3,8 @@ for those who may see them, and the timestamps (UTC, with their offset).
 
 `contact` follows one rule wherever a profile appears (read, list, write answers, match
 and search results): present for those who may see it (admins and the owning member),
-null when unset; left out for everyone else."""
+null when unset; left out for everyone else. `office` names the cluster office whose
+organizers write the profile (null: the shared directory, which admins write)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def profile_out(row: ProfileRow, caller: Principal) -> dict[str, Any]:
         data["contact"] = data.get("contact")
     else:
         data.pop("contact", None)
+    data["office"] = row.office
     data["created_at"] = iso_utc(row.created_at)
     data["updated_at"] = iso_utc(row.updated_at)
     return data

@@ -25,13 +25,13 @@ from pydantic import ValidationError
 
 from models.profile import ID_PATTERN, MAX_ID, Profile, profile_hash
 from models.progress import Progress
-from service.auth import Principal
+from service.auth import DEFAULT_OFFICE, Principal
 from service.engine import Engine, org_key
 from service.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from service.io.imports import FileFormat, ParsedFile, RowError, parse_profiles
 from service.jobs.service import JobProgress, Jobs
 from service.matching.service import countries as country_filter
-from service.store import participation, profiles
+from service.store import profiles
 from service.store.changes import PROFILE, record_changes
 from service.store.db import Session, SessionFactory, transaction
 from service.store.tables import ProfileRow, utcnow
@@ -83,10 +83,14 @@ def save(
     report: ImportReport | None = None,
     progress: Progress | None = None,
     stored: Callable[[ImportReport], None] | None = None,
+    *,
+    office: str | None = DEFAULT_OFFICE,
 ) -> ImportReport:
-    """Upsert profiles by id, commit, then embed and index the changed ones. `stored` gets
-    the report once the rows are committed, before the (long) encoding: a job keeps it, so
-    a crash while encoding still says what was written."""
+    """Upsert profiles by id, commit, then embed and index the changed ones. New profiles
+    are of `office` (the writer's: see tenancy, which the caller checked); a stored one
+    keeps its office. `stored` gets the report once the rows are committed, before the
+    (long) encoding: a job keeps it, so a crash while encoding still says what was
+    written."""
     report = report or ImportReport()
     started = time.perf_counter()
     with engine.write_lock:
@@ -106,7 +110,10 @@ def save(
         if inserts:
             profiles.insert_many(
                 session,
-                [{**_row_values(p, h), "created_at": now, "updated_at": now} for p, h in inserts],
+                [
+                    {**_row_values(p, h), "office": office, "created_at": now, "updated_at": now}
+                    for p, h in inserts
+                ],
             )
             pk_of = profiles.keys_of(session, [p.id for p, _ in inserts])
             changed += [(pk_of[p.id][0], p, h) for p, h in inserts]
@@ -167,16 +174,30 @@ def import_rows(
     allow_partial: bool,
     progress: Progress | None = None,
     stored: Callable[[ImportReport], None] | None = None,
+    office: str | None = DEFAULT_OFFICE,
 ) -> ImportReport:
-    """Store the valid rows of a parsed file (see `checked_report` for the invalid ones)."""
+    """Store the valid rows of a parsed file (see `checked_report` for the invalid ones);
+    new profiles are of `office`."""
     report = checked_report(parsed, allow_partial=allow_partial)
-    return save(session, engine, [p for _, p in parsed.items], report, progress, stored)
+    items = [p for _, p in parsed.items]
+    return save(session, engine, items, report, progress, stored, office=office)
 
 
 # ---------------------------------------------------------------------------- the API
 
 
 def _validate(data: Any) -> Profile:
+    if isinstance(data, dict) and "office" in data:
+        raise ValidationFailed(
+            "the profile is invalid",
+            errors=[
+                {
+                    "field": "office",
+                    "reason": "is not part of the profile: an admin moves a profile to an "
+                    "office with PUT /v1/profiles/{id}/office",
+                }
+            ],
+        )
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
@@ -208,46 +229,61 @@ def check_new_id(profile_id: str) -> None:
 
 # ---------------------------------------------------------------------------- tenancy
 # A deployment may serve several cluster offices. Profiles are one directory: every
-# organizer matches, searches and schedules against all of them (finding a counterpart in
-# another office's membership is what matching is for). Writing is narrower: a profile
-# that takes part in an organizer's events belongs to that organizer's office, so another
-# organizer may not change or delete it (403), unless it takes part in one of their own
-# events too. Admins change any profile; a member, only its own, and only once an admin or
-# organizer has created it. A profile in no event is the directory's, for any organizer.
+# organizer reads, matches, searches and invites all of them (finding a counterpart in
+# another office's membership is what matching is for, and a national or cross-office
+# event lists profiles of several offices). Writing is narrower: a profile belongs to the
+# office that created it (`ProfileRow.office`), and only that office's organizers, any
+# API key or console user of it, and admins change or delete it, one by one, by import or
+# through a connector (another office's organizer gets 403; such rows of its imports are
+# row errors). A profile of no office (the shared directory, which only an admin makes so:
+# service.offices) is written by admins alone. Listing a profile in an event gives no
+# right to write it. A member writes its own profile, whatever its office, once an admin
+# or organizer has created it.
 
 
-def others_profiles(session: Session, caller: Principal) -> set[str]:
-    """The profile ids an organizer may not write: in another organizer's events and in
-    none of the caller's own (empty for admins and members, whom other rules govern)."""
+def foreign_reason(office: str | None) -> str:
+    """Why an organizer may not write a profile of `office` (a row error's reason)."""
+    if office is None:
+        return "is in the shared directory (no office): only an admin changes it"
+    return f"belongs to the office '{office}', not yours: its organizers or an admin change it"
+
+
+def foreign(session: Session, caller: Principal, ids: Sequence[str]) -> dict[str, str | None]:
+    """The stored profiles among `ids` that an organizer may not write, with their office
+    (empty for admins and members, whom other rules govern)."""
     if caller.role != "organizer":
-        return set()
-    theirs: set[str] = set()
-    mine: set[str] = set()
-    for owner, ids in participation.profiles_in_events(session):
-        (mine if owner == caller.key_pk else theirs).update(ids)
-    return theirs - mine
+        return {}
+    return {i: o for i, o in profiles.offices_of(session, ids).items() if o != caller.office}
+
+
+def foreign_everywhere(session: Session, caller: Principal) -> dict[str, str | None]:
+    """Every stored profile an organizer may not write, with its office (a connector's
+    rows may merge into any stored profile); empty for admins and members."""
+    if caller.role != "organizer":
+        return {}
+    return profiles.outside_office(session, caller.office)
 
 
 def check_writable(session: Session, caller: Principal, profile_id: str) -> None:
-    if profile_id in others_profiles(session, caller):
-        raise Forbidden(
-            f"the profile '{profile_id}' takes part in another organizer's event and in none "
-            "of yours: that organizer or an admin may change it"
-        )
+    if caller.owns(profile_id):
+        return
+    found = foreign(session, caller, [profile_id])
+    if profile_id in found:
+        raise Forbidden(f"the profile '{profile_id}' {foreign_reason(found[profile_id])}")
 
 
-def _refuse_others(
+def refuse_foreign(
     session: Session, caller: Principal, parsed: ParsedFile[Profile]
 ) -> ParsedFile[Profile]:
     """An import by an organizer: the rows of profiles it may not write become row errors
     (nothing of them is stored)."""
-    protected = others_profiles(session, caller)
-    refused = [(row, p) for row, p in parsed.items if p.id in protected]
-    if not refused:
+    protected = foreign(session, caller, [p.id for _, p in parsed.items])
+    if not protected:
         return parsed
     errors = [
-        RowError(row, "id", "takes part in another organizer's event and in none of yours")
-        for row, _ in refused
+        RowError(row, "id", foreign_reason(protected[p.id]))
+        for row, p in parsed.items
+        if p.id in protected
     ]
     return replace_fields(
         parsed,
@@ -265,20 +301,21 @@ def get(session: Session, profile_id: str) -> ProfileRow:
 
 
 def create(session: Session, engine: Engine, caller: Principal, body: dict[str, Any]) -> ProfileRow:
-    """A new profile; 409 when its id is taken."""
+    """A new profile, of the caller's office; 409 when its id is taken."""
     caller.require("admin", "organizer")
     profile = _validate(body)
     with engine.write_lock:
         if profiles.pk_of(session, profile.id) is not None:
             raise Conflict(f"a profile with id '{profile.id}' exists; use PUT to replace it")
-        save(session, engine, [profile])
+        save(session, engine, [profile], office=caller.office)
     return get(session, profile.id)
 
 
 def replace(
     session: Session, engine: Engine, caller: Principal, profile_id: str, body: dict[str, Any]
 ) -> tuple[ProfileRow, bool]:
-    """Create or replace the profile with this id; (the stored row, whether it is new)."""
+    """Create (of the caller's office) or replace the profile with this id; (the stored
+    row, whether it is new)."""
     if not caller.owns(profile_id):
         caller.require("admin", "organizer")
     check_new_id(profile_id)
@@ -291,7 +328,7 @@ def replace(
             "profile, the member then keeps it up to date"
         )
     check_writable(session, caller, profile_id)
-    report = save(session, engine, [profile])
+    report = save(session, engine, [profile], office=caller.office)
     return get(session, profile_id), bool(report.created)
 
 
@@ -353,11 +390,13 @@ def import_upload(
 ) -> ImportReport | str:
     """Store an uploaded file at once (up to `sync_rows` valid rows) or queue it as a job;
     the report, or the job's id. A file with invalid rows is refused before any job.
-    An organizer's rows of profiles it may not write (see tenancy) are invalid rows."""
-    parsed = _refuse_others(session, caller, parsed)
+    An organizer's rows of profiles it may not write (see tenancy) are invalid rows; new
+    profiles are of the caller's office."""
+    parsed = refuse_foreign(session, caller, parsed)
     checked_report(parsed, allow_partial=allow_partial)
+    office = caller.office
     if len(parsed.items) <= sync_rows:
-        return import_rows(session, engine, parsed, allow_partial=allow_partial)
+        return import_rows(session, engine, parsed, allow_partial=allow_partial, office=office)
 
     def work(job_session: Session, progress: JobProgress) -> dict[str, Any]:
         def saved(report: ImportReport) -> None:
@@ -365,13 +404,16 @@ def import_upload(
             # the failed job still says how many rows were read, written and rejected
             progress.partial(report.to_dict())
 
+        # the rule again, in the job's own transaction: a profile may have moved since
+        rows = refuse_foreign(job_session, caller, parsed)
         return import_rows(
             job_session,
             engine,
-            parsed,
+            rows,
             allow_partial=allow_partial,
             progress=progress,
             stored=saved,
+            office=office,
         ).to_dict()
 
     return jobs.submit("import", work, total=len(parsed.items), created_by=caller.key_pk)
@@ -387,9 +429,10 @@ def save_profiles(
     items: Sequence[Profile],
     report: ImportReport | None = None,
     progress: Progress | None = None,
+    office: str | None = DEFAULT_OFFICE,
 ) -> ImportReport:
     with transaction(sessions) as session:
-        return save(session, engine, items, report, progress)
+        return save(session, engine, items, report, progress, office=office)
 
 
 def delete_profile(engine: Engine, sessions: SessionFactory, profile_id: str) -> bool:
@@ -404,9 +447,14 @@ def import_parsed(
     *,
     allow_partial: bool,
     progress: Progress | None = None,
+    office: str | None = DEFAULT_OFFICE,
 ) -> ImportReport:
+    """Store a parsed file in one unit of work (the CLI: no caller, so no tenancy rule);
+    new profiles are of `office`."""
     with transaction(sessions) as session:
-        return import_rows(session, engine, parsed, allow_partial=allow_partial, progress=progress)
+        return import_rows(
+            session, engine, parsed, allow_partial=allow_partial, progress=progress, office=office
+        )
 
 
 def import_file(

@@ -32,7 +32,7 @@ ProgramName = Annotated[str | None, Query(min_length=1, max_length=service.MAX_N
 EventId = Annotated[str | None, Query(min_length=1, max_length=service.MAX_EVENT_ID)]
 
 
-@programs.get("", summary="Programmes of this key (all for admins)")
+@programs.get("", summary="Programmes of this key's office (all for admins)")
 def list_programs(
     caller: CallerDep, session: SessionDep, fiscal_year: Year = None
 ) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def program_out(row: ProgramRow) -> dict[str, Any]:
         "fiscal_year": row.fiscal_year,
         "targets": {k: (row.targets or {}).get(k) for k in TARGET_KEYS},
         "owner_key": row.owner_key,
+        "office": row.office,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }

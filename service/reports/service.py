@@ -2,16 +2,18 @@
 
 Who owns and sees what:
 
-- A programme (a cluster's matching programme in one fiscal year, with its targets) is
-  owned by the key that created it (`owner_key`, as events are). Organizers create,
-  change and delete their own and list them; admins all of them. Another organizer's
-  programme is a 404, as one that does not exist; members get 403.
+- A programme (a cluster's matching programme in one fiscal year, with its targets)
+  belongs to the office of the key or user that created it (`office`, as events do;
+  `owner_key` says who). Organizers create, change and delete their office's programmes
+  and list them; admins all of them. Another office's programme is a 404, as one that
+  does not exist; members get 403. Names are unique per fiscal year across offices
+  (events name the programme they report to).
 - Programme-level reports are for organizers and admins. An organizer's report counts
-  the events it owns (whatever programme they report to): an event's figures belong to
-  whoever runs the event, and a programme's name alone, which any event may carry, gives
-  no right to another organizer's events. Admins count every event. The targets a report
-  holds figures against are those of the programmes of the report's year that the
-  caller owns or that its events report to.
+  its office's events (whatever programme they report to): an event's figures belong to
+  the office that runs the event, and a programme's name alone, which any event may
+  carry, gives no right to another office's events. Admins count every event. The
+  targets a report holds figures against are those of the programmes of the report's
+  year that the caller's office owns or that its events report to.
 - The figures of a single organization are for admins and for that organization (a
   member key bound to its profile); organizers get 403 there. They are built from that
   organization's own records only (its side's outcomes and follow-ups): the other
@@ -45,7 +47,7 @@ from service.store.tables import UUID_LEN, EventRow, ProgramRow, utcnow
 
 MAX_NAME = 200
 MAX_PROGRAMS = 500
-"""Programmes per owner."""
+"""Programmes per office."""
 MAX_TARGET = 10_000_000
 MIN_YEAR = 2000
 MAX_YEAR = 2100
@@ -94,8 +96,13 @@ def check_year(year: int, field: str = "fiscal_year") -> int:
 # --- programmes ------------------------------------------------------------------------
 
 
+def _office(caller: Principal) -> str | None:
+    """The office whose programmes and events the caller reads (None: every office)."""
+    return None if caller.is_admin() else caller.office
+
+
 def _visible(caller: Principal, row: ProgramRow | None, pk: int) -> ProgramRow:
-    if row is None or (not caller.is_admin() and row.owner_key != caller.key_pk):
+    if row is None or not caller.runs(row.office):
         raise NotFound(f"no program with id {pk}")
     return row
 
@@ -108,12 +115,12 @@ def get_program(session: Session, caller: Principal, pk: int) -> ProgramRow:
 def list_programs(
     session: Session, caller: Principal, year: int | None = None
 ) -> Sequence[ProgramRow]:
-    """The caller's programmes (every programme for admins), newest year first."""
+    """The programmes of the caller's office (every programme for admins), newest year
+    first."""
     caller.require("admin", "organizer")
     if year is not None:
         check_year(year)
-    owner = None if caller.is_admin() else caller.key_pk
-    return repo.listing(session, owner, year)
+    return repo.listing(session, _office(caller), year)
 
 
 def _unique(session: Session, name: str, year: int, pk: int | None = None) -> None:
@@ -127,10 +134,16 @@ def create_program(
 ) -> ProgramRow:
     caller.require("admin", "organizer")
     name, year = clean_name(name), check_year(year)
-    if repo.count_of(session, caller.key_pk) >= MAX_PROGRAMS:
-        raise Conflict(f"at most {MAX_PROGRAMS} programs per key: delete old ones first")
+    if repo.count_of(session, caller.office) >= MAX_PROGRAMS:
+        raise Conflict(f"at most {MAX_PROGRAMS} programs per office: delete old ones first")
     _unique(session, name, year)
-    row = ProgramRow(name=name, fiscal_year=year, targets=targets, owner_key=caller.key_pk)
+    row = ProgramRow(
+        name=name,
+        fiscal_year=year,
+        targets=targets,
+        owner_key=caller.key_pk,
+        office=caller.office,
+    )
     return repo.add(session, row)
 
 
@@ -233,16 +246,16 @@ def _targets(
 ) -> dict[str, Targets]:
     out: dict[str, Targets] = {}
     for row in repo.listing(session, None, year):
-        mine = caller.is_admin() or row.owner_key == caller.key_pk or row.name in names
+        mine = caller.runs(row.office) or row.name in names
         if mine and (program is None or row.name == program):
             out[row.name] = Targets.of(row.targets)
     return out
 
 
-def _all_events(session: Session, owner: int | None) -> Sequence[EventRow]:
-    """Every event of an owner (all events for None); refused past MAX_EVENTS rather than
-    counting only some of them."""
-    rows = event_rows.listing(session, owner, MAX_EVENTS + 1)
+def _all_events(session: Session, office: str | None) -> Sequence[EventRow]:
+    """Every event of an office (all events for None); refused past MAX_EVENTS rather
+    than counting only some of them."""
+    rows = event_rows.listing(session, office, MAX_EVENTS + 1)
     if len(rows) > MAX_EVENTS:
         raise PayloadTooLarge(
             f"a report reads at most {MAX_EVENTS} events: report on one event (?event=)"
@@ -258,18 +271,17 @@ def program_report(
     program: str | None = None,
     event_id: str | None = None,
 ) -> Report:
-    """The programme report of fiscal year `year` over the caller's events (every event
-    for admins), narrowed to one programme or one event when asked."""
+    """The programme report of fiscal year `year` over the events of the caller's office
+    (every event for admins), narrowed to one programme or one event when asked."""
     caller.require("admin", "organizer")
     check_year(year)
-    owner = None if caller.is_admin() else caller.key_pk
     if event_id is not None:
         row = event_rows.get(session, event_id) if len(event_id) <= UUID_LEN else None
-        if row is None or (owner is not None and row.owner_key != owner):
+        if row is None or not caller.runs(row.office):
             raise NotFound.for_id("event", event_id, UUID_LEN)
         rows: Sequence[EventRow] = [row]
     else:
-        rows = _all_events(session, owner)
+        rows = _all_events(session, _office(caller))
     inputs = _inputs(session, rows, {year, year - 1})
     if program is not None:
         inputs = [e for e in inputs if e.event.program == program]
@@ -316,14 +328,15 @@ def _participants(row: EventRow) -> list[dict[str, Any]]:
 
 
 def program_names(session: Session, caller: Principal, year: int) -> list[str]:
-    """The programmes a caller can report on in a year: those its events of that year
-    report to and those it owns (every one for admins), for a page's choice."""
+    """The programmes a caller can report on in a year: those its office's events of that
+    year report to and those its office owns (every one for admins), for a page's
+    choice."""
     caller.require("admin", "organizer")
-    owner = None if caller.is_admin() else caller.key_pk
+    office = _office(caller)
     names = {
         e.event.program
-        for e in _inputs(session, _all_events(session, owner), {year})
+        for e in _inputs(session, _all_events(session, office), {year})
         if e.event.program
     }
-    names |= {row.name for row in repo.listing(session, owner, year)}
+    names |= {row.name for row in repo.listing(session, office, year)}
     return sorted(names)

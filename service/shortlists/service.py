@@ -2,9 +2,13 @@
 searches, with a note per candidate; exported to spreadsheets and sent to an event as its
 participants.
 
-Who sees what is the events' rule: organizers their own lists (owned by their key
-number, `Principal.key_pk`), admins every list; anyone else's list is a 404, as for one
-that does not exist. Members have none (403). Functions take a session and never commit.
+Who sees what: organizers their own lists (owned by their key number, `Principal.key_pk`),
+admins every list; anyone else's list is a 404, as for one that does not exist, even a
+colleague's of the same office. Unlike events, which belong to an office, a shortlist is
+one staff member's working list, with private notes, of candidates from any office; the
+office gets what comes of it by sending it to one of its events (the events' rule then:
+service.events.service.get) or by an export. Members have none (403). Functions take a
+session and never commit.
 
 Bad input raises `ValidationFailed` whose errors carry `field`, `reason` and a `code`
 (`shortlist.*`) that a page can turn into words of its own language.

@@ -24,9 +24,9 @@ def remove(session: Session, row: EventRow) -> None:
     session.delete(row)
 
 
-def listing(session: Session, owner_key: int | None, limit: int) -> Sequence[EventRow]:
-    """Events in creation order: those of one key, or all of them (`owner_key` None)."""
+def listing(session: Session, office: str | None, limit: int) -> Sequence[EventRow]:
+    """Events in creation order: those of one office, or all of them (`office` None)."""
     stmt = select(EventRow).order_by(EventRow.created_at)
-    if owner_key is not None:
-        stmt = stmt.where(EventRow.owner_key == owner_key)
+    if office is not None:
+        stmt = stmt.where(EventRow.office == office)
     return session.scalars(stmt.limit(limit)).all()

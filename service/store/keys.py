@@ -18,8 +18,16 @@ def add(
     role: str,
     name: str,
     profile_id: str | None,
+    office: str,
 ) -> ApiKeyRow:
-    row = ApiKeyRow(prefix=prefix, key_hash=key_hash, role=role, name=name, profile_id=profile_id)
+    row = ApiKeyRow(
+        prefix=prefix,
+        key_hash=key_hash,
+        role=role,
+        name=name,
+        profile_id=profile_id,
+        office=office,
+    )
     session.add(row)
     session.flush()
     return row

@@ -74,18 +74,3 @@ def profile_cards(session: Session, ids: Iterable[str]) -> dict[str, ProfileCard
         )
         out.update({i: ProfileCard(i, n, k, c) for i, n, k, c in rows})
     return out
-
-
-def profiles_in_events(session: Session) -> list[tuple[int | None, set[str]]]:
-    """For every event, its owner's key number and the profile ids its participants
-    stand for (one scan of the events table; see the module's docstring on its size)."""
-    out: list[tuple[int | None, set[str]]] = []
-    for owner, data in session.execute(select(EventRow.owner_key, EventRow.data)):
-        people = data.get("participants") if isinstance(data, dict) else None
-        ids = {
-            str(p["profile_id"])
-            for p in people or ()
-            if isinstance(p, dict) and isinstance(p.get("profile_id"), str)
-        }
-        out.append((owner, ids))
-    return out

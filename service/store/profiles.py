@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.store.chunks import chunked
@@ -31,6 +31,26 @@ def known_ids(session: Session, ids: Iterable[str]) -> set[str]:
     for part in chunked(list(ids)):
         known.update(session.scalars(select(ProfileRow.id).where(ProfileRow.id.in_(part))))
     return known
+
+
+def offices_of(session: Session, ids: Sequence[str]) -> dict[str, str | None]:
+    """id -> office (None: no office) of the stored profiles among `ids`."""
+    out: dict[str, str | None] = {}
+    for part in chunked(list(ids)):
+        rows = session.execute(
+            select(ProfileRow.id, ProfileRow.office).where(ProfileRow.id.in_(part))
+        )
+        out.update({i: o for i, o in rows})
+    return out
+
+
+def outside_office(session: Session, office: str) -> dict[str, str | None]:
+    """id -> office of every stored profile that is not of `office` (of another office or
+    of none)."""
+    stmt = select(ProfileRow.id, ProfileRow.office).where(
+        or_(ProfileRow.office.is_(None), ProfileRow.office != office)
+    )
+    return {i: o for i, o in session.execute(stmt)}
 
 
 def insert_many(session: Session, values: Sequence[dict[str, Any]]) -> None:

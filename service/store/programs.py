@@ -32,10 +32,10 @@ def remove(session: Session, row: ProgramRow) -> None:
     session.flush()
 
 
-def count_of(session: Session, owner_key: int | None) -> int:
+def count_of(session: Session, office: str) -> int:
     return (
         session.scalar(
-            select(func.count()).select_from(ProgramRow).where(ProgramRow.owner_key == owner_key)
+            select(func.count()).select_from(ProgramRow).where(ProgramRow.office == office)
         )
         or 0
     )
@@ -43,15 +43,15 @@ def count_of(session: Session, owner_key: int | None) -> int:
 
 def listing(
     session: Session,
-    owner_key: int | None = None,
+    office: str | None = None,
     fiscal_year: int | None = None,
     limit: int = 1_000,
 ) -> Sequence[ProgramRow]:
-    """Programmes by fiscal year (newest first), then name: those of one key or all
-    (`owner_key` None), of one fiscal year or all."""
+    """Programmes by fiscal year (newest first), then name: those of one office or all
+    (`office` None), of one fiscal year or all."""
     stmt = select(ProgramRow).order_by(ProgramRow.fiscal_year.desc(), ProgramRow.name)
-    if owner_key is not None:
-        stmt = stmt.where(ProgramRow.owner_key == owner_key)
+    if office is not None:
+        stmt = stmt.where(ProgramRow.office == office)
     if fiscal_year is not None:
         stmt = stmt.where(ProgramRow.fiscal_year == fiscal_year)
     return session.scalars(stmt.limit(limit)).all()

@@ -24,6 +24,8 @@ from models.profile import MAX_ID
 
 UUID_LEN = 36
 """Length of the ids of jobs and events (UUIDs as text)."""
+OFFICE_LEN = 64
+"""Length of an office's name (service.auth.clean_office)."""
 
 
 def utcnow() -> dt.datetime:
@@ -58,6 +60,9 @@ class ProfileRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The cluster office whose organizers write the profile (migration 0009); None: the
+    # shared directory, which only admins write (service.profiles.service, tenancy).
+    office: Mapped[str | None] = mapped_column(String(OFFICE_LEN), index=True)
 
 
 class EmbeddingRow(Base):
@@ -83,6 +88,9 @@ class ApiKeyRow(Base):
     profile_id: Mapped[str | None] = mapped_column(String(MAX_ID))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    office: Mapped[str] = mapped_column(
+        String(OFFICE_LEN), nullable=False, default="default", server_default="default"
+    )
 
 
 class JobRow(Base):
@@ -143,6 +151,14 @@ class EventRow(Base):
     schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The office whose organizers see and run the event (`owner_key` says who made it).
+    office: Mapped[str] = mapped_column(
+        String(OFFICE_LEN),
+        nullable=False,
+        default="default",
+        server_default="default",
+        index=True,
+    )
 
 
 class ChangeRow(Base):
@@ -185,6 +201,10 @@ class UserRow(Base):
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    office: Mapped[str] = mapped_column(
+        String(OFFICE_LEN), nullable=False, default="default", server_default="default"
+    )
+    """The user's office; its key number's row says the same, as for `role`."""
 
 
 class PasswordTokenRow(Base):
@@ -253,8 +273,9 @@ class AppSecretRow(Base):
 
 class ShortlistRow(Base):
     """A named list of candidate profiles that exchange staff collect across searches.
-    Owned like events, by a key number (`owner_key`: a console user's principal key or an
-    API key); names are unique per owner."""
+    Owned by a key number (`owner_key`: a console user's principal key or an API key), not
+    by an office as events are (service.shortlists.service says why); names are unique per
+    owner."""
 
     __tablename__ = "shortlists"
     __table_args__ = (Index("ix_shortlists_owner_name", "owner_key", "name", unique=True),)
@@ -355,6 +376,10 @@ class ProgramRow(Base):
     owner_key: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    office: Mapped[str] = mapped_column(
+        String(OFFICE_LEN), nullable=False, default="default", server_default="default"
+    )
+    """The office whose organizers see and change the programme, as for events."""
 
 
 class AuditRow(Base):

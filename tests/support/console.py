@@ -55,13 +55,20 @@ class Console:
         name: str = "",
         password: str | None = PASSWORD,
         email: str | None = None,
+        office: str | None = None,
     ) -> User:
-        """A user; with a password set unless `password` is None."""
+        """A user (of `office`: the default office unless given); with a password set
+        unless `password` is None."""
         self._n += 1
         email = email or f"{role}{self._n}@example.jp"
         with transaction(self.sessions) as s:
             row = accounts.create_user(
-                s, email=email, role=role, display_name=name, profile_id=profile_id
+                s,
+                email=email,
+                role=role,
+                display_name=name,
+                profile_id=profile_id,
+                office=office,
             )
             token = accounts.issue_password_link(s, row)
             if password is not None:

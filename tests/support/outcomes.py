@@ -73,7 +73,7 @@ def world(api: Api, **changes: Any) -> World:
     set_schedule(api, event_id, {"meetings": MEETINGS, "status": "optimal"})
     keys = {"admin": api.keys["admin"], "organizer": api.keys["organizer"]}
     with transaction(api.client.app.state.sessions) as s:  # type: ignore[attr-defined]
-        _, keys["other_org"] = create_key(s, "organizer", name="another organizer")
+        _, keys["other_org"] = create_key(s, "organizer", name="another office", office="north")
         for who, profile in (("gear", "jp-1"), ("veneto", "it-1"), ("uni", "uni-1")):
             _, keys[who] = create_key(s, "member", name=who, profile_id=profile)
         _, keys["bio"] = create_key(s, "member", name="bio", profile_id="kr-1")

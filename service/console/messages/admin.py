@@ -30,7 +30,7 @@ JA: dict[str, str] = {
     "admin.users.role_of": "{email} の権限",
     "admin.users.profile_of": "{email} のプロフィールID（会員企業のみ）",
     "admin.users.profile_placeholder": "プロフィールID（会員企業のみ）",
-    "admin.users.change_role": "権限を変更",
+    "admin.users.change_role": "権限・事務局を変更",
     "admin.users.disable": "無効にする",
     "admin.users.enable": "有効にする",
     "admin.users.new_link": "新しいリンクを発行",
@@ -41,6 +41,12 @@ JA: dict[str, str] = {
     "admin.users.profile_id": "プロフィールID",
     "admin.users.profile_hint": "会員企業のときだけ入力します（例: jp-1）。",
     "admin.users.create": "招待する",
+    "admin.users.office_hint": (
+        "このユーザーが所属するクラスター事務局（例: kansai）。空欄なら default。"
+        "主催者は自分の事務局のプロフィールと商談会を管理します。"
+    ),
+    "admin.users.office_of": "{email} の事務局",
+    "admin.users.office_placeholder": "事務局",
     "admin.users.done.role": "{email} の権限を変更しました。",
     "admin.users.done.disabled": (
         "{email} を無効にしました。サインイン中のセッションも終了しました。"
@@ -76,6 +82,10 @@ JA: dict[str, str] = {
     "admin.keys.new": "API キーを発行",
     "admin.keys.new_hint": "発行したキーは次の画面で一度だけ表示されます。",
     "admin.keys.create": "発行する",
+    "admin.keys.office_hint": (
+        "キーが所属するクラスター事務局（例: kansai）。空欄なら default。"
+        "主催者のキーは自分の事務局のプロフィールと商談会を管理します。"
+    ),
     "admin.key_created.title": "API キーを発行しました",
     "admin.key_created.body": "キー {id} を発行しました。",
     "admin.key_created.label": "API キー",
@@ -195,7 +205,7 @@ EN: dict[str, str] = {
     "admin.users.role_of": "Role of {email}",
     "admin.users.profile_of": "Profile ID of {email} (member firms only)",
     "admin.users.profile_placeholder": "Profile ID (members only)",
-    "admin.users.change_role": "Change role",
+    "admin.users.change_role": "Change role and office",
     "admin.users.disable": "Disable",
     "admin.users.enable": "Enable",
     "admin.users.new_link": "New link",
@@ -204,6 +214,12 @@ EN: dict[str, str] = {
     "admin.users.profile_id": "Profile ID",
     "admin.users.profile_hint": "For a member firm only (for example jp-1).",
     "admin.users.create": "Invite",
+    "admin.users.office_hint": (
+        "The cluster office the user works for (for example kansai); blank: default. An "
+        "organizer manages the profiles and events of its office."
+    ),
+    "admin.users.office_of": "Office of {email}",
+    "admin.users.office_placeholder": "Office",
     "admin.users.done.role": "The role of {email} was changed.",
     "admin.users.done.disabled": "{email} was disabled, and their sessions ended.",
     "admin.users.done.enabled": "{email} was enabled.",
@@ -235,6 +251,10 @@ EN: dict[str, str] = {
     "admin.keys.new": "Issue an API key",
     "admin.keys.new_hint": "The key is shown once, on the next page.",
     "admin.keys.create": "Issue",
+    "admin.keys.office_hint": (
+        "The cluster office the key works for (for example kansai); blank: default. An "
+        "organizer's key manages the profiles and events of its office."
+    ),
     "admin.key_created.title": "API key issued",
     "admin.key_created.body": "Key {id} was issued.",
     "admin.key_created.label": "API key",

@@ -27,6 +27,7 @@ JA: dict[str, str] = {
     "field.password_confirm": "新しいパスワード（確認）",
     "field.display_name": "表示名",
     "field.role": "権限",
+    "field.office": "事務局",
     "field.profile": "プロフィール",
     "field.time_zone": "タイムゾーン",
     "field.too_long": "長すぎます（200文字まで）。",
@@ -141,6 +142,9 @@ JA: dict[str, str] = {
     "user.profile_required": "会員企業のユーザーにはプロフィールの指定が必要です。",
     "user.profile_not_allowed": "プロフィールを指定できるのは会員企業のユーザーだけです。",
     "user.profile_unknown": "そのIDのプロフィールはありません。",
+    "user.office_invalid": (
+        "事務局名は64文字以内の半角英小文字・数字・「_」「.」「-」で、英数字で始めてください。"
+    ),
 }
 
 EN: dict[str, str] = {
@@ -167,6 +171,7 @@ EN: dict[str, str] = {
     "field.password_confirm": "New password (again)",
     "field.display_name": "Display name",
     "field.role": "Role",
+    "field.office": "Office",
     "field.profile": "Profile",
     "field.time_zone": "Time zone",
     "field.too_long": "Too long (200 characters at most).",
@@ -278,4 +283,7 @@ EN: dict[str, str] = {
     "user.profile_required": "A member firm's user needs a profile.",
     "user.profile_not_allowed": "Only a member firm's user belongs to a profile.",
     "user.profile_unknown": "There is no profile with this ID.",
+    "user.office_invalid": (
+        "An office is up to 64 of a-z, 0-9, '_', '.' and '-', starting with a letter or digit."
+    ),
 }

@@ -172,6 +172,12 @@ JA: dict[str, str] = {
     "organizer.reason.no_header": "見出しのない列 {column} に値があります",
     "organizer.reason.not_object": "JSON のオブジェクトではありません",
     "organizer.reason.key_twice": "同じ項目が2回あります",
+    "organizer.reason.other_office": (
+        "事務局「{office}」のプロフィールです。変更できるのはその事務局か管理者だけです"
+    ),
+    "organizer.reason.shared_directory": (
+        "共有ディレクトリ（事務局なし）のプロフィールです。変更できるのは管理者だけです"
+    ),
     # events
     "organizer.events.title": "商談会",
     "organizer.events.new": "商談会を作成",
@@ -513,6 +519,12 @@ EN: dict[str, str] = {
     "organizer.reason.no_header": "A value in column {column}, which has no header",
     "organizer.reason.not_object": "Not a JSON object",
     "organizer.reason.key_twice": "The same key twice",
+    "organizer.reason.other_office": (
+        "A profile of the office '{office}': only that office or an admin may change it"
+    ),
+    "organizer.reason.shared_directory": (
+        "A profile of the shared directory (no office): only an admin may change it"
+    ),
     # events
     "organizer.events.title": "Events",
     "organizer.events.new": "New event",

@@ -214,16 +214,16 @@ def test_a_list_takes_the_upload_body_limit_not_the_json_one(tmp_path: Path) -> 
         assert r.json()["report"]["profiles"] == 1  # one firm: the same securities code
 
 
-def test_an_organizer_list_does_not_merge_into_another_organizers_profiles(api: Api) -> None:
-    """The tenancy rule of imports (service.profiles.service.others_profiles) holds for a
-    list: a row that merges into a profile of another organizer's event (and of none of
-    the caller's) is a bad row; an admin's import merges it."""
+def test_an_organizer_list_does_not_merge_into_another_offices_profiles(api: Api) -> None:
+    """The tenancy rule of imports (service.profiles.service, tenancy) holds for a list: a
+    row that merges into a profile of another office is a bad row, even one in an event
+    of the caller's; an admin's import merges it."""
     from service.auth import create_key
     from service.store.db import transaction
 
     assert api.post("/v1/profiles/import/edinet", content=_edinet(GOOD), headers=api.h()).is_success
     with transaction(api.app.state.sessions) as s:
-        _, other_key = create_key(s, "organizer", name="another office")
+        _, other_key = create_key(s, "organizer", name="another office", office="north")
     other = {"Authorization": f"Bearer {other_key}"}
     event = {
         "name": "TAMA",
@@ -231,7 +231,7 @@ def test_an_organizer_list_does_not_merge_into_another_organizers_profiles(api: 
         "tables": 1,
         "participants": [{"id": "a", "profile_id": "edinet:E00004"}],
     }
-    assert api.post("/v1/events", json=event, headers=api.h("organizer")).status_code == 201
+    assert api.post("/v1/events", json=event, headers=other).status_code == 201
     jpx = JPX.replace("20260131,1301,極洋", "20260131,1376,カネコ種苗").encode()
     r = api.post("/v1/profiles/import/jpx", content=jpx, headers=other)
     assert r.status_code == 422
@@ -240,8 +240,8 @@ def test_an_organizer_list_does_not_merge_into_another_organizers_profiles(api: 
         {
             "row": 2,
             "field": "id",
-            "reason": "is 'edinet:E00004', which takes part in another organizer's event and "
-            "in none of yours",
+            "reason": "is 'edinet:E00004', which belongs to the office 'default', not yours: "
+            "its organizers or an admin change it",
         }
     ]
     r = api.post("/v1/profiles/import/jpx?allow_partial=true", content=jpx, headers=other)

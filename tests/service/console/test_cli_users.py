@@ -7,8 +7,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from service import cli
+from service.accounts import service as accounts
 from service.store.db import make_engine, make_sessionmaker, transaction, upgrade
-from service.store.tables import ProfileRow
+from service.store.tables import ApiKeyRow, ProfileRow
 
 
 def test_users_create_list_disable(tmp_path: Path, monkeypatch: object) -> None:
@@ -36,6 +37,7 @@ def test_users_create_list_disable(tmp_path: Path, monkeypatch: object) -> None:
         (["--email", "m@example.jp", "--role", "member", "--profile-id", "nope"], "no profile"),
         (["--email", "hanako@example.jp", "--role", "admin"], "exists"),
         (["--email", "x@example.jp", "--role", "boss"], "role"),
+        (["--email", "x@example.jp", "--role", "organizer", "--office", "関西"], "an office is"),
     ]:
         r = runner.invoke(cli.app, ["users", "create", *args, *d])
         assert r.exit_code == 1 and reason in r.output, (args, r.output)
@@ -53,16 +55,33 @@ def test_users_create_list_disable(tmp_path: Path, monkeypatch: object) -> None:
             "jp-1",
             "--name",
             "精密 太郎",
+            "--office",
+            " Kansai ",
             *d,
         ],
     )
     assert r.exit_code == 0 and "http://127.0.0.1:8000/console/set-password/" in r.stdout
+    assert "office kansai" in r.stdout
     r = runner.invoke(cli.app, ["users", "list", *d])
     lines = r.stdout.strip().splitlines()
     assert lines == [
-        "hanako@example.jp\torganizer\t-\tinvited\thanako",
-        "m@example.jp\tmember\tjp-1\tinvited\t精密 太郎",
+        "hanako@example.jp\torganizer\tdefault\t-\tinvited\thanako",
+        "m@example.jp\tmember\tkansai\tjp-1\tinvited\t精密 太郎",
     ]
+    # another office, from the next request; the key number's row says the same
+    args = ["users", "set-office", "--email", "hanako@example.jp", "--office", "north", *d]
+    r = runner.invoke(cli.app, args)
+    assert r.exit_code == 0 and "hanako@example.jp is in office north" in r.stdout, r.output
+    assert "\torganizer\tnorth\t" in runner.invoke(cli.app, ["users", "list", *d]).stdout
+    with make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'clustermatch.db'}"))() as s:
+        user = accounts.find_user(s, "hanako@example.jp")
+        assert user is not None
+        key = s.get(ApiKeyRow, user.principal_key)
+        assert key is not None and key.office == "north"
+        assert accounts.principal_for_user(user).office == "north"
+    args = ["users", "set-office", "--email", "hanako@example.jp", "--office", "_x", *d]
+    r = runner.invoke(cli.app, args)
+    assert r.exit_code == 1 and "an office is" in r.output
     assert (
         runner.invoke(cli.app, ["users", "disable", "--email", "M@example.jp", *d]).exit_code == 0
     )

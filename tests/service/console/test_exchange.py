@@ -469,7 +469,7 @@ def test_sending_warns_when_the_events_rules_leave_the_group_alone(console: Cons
 
 
 def test_bad_sends_are_refused_by_the_field(console: Console) -> None:
-    owner, other = console.user("organizer"), console.user("organizer")
+    owner, other = console.user("organizer"), console.user("organizer", office="north")
     client = console.signed_in(owner)
     mine = make_event(console, owner)
     theirs = make_event(console, other, "他人の会")

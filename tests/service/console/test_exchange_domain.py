@@ -154,7 +154,7 @@ def test_notes_rename_remove_delete_and_the_rows_for_a_spreadsheet(db_url: str) 
 def test_send_to_event_goes_through_the_events_rules(db_url: str) -> None:
     factory = sessions_for(db_url)
     _profiles(factory, ("it-1", "Veneto", "IT"), ("kr-1", "Seoul", "KR"), ("gone", "G", "FR"))
-    owner, other = Principal(1, "organizer"), Principal(2, "organizer")
+    owner, other = Principal(1, "organizer"), Principal(2, "organizer", office="north")
     with transaction(factory) as s:
         pk = shortlists.create(s, owner, "A").pk
         shortlists.add(s, owner, pk, ["it-1", "kr-1", "gone"])
@@ -164,7 +164,7 @@ def test_send_to_event_goes_through_the_events_rules(db_url: str) -> None:
         ).id
         theirs = events.create(s, other, {"name": "F", "slots": 2, "tables": 1}).id
     with transaction(factory) as s:
-        with pytest.raises(NotFound):  # another organizer's event, as if it did not exist
+        with pytest.raises(NotFound):  # another office's event, as if it did not exist
             shortlists.send_to_event(s, owner, pk, theirs)
         with pytest.raises(ValidationFailed):
             shortlists.send_to_event(s, owner, pk, mine, group="g" * 65)

@@ -81,7 +81,7 @@ def world(console: Console) -> dict[str, Any]:
     token = staged.headers["location"].rsplit("/", 1)[1]
     clients = {
         "owner": owner,
-        "other": console.signed_in(console.user("organizer", name="よその主催者")),
+        "other": console.signed_in(console.user("organizer", name="よその主催者", office="north")),
         "admin": console.signed_in(console.user("admin")),
         "member": console.signed_in(console.user("member", profile_id="jp-1")),
         "signed_out": console.client(),
@@ -151,10 +151,15 @@ def test_general_pages_by_role(world: dict[str, Any], role: str) -> None:
             assert r.status_code in (303, 400), (role, path, r.status_code)
 
 
-def test_events_list_shows_only_ones_own_admins_all(world: dict[str, Any]) -> None:
-    clients = world["clients"]
+def test_events_list_shows_only_ones_offices_admins_all(world: dict[str, Any]) -> None:
+    """The owner's office: another organizer of it lists and opens the event too (an
+    office's staff share its events); another office's does not."""
+    clients, console = world["clients"], world["console"]
+    colleague = console.signed_in(console.user("organizer", name="同じ事務局"))
     assert "秘密の商談会" in clients["owner"].get("/console/events").text
     assert "秘密の商談会" in clients["admin"].get("/console/events").text
+    assert "秘密の商談会" in colleague.get("/console/events").text
+    assert colleague.get(f"/console/events/{world['eid']}/wishes").status_code == 200
     assert "秘密の商談会" not in clients["other"].get("/console/events").text
 
 

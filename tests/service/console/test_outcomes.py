@@ -122,7 +122,7 @@ def test_the_organizer_page_and_the_sheet(console: Console) -> None:
     assert "回答待ち" in page.text  # the 3-month round is reached
     assert f'href="/console/events/{event_id}/outcomes" aria-current="page"' in page.text
     assert gear.get(base).status_code == 403
-    stranger = console.signed_in(console.user("organizer"))
+    stranger = console.signed_in(console.user("organizer", office="north"))
     assert stranger.get(base).status_code == 404
     assert stranger.get(base + "/sheet.csv").status_code == 404
 
@@ -196,7 +196,8 @@ ROLES = ["owner", "other", "admin", "member", "stranger", "signed_out"]
 
 
 def test_every_outcome_page_by_role(console: Console) -> None:
-    """The organizer's pages: the owner and admins; another organizer 404, members 403.
+    """The organizer's pages: the owner and admins; another office's organizer 404,
+    members 403.
     A member's meeting page: the member in that meeting; another member 404, organizers
     and admins 403 (they have no side of their own). Signed out: to sign in. Refused
     requests write nothing."""
@@ -204,7 +205,7 @@ def test_every_outcome_page_by_role(console: Console) -> None:
     eid = owned_event(console.sessions, owner_user.email)
     clients = {
         "owner": console.signed_in(owner_user),
-        "other": console.signed_in(console.user("organizer")),
+        "other": console.signed_in(console.user("organizer", office="north")),
         "admin": console.signed_in(console.user("admin")),
         "member": console.signed_in(console.user("member", profile_id="jp-1")),
         "stranger": console.signed_in(console.user("member", profile_id="jp-2")),

@@ -130,8 +130,8 @@ def test_programmes_form(console: Console) -> None:
         data={"csrf_token": token, "name": "TAMA", "fiscal_year": "2026", "contracts": "9"},
     )
     assert saved.status_code == 303
-    # another organizer neither lists nor opens it
-    other = console.signed_in(console.user("organizer"))
+    # another office's organizer neither lists nor opens it
+    other = console.signed_in(console.user("organizer", office="north"))
     assert "TAMA" not in other.get("/console/reports/programs").text
     assert other.get(f"/console/reports/programs/{pk.group(1)}").status_code == 404
     token2 = csrf_of(other.get("/console/reports/programs").text)
@@ -147,7 +147,7 @@ def test_who_may_open_the_report_pages(console: Console) -> None:
     owner = console.user("organizer")
     _seed(console, owner)
     member = console.signed_in(console.user("member", profile_id="jp-1"))
-    other = console.signed_in(console.user("organizer"))
+    other = console.signed_in(console.user("organizer", office="north"))
     admin = console.signed_in(console.user("admin"))
     anonymous = console.client()
     paths = [

@@ -67,7 +67,7 @@ class World:
     def __init__(self, api: Api) -> None:
         self.api = api
         with transaction(api.app.state.sessions) as s:
-            _, self.other_organizer = create_key(s, "organizer")
+            _, self.other_organizer = create_key(s, "organizer", office="north")
         for p in PROFILES:
             assert api.put(f"/v1/profiles/{p['id']}", json=p, headers=api.h()).status_code == 201
         org = api.h("organizer")
@@ -85,9 +85,12 @@ class World:
         b = _event("B", "2027-04-01", {"p1": "jp-1", "p2": "it-1"})
         self.b = api.post("/v1/events", json=b, headers=org).json()["id"]
         _schedule(api, self.b, [("p1", "p2")])
-        # C: 1 June 2026, FY2026, same programme, but the admin's event
+        # C: 1 June 2026, FY2026, same programme, but an event of another office (the
+        # admin's, moved there)
         c = _event("C", "2026-06-01", {"q1": "kr-1", "q2": "uni-1"})
         self.c = api.post("/v1/events", json=c, headers=api.h()).json()["id"]
+        moved = api.put(f"/v1/events/{self.c}/office", json={"office": "south"}, headers=api.h())
+        assert moved.status_code == 200, moved.text
         _schedule(api, self.c, [("q1", "q2")])
         _record(
             api,
@@ -132,7 +135,7 @@ def test_the_organizers_programme_report_by_hand(world: World) -> None:
     assert r.status_code == 200, r.text
     tama = _row(r.json(), "TAMA")
     f = tama["figures"]
-    # the organizer's FY2026 events: A only (B is FY2027, C is the admin's)
+    # the organizer's FY2026 events: A only (B is FY2027, C another office's)
     assert f["events"] == 1
     # requested: p1→p2; scheduled p1–p2 (wish), p1–p3 (suggestion)
     assert (f["requested"], f["scheduled"]) == (1, 2)
@@ -159,7 +162,7 @@ def test_the_organizers_programme_report_by_hand(world: World) -> None:
     assert [(x["key"], x["figures"]["held"], x["previous_year"]["held"]) for x in body["rows"]] == [
         ("2027", 1, 1)
     ]
-    # one event; another organizer's event is a 404
+    # one event; another office's event is a 404
     one = api.get(
         "/v1/reports",
         params={"fiscal_year": 2026, "by": "event", "event": world.a},
@@ -286,7 +289,7 @@ def test_an_organizations_own_figures(world: World) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "by"
 
 
-def test_programmes_are_their_owners(world: World) -> None:
+def test_programmes_are_their_offices(world: World) -> None:
     api = world.api
     org, other = api.h("organizer"), {"Authorization": f"Bearer {world.other_organizer}"}
     pk = world.program
@@ -335,11 +338,11 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
 
 def test_who_may_call_every_report_route(world: World) -> None:
     """401 without a key; members 403 except on their own organization; organizers 403
-    on an organization's figures and 404 on another organizer's programme; admins all."""
+    on an organization's figures and 404 on another office's programme; admins all."""
     api = world.api
     other = {"Authorization": f"Bearer {world.other_organizer}"}
     expect = {
-        # route: (no key, member jp-1, other organizer, owner organizer)
+        # route: (no key, member jp-1, another office's organizer, owner organizer)
         "GET /v1/programs": (401, 403, 200, 200),
         "POST /v1/programs": (401, 403, 201, 201),
         "GET /v1/programs/{program}": (401, 403, 404, 200),

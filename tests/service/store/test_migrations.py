@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from models.outcomes import MeetingOutcome
 from service.auth import authenticate, key_digest
@@ -119,6 +120,10 @@ def test_a_first_revision_database_upgrades_to_the_head_with_nothing_lost(db_url
         ]
         principal = authenticate(session, SECRET)
         assert principal is not None and principal.role == "organizer"
+        # 0009: the key, and every profile, are of the default office
+        assert principal.office == "default"
+        ids = ["jp-gear", "it-dist", "u-tokyo"]
+        assert set(profile_store.offices_of(session, ids).values()) == {"default"}
     # the upgraded database takes the newest tables' rows: an event and an outcome of it
     with sessions() as session, session.begin():
         session.add(EventRow(id="e1", name="TAMA 2025", data={"slots": 1}))
@@ -128,4 +133,112 @@ def test_a_first_revision_database_upgrades_to_the_head_with_nothing_lost(db_url
         )
     with sessions() as session:
         assert [o.interest for o in outcome_store.outcomes_for(session, ["e1"])] == ["some"]
+    engine.dispose()
+
+
+def _fill_0008(url: str) -> None:
+    """An organizer's key and console user, an admin's key, their events (one naming two
+    profiles), a programme, and a profile in no event: revision 0008's tables."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        for pk, role in ((1, "organizer"), (2, "admin"), (3, "organizer")):
+            conn.execute(
+                text(
+                    "insert into api_keys (pk, prefix, key_hash, role, name, profile_id,"
+                    " created_at) values (:pk, :prefix, :hash, :role, '', null, :now)"
+                ),
+                {"pk": pk, "prefix": f"p{pk}", "hash": f"{pk:064d}", "role": role, "now": NOW},
+            )
+        conn.execute(
+            text(
+                "insert into users (email, display_name, role, profile_id, principal_key,"
+                " time_zone, created_at, updated_at) values ('o@example.jp', 'O',"
+                " 'organizer', null, 3, 'Asia/Tokyo', :now, :now)"
+            ),
+            {"now": NOW},
+        )
+        for pid in ("in-event", "also-in-event", "in-none"):
+            conn.execute(
+                text(
+                    "insert into profiles (id, name, kind, data, content_hash, created_at,"
+                    " updated_at) values (:id, :id, 'firm', :data, :h, :now, :now)"
+                ),
+                {"id": pid, "data": json.dumps({"id": pid}), "h": "0" * 64, "now": NOW},
+            )
+        doc = {"participants": [{"id": "a", "profile_id": "in-event"},
+                                {"id": "b", "profile_id": "also-in-event"}]}  # fmt: skip
+        for eid, owner in (("e-key", 1), ("e-admin", 2), ("e-user", 3), ("e-gone", 99)):
+            conn.execute(
+                text(
+                    "insert into events (id, name, owner_key, data, created_at, updated_at)"
+                    " values (:id, :id, :owner, :data, :now, :now)"
+                ),
+                {"id": eid, "owner": owner, "data": json.dumps(doc), "now": NOW},
+            )
+        conn.execute(
+            text(
+                "insert into programs (name, fiscal_year, targets, owner_key, created_at,"
+                " updated_at) values ('TAMA', 2025, '{}', 1, :now, :now)"
+            ),
+            {"now": NOW},
+        )
+    engine.dispose()
+
+
+def _offices(url: str) -> dict[str, set[Any]]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        out = {
+            table: set(conn.execute(text(f"select office from {table}")).scalars())
+            for table in ("api_keys", "users", "events", "programs", "profiles")
+        }
+    engine.dispose()
+    return out
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        names = {c["name"] for c in inspect(conn).get_columns(table)}
+    engine.dispose()
+    return names
+
+
+def test_0009_puts_everything_in_the_default_office_and_downgrades(db_url: str) -> None:
+    """Offices: before 0009 a deployment serves one office, so every key, user, event,
+    programme and profile (in events or not) is of "default" after it. The downgrade
+    drops the columns and keeps the rows; upgrading again gives the same."""
+    _to(db_url, "0008")
+    _fill_0008(db_url)
+    for attempt in range(2):
+        _to(db_url, "head")
+        expected = {"default"}
+        assert _offices(db_url) == dict.fromkeys(
+            ("api_keys", "users", "events", "programs", "profiles"), expected
+        ), attempt
+        engine = make_engine(db_url)
+        with make_sessionmaker(engine)() as session:
+            users = session.execute(text("select count(*) from users")).scalar_one()
+            assert users == 1
+        engine.dispose()
+        _down(db_url, "0008")
+        for table in ("api_keys", "users", "events", "programs", "profiles"):
+            assert "office" not in _columns(db_url, table), table
+        engine = make_engine(db_url)
+        with engine.connect() as conn:
+            counts = [
+                conn.execute(text(f"select count(*) from {t}")).scalar_one()
+                for t in ("api_keys", "users", "events", "programs", "profiles")
+            ]
+        engine.dispose()
+        assert counts == [3, 1, 4, 1, 3]
+
+
+def _down(engine_url: str, revision: str) -> None:
+    engine = make_engine(engine_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
     engine.dispose()
