@@ -17,7 +17,10 @@ import numpy as np
 from models.events import (
     Event,
     EventValidationError,
+    Issue,
     Meeting,
+    apply_changes,
+    parse_changes,
     parse_event,
     parse_previous,
     solve_event_file,
@@ -33,6 +36,7 @@ from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.events import rules
 from service.events.briefing import AgendaLang, agenda_notes
 from service.events.progress import SolveClock
+from service.events.setup import setup_issues
 from service.events.staleness import refuse_stale
 from service.io import exports
 from service.jobs.service import Jobs, JobWork
@@ -41,55 +45,112 @@ from service.store import events
 from service.store.db import Session
 from service.store.tables import UUID_LEN, EventRow, utcnow
 
+MAX_NAME = 300
 MAX_PARTICIPANTS = 5_000
 MAX_WISHES = 200_000
+"""The most wishes, and also the most overrides, suggestions, locked meetings, pairs
+(blocked, met before, pinned) or re-plan changes of one kind in an event."""
 MAX_TIME_LIMIT = 600.0
 MAX_LISTED = 500
+REPLAN_KEYS = ("previous", "changes")
+MAX_ERRORS = 200
+"""The most problems one answer lists (a list of a million bad slots would otherwise
+answer a million lines)."""
+
+LIST_LIMITS: dict[str, str] = {
+    "participants": "MAX_PARTICIPANTS",
+    "wishes": "MAX_WISHES",
+    "overrides": "MAX_WISHES",
+    "suggestions": "MAX_WISHES",
+    "locked": "MAX_WISHES",
+    "allow": "MAX_WISHES",
+    "blocked": "MAX_WISHES",
+    "met_before": "MAX_WISHES",
+    "pinned": "MAX_WISHES",
+}
+"""The lists of an event document held to a size here, before it is parsed, by the name
+of their limit (read when checked: tests lower them). The re-plan's `changes` lists are
+held to the same limits (`late` and `no_shows` to MAX_PARTICIPANTS)."""
+CHANGES_LIMITS: dict[str, str] = {
+    "no_shows": "MAX_PARTICIPANTS",
+    "late": "MAX_PARTICIPANTS",
+    "wishes": "MAX_WISHES",
+    "suggestions": "MAX_WISHES",
+    "locked": "MAX_WISHES",
+    "cancelled_slots": "MAX_SLOTS",
+}
+
+
+def list_limit(name: str) -> int:
+    """The current value of a limit of LIST_LIMITS / CHANGES_LIMITS."""
+    value = globals()[name]
+    assert isinstance(value, int)
+    return value
 
 
 def _invalid(exc: EventValidationError) -> ValidationFailed:
     errors = [{"field": i.path, "reason": i.reason} for i in exc.issues]
-    return ValidationFailed(f"the event is invalid ({len(errors)} problems)", errors=errors)
+    n = len(errors)
+    detail = f"the event is invalid ({n} problems" + (
+        f"; the first {MAX_ERRORS} are listed)" if n > MAX_ERRORS else ")"
+    )
+    return ValidationFailed(detail, errors=errors[:MAX_ERRORS])
+
+
+def _size_errors(doc: Any, limits: dict[str, str], prefix: str = "") -> list[dict[str, Any]]:
+    if not isinstance(doc, dict):
+        return []
+    return [
+        {"field": prefix + key, "reason": f"at most {list_limit(limit)} items"}
+        for key, limit in limits.items()
+        if isinstance(doc.get(key), list) and len(doc[key]) > list_limit(limit)
+    ]
 
 
 def _check_size(doc: dict[str, Any]) -> None:
-    limits = (
-        ("participants", MAX_PARTICIPANTS),
-        ("wishes", MAX_WISHES),
-        ("suggestions", MAX_WISHES),
-        ("locked", MAX_WISHES),
-    )
-    errors = [
-        {"field": key, "reason": f"at most {limit} items"}
-        for key, limit in limits
-        if isinstance(doc.get(key), list) and len(doc[key]) > limit
-    ]
-    if isinstance(doc.get("slots"), int) and doc["slots"] > MAX_SLOTS:
+    errors = _size_errors(doc, LIST_LIMITS)
+    if _is_count(doc.get("slots")) and doc["slots"] > MAX_SLOTS:
         errors.append({"field": "slots", "reason": f"at most {MAX_SLOTS}"})
     if errors:
         raise ValidationFailed("the event is too large", errors=errors)
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The event's name and document from a body (the API's or the console's), or 422
+    with every problem: the limits of service.events.schemas.event_body."""
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 300:
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise ValidationFailed(
-            "the event needs a name", errors=[{"field": "name", "reason": "1 to 300 characters"}]
+            "the event needs a name",
+            errors=[{"field": "name", "reason": f"1 to {MAX_NAME} characters"}],
         )
     doc = {k: v for k, v in body.items() if k not in ("name", "previous", "changes")}
     _check_size(doc)
+    issues = setup_issues(doc)
     try:
         parse_event(doc)
     except EventValidationError as exc:
-        raise _invalid(exc) from exc
+        issues = [*exc.issues, *issues]
+    if issues:
+        raise _invalid(EventValidationError(issues))
     return name.strip(), doc
 
 
 def refuse_unknown_keys(body: dict[str, Any]) -> None:
     """422 naming, with the nearest known key, every key of an event document sent to the
     API that the format does not have (models.events `unknown_keys`). The console builds
-    its documents itself and is not checked here."""
+    its documents itself and is not checked here. `previous` and `changes`, which
+    `clustermatch schedule` reads from a file, are refused too: the API would drop them."""
     extra = unknown_keys(body)
+    extra += [
+        Issue(key, "a re-plan's key: POST /v1/events/{id}/replan takes the changes")
+        for key in REPLAN_KEYS
+        if key in body
+    ]
     if extra:
         raise _invalid(EventValidationError(extra))
 
@@ -238,6 +299,18 @@ def replan(
     row = get(session, caller, event_id)
     if row.schedule is None:
         raise Conflict("the event has no schedule yet: solve it first")
+    doc = replan_document(row.data, row.schedule, body)
+    return jobs.submit(
+        "replan", _solve_work(row.id, doc, time_limit), total=1, created_by=caller.key_pk
+    )
+
+
+def replan_document(
+    data: dict[str, Any], schedule: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """The document a re-plan solves: the event's, its schedule as `previous` and the
+    body's `changes`; 422 with every problem of the body (service.events.schemas
+    .replan_body states its limits), checked before anything is queued."""
     extra = set(body) - {"changes", "announced"}
     if extra:
         raise ValidationFailed(
@@ -251,15 +324,25 @@ def replan(
     if issues:
         raise _invalid(EventValidationError(issues))
     announced = body.get("announced", True)
-    previous = [{**m, "announced": bool(announced)} for m in row.schedule.get("meetings", [])]
-    doc = {**row.data, "previous": previous, "changes": body.get("changes", {})}
+    if not isinstance(announced, bool):
+        raise ValidationFailed(
+            "announced must be true or false",
+            errors=[{"field": "announced", "reason": "must be true or false"}],
+        )
+    changes = body.get("changes")
+    if changes is None:
+        changes = {}
+    errors = _size_errors(changes, CHANGES_LIMITS, "changes.")
+    if errors:
+        raise ValidationFailed("the changes are too large", errors=errors)
+    previous = [{**m, "announced": announced} for m in schedule.get("meetings", [])]
     try:
         parse_previous(previous)
+        # the changes are checked now (422), not in the job: the solve alone is queued
+        apply_changes(parse_event(data), parse_changes(changes))
     except EventValidationError as exc:
         raise _invalid(exc) from exc
-    return jobs.submit(
-        "replan", _solve_work(row.id, doc, time_limit), total=1, created_by=caller.key_pk
-    )
+    return {**data, "previous": previous, "changes": changes}
 
 
 def retime(
