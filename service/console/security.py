@@ -17,7 +17,8 @@ first, on every unsafe request, as service.ops.guard checks an API key before th
   must be this host (net/http's CrossOriginProtection, Go 1.25). A request with neither
   is not a browser's, so it carries no victim's cookies;
 - a route that needs a signed-in user resolves the session cookie now; without a live
-  session the answer is the sign-in redirect, and not a byte of the body is read;
+  session the answer is 403, the "form expired" page (what the token check answered
+  before: a form's token is its session's), and not a byte of the body is read;
 - a token sent in the `X-CSRF-Token` header (htmx) is checked now. A token in the form
   itself can only be checked once the form is read: `csrf_guard` does, as before.
 """
@@ -35,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from service.console import deps
 from service.console.deps import SESSION_COOKIE, ViewerDep
-from service.console.errors import ConsoleProblem, SignInRequired
+from service.console.errors import ConsoleProblem
 from service.store.db import transaction
 
 __all__ = ["SESSION_COOKIE", "csrf_guard", "form_token", "set_cookie"]
@@ -136,7 +137,7 @@ async def before_body(request: Request, *, needs_viewer: bool) -> None:
         return
     viewer = await run_in_threadpool(_viewer_now, request)
     if viewer is None:
-        raise SignInRequired()
+        raise ConsoleProblem(403, "error.csrf")
     sent = request.headers.get(CSRF_HEADER, "")
     if sent and not await _token_ok(request, viewer, sent):
         raise ConsoleProblem(403, "error.csrf")

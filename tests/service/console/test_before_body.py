@@ -50,7 +50,7 @@ def test_an_upload_without_a_session_is_refused_before_its_body_is_read(
     for path in (*UPLOADS, *FORMS):
         for headers in ({}, {"cookie": f"{deps.SESSION_COOKIE}=not-a-session"}):
             status, taken = _post(console, path, headers)
-            assert (status, taken) == (303, 0), (path, headers)  # to the sign-in page
+            assert (status, taken) == (403, 0), (path, headers)  # "the form has expired"
 
 
 def test_a_cross_origin_post_is_refused_before_its_body_is_read(console: Console) -> None:
