@@ -58,14 +58,17 @@ NON_BLANK = f"[^{_blank_class()}]"
 """A text with something left once trimmed (the parser strips ids and names)."""
 
 DIGIT = "[0-9]"
+DAY = "((0[1-9]|1[0-2])-(0[1-9]|[12][0-9])|(0[13-9]|1[0-2])-30|(0[13578]|1[02])-31)"
+"""A month and a day of it (the 29th of February in any year)."""
 DATE_TIME = (
-    f"^(19|2{DIGIT}){DIGIT}{{2}}-(0[1-9]|1[0-2])-(0[1-9]|[12]{DIGIT}|3[01])"
+    f"^(19|2{DIGIT}){DIGIT}{{2}}-{DAY}"
     f"([T ]([01]{DIGIT}|2[0-3]):[0-5]{DIGIT}(:[0-5]{DIGIT}(\\.{DIGIT}{{1,6}})?)?"
     f"(Z|[+-]([01]{DIGIT}|2[0-3]):[0-5]{DIGIT})?)?$"
 )
 """An ISO 8601 date-time as the parser reads it (datetime.fromisoformat), in the years
 models.events.model.YEARS allows: `2026-06-10T13:00`, with seconds, a fraction, `Z` or
-an offset. (Digits as [0-9]: a regex's \\d also takes other scripts' digits.)"""
+an offset. (Digits as [0-9]: a regex's \\d also takes other scripts' digits.) The one
+date it admits and the parser refuses: the 29th of February of a common year."""
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:

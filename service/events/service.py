@@ -119,6 +119,19 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def integral(value: Any) -> Any:
+    """`value` with every float that is a whole number (3.0) made an int: JSON Schema's
+    integer admits it, as pydantic does for the other bodies, and the document is stored
+    as the solver and the pages read it (`range(3.0)` fails)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    return value
+
+
 def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The event's name and document from a body (the API's or the console's), or 422
     with every problem: the limits of service.events.schemas.event_body."""
@@ -128,7 +141,7 @@ def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             "the event needs a name",
             errors=[{"field": "name", "reason": f"1 to {MAX_NAME} characters"}],
         )
-    doc = {k: v for k, v in body.items() if k not in ("name", "previous", "changes")}
+    doc = integral({k: v for k, v in body.items() if k not in ("name", "previous", "changes")})
     _check_size(doc)
     issues = setup_issues(doc)
     try:
@@ -329,7 +342,7 @@ def replan_document(
             "announced must be true or false",
             errors=[{"field": "announced", "reason": "must be true or false"}],
         )
-    changes = body.get("changes")
+    changes = integral(body.get("changes"))
     if changes is None:
         changes = {}
     errors = _size_errors(changes, CHANGES_LIMITS, "changes.")
