@@ -57,35 +57,21 @@ MAX_ERRORS = 200
 """The most problems one answer lists (a list of a million bad slots would otherwise
 answer a million lines)."""
 
-LIST_LIMITS: dict[str, str] = {
-    "participants": "MAX_PARTICIPANTS",
-    "wishes": "MAX_WISHES",
-    "overrides": "MAX_WISHES",
-    "suggestions": "MAX_WISHES",
-    "locked": "MAX_WISHES",
-    "allow": "MAX_WISHES",
-    "blocked": "MAX_WISHES",
-    "met_before": "MAX_WISHES",
-    "pinned": "MAX_WISHES",
-}
-"""The lists of an event document held to a size here, before it is parsed, by the name
-of their limit (read when checked: tests lower them). The re-plan's `changes` lists are
-held to the same limits (`late` and `no_shows` to MAX_PARTICIPANTS)."""
-CHANGES_LIMITS: dict[str, str] = {
-    "no_shows": "MAX_PARTICIPANTS",
-    "late": "MAX_PARTICIPANTS",
-    "wishes": "MAX_WISHES",
-    "suggestions": "MAX_WISHES",
-    "locked": "MAX_WISHES",
-    "cancelled_slots": "MAX_SLOTS",
-}
+
+def list_limits() -> dict[str, int]:
+    """The lists of an event document held to a size before it is parsed (read at each
+    call: tests lower MAX_PARTICIPANTS and MAX_WISHES)."""
+    many = ("wishes", "overrides", "suggestions", "locked", "allow", "blocked", "met_before")
+    return {"participants": MAX_PARTICIPANTS, **dict.fromkeys((*many, "pinned"), MAX_WISHES)}
 
 
-def list_limit(name: str) -> int:
-    """The current value of a limit of LIST_LIMITS / CHANGES_LIMITS."""
-    value = globals()[name]
-    assert isinstance(value, int)
-    return value
+def changes_limits() -> dict[str, int]:
+    """The same for a re-plan's `changes`."""
+    return {
+        **dict.fromkeys(("no_shows", "late"), MAX_PARTICIPANTS),
+        **dict.fromkeys(("wishes", "suggestions", "locked"), MAX_WISHES),
+        "cancelled_slots": MAX_SLOTS,
+    }
 
 
 def _invalid(exc: EventValidationError) -> ValidationFailed:
@@ -97,18 +83,18 @@ def _invalid(exc: EventValidationError) -> ValidationFailed:
     return ValidationFailed(detail, errors=errors[:MAX_ERRORS])
 
 
-def _size_errors(doc: Any, limits: dict[str, str], prefix: str = "") -> list[dict[str, Any]]:
+def _size_errors(doc: Any, limits: dict[str, int], prefix: str = "") -> list[dict[str, Any]]:
     if not isinstance(doc, dict):
         return []
     return [
-        {"field": prefix + key, "reason": f"at most {list_limit(limit)} items"}
+        {"field": prefix + key, "reason": f"at most {limit} items"}
         for key, limit in limits.items()
-        if isinstance(doc.get(key), list) and len(doc[key]) > list_limit(limit)
+        if isinstance(doc.get(key), list) and len(doc[key]) > limit
     ]
 
 
 def _check_size(doc: dict[str, Any]) -> None:
-    errors = _size_errors(doc, LIST_LIMITS)
+    errors = _size_errors(doc, list_limits())
     if _is_count(doc.get("slots")) and doc["slots"] > MAX_SLOTS:
         errors.append({"field": "slots", "reason": f"at most {MAX_SLOTS}"})
     if errors:
@@ -345,7 +331,7 @@ def replan_document(
     changes = integral(body.get("changes"))
     if changes is None:
         changes = {}
-    errors = _size_errors(changes, CHANGES_LIMITS, "changes.")
+    errors = _size_errors(changes, changes_limits(), "changes.")
     if errors:
         raise ValidationFailed("the changes are too large", errors=errors)
     previous = [{**m, "announced": announced} for m in schedule.get("meetings", [])]
