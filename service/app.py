@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -300,12 +301,10 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
         for route, path in schema.get("paths", {}).items():
             for method, operation in path.items():
                 body = operation.get("requestBody")
-                if body is not None or is_upload(method.upper(), route):
-                    most = (
-                        settings.max_body_bytes
-                        if is_upload(method.upper(), route)
-                        else settings.max_json_body_bytes
-                    )
+                # (a path template's parameter stands for a segment: /import/{source})
+                upload = is_upload(method.upper(), re.sub(r"\{[^/}]+\}", "x", route))
+                if body is not None or upload:
+                    most = settings.max_body_bytes if upload else settings.max_json_body_bytes
                     body = operation.setdefault("requestBody", {"content": UPLOAD_CONTENT})
                     body["description"] = f"At most {most} bytes (larger: 413)."
                     # a body that is not JSON (or not the upload's form) is answered 400

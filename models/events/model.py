@@ -26,11 +26,23 @@ DEFAULT_PRIORITY = 3  # priorities run 1 (first choice) .. 5 (least important)
 DEFAULT_GROUP = "participant"
 DEFAULT_SLOT_MINUTES = 20
 MAX_SLOTS = 500
+MAX_TABLES = 1_000
+MAX_SLOT_MINUTES = 24 * 60
+MAX_COUNT = 10_000
+"""The most seats at a table, meetings of a participant, attendees or party members: more
+than any event has, and few enough for the solver's integer arithmetic."""
 MAX_VENUE = 300
 MAX_PROGRAM = 200
 MAX_FOLLOW_UPS = 6
 MAX_FOLLOW_UP_MONTHS = 60
 MAX_ID = 128
+"""The longest id (a participant, a table) or group name, and a participant's profile_id
+(models.profile's id has the same limit)."""
+ID_KEYS = frozenset({"id", "from", "to", "a", "b", "table", "group", "profile_id"})
+"""The keys `_get_str` holds to MAX_ID."""
+YEARS = (1900, 2999)
+"""The years a date-time may fall in (slot times, the wish deadline): a moment near the
+ends of Python's calendar overflows when it is moved to another time zone."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +276,7 @@ def _get_int(
     default: int | None,
     *,
     low: int | None = None,
+    high: int | None = None,
 ) -> int | None:
     value = obj.get(key, default)
     if value is None:
@@ -273,6 +286,9 @@ def _get_int(
         return default
     if low is not None and value < low:
         issues.add(f"{path}.{key}" if path else key, f"must be at least {low}")
+        return default
+    if high is not None and value > high:
+        issues.add(f"{path}.{key}" if path else key, f"must be at most {high}")
         return default
     return int(value)
 
@@ -296,8 +312,18 @@ def _get_str(
         issues.add(where, "must be a non-empty string")
         return default
     value = value.strip()
-    if len(value) > MAX_ID and key in ("id", "from", "to", "a", "b", "table"):
+    if len(value) > MAX_ID and key in ID_KEYS:
         issues.add(where, f"is longer than {MAX_ID} characters")
+    return value
+
+
+def _get_text(obj: Mapping[str, Any], key: str, path: str, issues: _Collector) -> str | None:
+    """A free text (a name, a reason): absent or null is None; anything but a string is
+    an issue."""
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        issues.add(f"{path}.{key}" if path else key, "must be a text")
+        return None
     return value
 
 
@@ -353,6 +379,9 @@ def _id_pairs(data: Mapping[str, Any], key: str, issues: _Collector) -> list[tup
         ):
             issues.add(path, "must be a pair of two ids")
             continue
+        if any(len(x.strip()) > MAX_ID for x in item):
+            issues.add(path, f"an id is longer than {MAX_ID} characters")
+            continue
         out.append((item[0].strip(), item[1].strip()))
     return out
 
@@ -384,13 +413,16 @@ def _parse_time(value: Any, path: str, tz: ZoneInfo | None, issues: _Collector) 
     except ValueError:
         issues.add(path, f"not an ISO 8601 date-time: {value!r}")
         return None
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        issues.add(path, f"the year must be from {YEARS[0]} to {YEARS[1]}: {value!r}")
+        return None
     if moment.tzinfo is None and tz is not None:
         moment = moment.replace(tzinfo=tz)
     return moment
 
 
 def _parse_slot_times(
-    data: Mapping[str, Any], tz: ZoneInfo | None, issues: _Collector
+    data: Mapping[str, Any], tz: ZoneInfo | None, minutes: int, issues: _Collector
 ) -> list[SlotTime] | None:
     raw = data.get("slot_times")
     if raw is None:
@@ -398,8 +430,10 @@ def _parse_slot_times(
     if not isinstance(raw, list):
         issues.add("slot_times", "must be a list of start times or {start, end} objects")
         return None
-    minutes = _get_int(data, "slot_minutes", "", issues, DEFAULT_SLOT_MINUTES, low=1)
-    length = timedelta(minutes=minutes or DEFAULT_SLOT_MINUTES)
+    if len(raw) > MAX_SLOTS:
+        issues.add("slot_times", f"at most {MAX_SLOTS} slot times")
+        return None
+    length = timedelta(minutes=minutes)
     out: list[SlotTime] = []
     for i, item in enumerate(raw):
         path = f"slot_times[{i}]"
@@ -425,12 +459,12 @@ def _parse_participants(items: list[Any], where: str, issues: _Collector) -> lis
         pid = _get_str(item, "id", path, issues)
         group = _get_str(item, "group", path, issues, required=False, default=DEFAULT_GROUP)
         available = _slot_set(item.get("available"), f"{path}.available", issues)
-        pmin = _get_int(item, "min", path, issues, 0, low=0) or 0
-        pmax = _get_int(item, "max", path, issues, None, low=0)
-        attendees = _get_int(item, "attendees", path, issues, 1, low=1) or 1
-        party = _get_int(item, "party_size", path, issues, 1, low=1) or 1
+        pmin = _get_int(item, "min", path, issues, 0, low=0, high=MAX_COUNT) or 0
+        pmax = _get_int(item, "max", path, issues, None, low=0, high=MAX_COUNT)
+        attendees = _get_int(item, "attendees", path, issues, 1, low=1, high=MAX_COUNT) or 1
+        party = _get_int(item, "party_size", path, issues, 1, low=1, high=MAX_COUNT) or 1
         profile_id = _get_str(item, "profile_id", path, issues, required=False)
-        name = item.get("name") if isinstance(item.get("name"), str) else None
+        name = _get_text(item, "name", path, issues)
         if pid is not None:
             participants.append(
                 Participant(
@@ -474,7 +508,7 @@ def _parse_suggestions(items: list[Any], where: str, issues: _Collector) -> list
         ):
             issues.add(f"{path}.score", "must be a number from 0 to 1")
             continue
-        reason = item.get("reason") if isinstance(item.get("reason"), str) else ""
+        reason = _get_text(item, "reason", path, issues)
         if a and b:
             suggestions.append(Suggestion(a, b, float(score), reason or ""))
     return suggestions
@@ -511,15 +545,22 @@ def parse_event(data: Any) -> Event:
         issues.add("slots", f"at most {MAX_SLOTS} slots")
 
     tables: list[Table] = []
-    if "tables" in data and _is_int(data["tables"]) and not isinstance(data["tables"], bool):
+    if "tables" in data and _is_int(data["tables"]):
         # shorthand: a number of interchangeable tables
-        tables = [Table(f"T{i + 1}") for i in range(data["tables"])]
+        if data["tables"] > MAX_TABLES:
+            issues.add("tables", f"at most {MAX_TABLES} tables")
+        else:
+            tables = [Table(f"T{i + 1}") for i in range(data["tables"])]
     else:
-        for _, path, item in _objects(_get_list(data, "tables", issues), "tables", issues):
+        listed = _get_list(data, "tables", issues)
+        if len(listed) > MAX_TABLES:
+            issues.add("tables", f"at most {MAX_TABLES} tables")
+            listed = []
+        for _, path, item in _objects(listed, "tables", issues):
             tid = _get_str(item, "id", path, issues)
-            capacity = _get_int(item, "capacity", path, issues, None)
+            capacity = _get_int(item, "capacity", path, issues, None, high=MAX_COUNT)
             available = _slot_set(item.get("available"), f"{path}.available", issues)
-            name = item.get("name") if isinstance(item.get("name"), str) else None
+            name = _get_text(item, "name", path, issues)
             if tid is not None:
                 tables.append(Table(tid, capacity, available, name))
 
@@ -532,6 +573,7 @@ def parse_event(data: Any) -> Event:
         allow = _id_pairs(data, "allow", issues)
     blocked = _id_pairs(data, "blocked", issues)
     met_before = _id_pairs(data, "met_before", issues)
+    _id_pairs(data, "pinned", issues)  # (the console's bookmarks: their shape only)
     allow_repeat = data.get("allow_repeat", False)
     if not isinstance(allow_repeat, bool):
         issues.add("allow_repeat", "must be true or false")
@@ -563,7 +605,10 @@ def parse_event(data: Any) -> Event:
         except (ZoneInfoNotFoundError, ValueError):
             issues.add("timezone", f"unknown time zone {timezone!r}")
             timezone = "UTC"
-    slot_times = _parse_slot_times(data, tz, issues)
+    minutes = _get_int(
+        data, "slot_minutes", "", issues, DEFAULT_SLOT_MINUTES, low=1, high=MAX_SLOT_MINUTES
+    )
+    slot_times = _parse_slot_times(data, tz, minutes or DEFAULT_SLOT_MINUTES, issues)
     venue = data.get("venue", "")
     if not isinstance(venue, str) or len(venue) > MAX_VENUE:
         issues.add("venue", f"must be a text of at most {MAX_VENUE} characters")
@@ -579,8 +624,8 @@ def parse_event(data: Any) -> Event:
         else None
     )
 
-    event_id = data.get("id", "event")
-    event_name = data.get("name", "")
+    event_id = _get_str(data, "id", "", issues, required=False, default="event")
+    event_name = _get_text(data, "name", "", issues)
     if issues.issues:
         raise EventValidationError(issues.issues)
     event = Event(
@@ -595,8 +640,8 @@ def parse_event(data: Any) -> Event:
         overrides=overrides,
         suggestions=suggestions,
         locked=locked,
-        id=str(event_id) if event_id is not None else "event",
-        name=event_name if isinstance(event_name, str) else "",
+        id=event_id or "event",
+        name=event_name or "",
         timezone=timezone,
         slot_times=slot_times,
         venue=venue,
@@ -917,6 +962,7 @@ ITEM_KEYS: dict[str, frozenset[str]] = {
     "allow": frozenset({"a", "b"}),
     "blocked": frozenset({"a", "b"}),
     "met_before": frozenset({"a", "b"}),
+    "pinned": frozenset({"a", "b"}),
 }
 """The keys of the objects in each list of the event file."""
 CHANGES_KEYS: frozenset[str] = frozenset(

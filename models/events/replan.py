@@ -60,6 +60,17 @@ def apply_changes(event: Event, changes: Changes) -> tuple[Event, list[str]]:
             issues.append(
                 Issue("changes.cancelled_slots", f"slot {s} out of range 0..{event.slots - 1}")
             )
+    # slots out of range are named where the changes give them (validate_event would name
+    # the merged event's participants[i] instead; a lock would be released in silence)
+    slot_lists = [(f"changes.late[{i}].available", p.available) for i, p in enumerate(changes.late)]
+    slot_lists += [(f"changes.availability.{pid}", s) for pid, s in changes.availability.items()]
+    slot_lists += [
+        (f"changes.locked[{i}].slot", frozenset({m.slot})) for i, m in enumerate(changes.locked)
+    ]
+    for path, slots in slot_lists:
+        bad = sorted(s for s in slots or () if not 0 <= s < event.slots)
+        if bad:
+            issues.append(Issue(path, f"slot {bad[0]} out of range 0..{event.slots - 1}"))
     if issues:
         raise EventValidationError(issues)
 
@@ -90,9 +101,7 @@ def apply_changes(event: Event, changes: Changes) -> tuple[Event, list[str]]:
         if not keep(m.a, m.b):
             notes.append(f"lock {m.a}–{m.b} (slot {m.slot + 1}) released: no-show")
         elif not (by_id[m.a].is_available(m.slot) and by_id[m.b].is_available(m.slot)):
-            notes.append(
-                f"lock {m.a}–{m.b} (slot {m.slot + 1}) released: no longer available then"
-            )
+            notes.append(f"lock {m.a}–{m.b} (slot {m.slot + 1}) released: no longer available then")
         else:
             locked.append(m)
     new = dataclasses.replace(

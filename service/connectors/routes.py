@@ -15,7 +15,7 @@ from service.errors import ValidationFailed
 from service.io import spreadsheets
 from service.io.connectors import SourceName
 from service.io.imports import ImportFormatError
-from service.io.media import CSV, XLSX, file_responses
+from service.io.media import CSV, JSON, XLSX, file_responses, upload_body
 from service.io.uploads import read_upload
 from service.jobs.schemas import job_accepted
 
@@ -27,6 +27,7 @@ router = APIRouter(prefix="/v1", tags=["connectors"])
     summary="Import a published list (edinet, jpx, universities), merged with the stored "
     "profiles; dry_run=true shows what would merge and writes nothing",
     responses={202: {"description": "large list: runs as a job; poll /v1/jobs/{id}"}},
+    openapi_extra=upload_body(CSV, JSON),
 )
 async def import_source(
     source: SourceName,

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from models.events.model import MAX_SLOTS, MAX_VENUE
+from models.events.model import MAX_SLOTS, MAX_TABLES, MAX_VENUE
 from service.console.deps import Viewer, require_role
 from service.console.pages import ConsoleRoute, render
 from service.deps import SessionDep
@@ -37,7 +37,6 @@ FormText = Annotated[str, Form()]
 MAX_NAME = 300
 MAX_GROUPS = 10
 MAX_GROUP_NAME = 40
-MAX_TABLES = 1_000
 MAX_MEETINGS = 200
 FIELDS = (
     "name", "date", "venue", "time_zone", "start", "slot_minutes", "slots", "tables",

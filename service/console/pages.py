@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -236,15 +237,26 @@ def _finish(request: Request, response: Response) -> Response:
     return response
 
 
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    """Whether `call` is among the dependencies of `dependant`, at any depth."""
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
+
+
 class ConsoleRoute(APIRoute):
-    """Every console route: failures become console pages, and every response gets the
-    security headers and the cookies the page needs (language, pre-session nonce)."""
+    """Every console route: an unsafe request passes `security.before_body` (origin,
+    sign-in, a header token) before a byte of its body is read; failures become console
+    pages, and every response gets the security headers and the cookies the page needs
+    (language, pre-session nonce)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        needs_viewer = _depends_on(self.dependant, deps.signed_in)
 
         async def run(request: Request) -> Response:
             try:
+                if request.method in security.UNSAFE_METHODS:
+                    # (FastAPI reads a form before any dependency runs)
+                    await security.before_body(request, needs_viewer=needs_viewer)
                 response = await handler(request)
             except Exception as exc:
                 response = await _failure_page(request, exc)

@@ -8,6 +8,19 @@
   kept in the database (deps.server_key), of a random nonce in the `cm_presession` cookie; a forged
   cross-site form has neither the cookie (SameSite) nor the token.
   `csrf_guard` checks it on every POST/PUT/PATCH/DELETE under /console.
+
+Before the body. FastAPI reads and parses a route's form before it runs any dependency
+(the form is a parameter), so `ConsoleRoute` (service.console.pages) calls `before_body`
+first, on every unsafe request, as service.ops.guard checks an API key before the body:
+- a cross-origin request from a browser is refused (403 error.csrf): `Sec-Fetch-Site`
+  (sent by every current browser) must be same-origin or none, or, without it, `Origin`
+  must be this host (net/http's CrossOriginProtection, Go 1.25). A request with neither
+  is not a browser's, so it carries no victim's cookies;
+- a route that needs a signed-in user resolves the session cookie now; without a live
+  session the answer is 403, the "form expired" page (what the token check answered
+  before: a form's token is its session's), and not a byte of the body is read;
+- a token sent in the `X-CSRF-Token` header (htmx) is checked now. A token in the form
+  itself can only be checked once the form is read: `csrf_guard` does, as before.
 """
 
 from __future__ import annotations
@@ -16,6 +29,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -23,6 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from service.console import deps
 from service.console.deps import SESSION_COOKIE, ViewerDep
 from service.console.errors import ConsoleProblem
+from service.store.db import transaction
 
 __all__ = ["SESSION_COOKIE", "csrf_guard", "form_token", "set_cookie"]
 
@@ -95,6 +110,49 @@ def form_token(request: Request) -> str:
     return session_token(viewer.csrf_secret) if viewer else presession_token(request)
 
 
+def is_cross_origin(request: Request) -> bool:
+    """A browser's request from another origin (see the module's docstring)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    return urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower()
+
+
+def _viewer_now(request: Request) -> deps.Viewer | None:
+    """The request's viewer, resolved in a transaction of its own (the route's session
+    does not exist yet); `deps.optional_viewer` keeps it for the route's dependencies."""
+    with transaction(request.app.state.sessions) as session:
+        return deps.optional_viewer(request, session)
+
+
+async def before_body(request: Request, *, needs_viewer: bool) -> None:
+    """What an unsafe request passes before its body is read (the module's docstring):
+    the origin, the sign-in where the route needs one, a token sent as a header."""
+    if is_cross_origin(request):
+        raise ConsoleProblem(403, "error.csrf")
+    if not needs_viewer:
+        return
+    viewer = await run_in_threadpool(_viewer_now, request)
+    if viewer is None:
+        raise ConsoleProblem(403, "error.csrf")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if sent and not await _token_ok(request, viewer, sent):
+        raise ConsoleProblem(403, "error.csrf")
+
+
+async def _token_ok(request: Request, viewer: deps.Viewer | None, sent: str) -> bool:
+    expected: list[str] = []
+    if viewer is not None:
+        expected.append(session_token(viewer.csrf_secret))
+    nonce = _presession_nonce(request)
+    if nonce is not None:
+        expected.append(await run_in_threadpool(_presession_mac, request, nonce))
+    return bool(sent) and len(sent) <= 128 and any(hmac.compare_digest(sent, e) for e in expected)
+
+
 async def csrf_guard(request: Request, viewer: ViewerDep) -> None:
     """Router dependency: refuse (403) an unsafe request without a valid token. (It also
     makes every console request resolve its viewer.)"""
@@ -109,11 +167,5 @@ async def csrf_guard(request: Request, viewer: ViewerDep) -> None:
         sent = value if isinstance(value, str) else ""
     if viewer is None and request.url.path == "/console/sign-out":
         return  # nothing to sign out of: the route only redirects
-    expected: list[str] = []
-    if viewer is not None:
-        expected.append(session_token(viewer.csrf_secret))
-    nonce = _presession_nonce(request)
-    if nonce is not None:
-        expected.append(await run_in_threadpool(_presession_mac, request, nonce))
-    if not sent or len(sent) > 128 or not any(hmac.compare_digest(sent, e) for e in expected):
+    if not await _token_ok(request, viewer, sent):
         raise ConsoleProblem(403, "error.csrf")

@@ -12,7 +12,7 @@ from models.events.model import MAX_SLOTS
 from service.deps import CallerDep, EngineDep, JobsDep, SessionDep
 from service.errors import problems
 from service.events import service
-from service.events.schemas import event_out, event_summary
+from service.events.schemas import event_body, event_out, event_summary, replan_body
 from service.events.service import MAX_TIME_LIMIT
 from service.io.media import CSV, file_responses
 from service.jobs.schemas import job_accepted
@@ -21,7 +21,12 @@ from service.ops.guard import JsonRoute
 router = APIRouter(prefix="/v1/events", tags=["events"], route_class=JsonRoute)
 
 
-@router.post("", status_code=201, summary="Create an event (the schedule file format, plus a name)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create an event (the schedule file format, plus a name)",
+    openapi_extra=event_body(),
+)
 def create_event(body: dict[str, Any], caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     caller.require("admin", "organizer")
     service.refuse_unknown_keys(body)
@@ -38,7 +43,11 @@ def get_event(event_id: str, caller: CallerDep, session: SessionDep) -> dict[str
     return event_out(service.get(session, caller, event_id))
 
 
-@router.put("/{event_id}", summary="Replace an event's document (its schedule is kept)")
+@router.put(
+    "/{event_id}",
+    summary="Replace an event's document (its schedule is kept)",
+    openapi_extra=event_body(),
+)
 def put_event(
     event_id: str, body: dict[str, Any], caller: CallerDep, session: SessionDep
 ) -> dict[str, Any]:
@@ -90,6 +99,7 @@ def schedule(
     status_code=202,
     summary="Re-plan after no-shows, late registrations or changed slots (a job)",
     responses=problems(409),
+    openapi_extra=replan_body(),
 )
 def replan(
     event_id: str,

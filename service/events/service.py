@@ -21,7 +21,10 @@ import numpy as np
 from models.events import (
     Event,
     EventValidationError,
+    Issue,
     Meeting,
+    apply_changes,
+    parse_changes,
     parse_event,
     parse_previous,
     solve_event_file,
@@ -37,6 +40,7 @@ from service.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from service.events import rules
 from service.events.briefing import AgendaLang, agenda_notes
 from service.events.progress import SolveClock
+from service.events.setup import setup_issues
 from service.events.staleness import refuse_stale
 from service.io import exports
 from service.jobs.service import Jobs, JobWork
@@ -45,55 +49,111 @@ from service.store import events
 from service.store.db import Session
 from service.store.tables import UUID_LEN, EventRow, utcnow
 
+MAX_NAME = 300
 MAX_PARTICIPANTS = 5_000
 MAX_WISHES = 200_000
+"""The most wishes, and also the most overrides, suggestions, locked meetings, pairs
+(blocked, met before, pinned) or re-plan changes of one kind in an event."""
 MAX_TIME_LIMIT = 600.0
 MAX_LISTED = 500
+REPLAN_KEYS = ("previous", "changes")
+MAX_ERRORS = 200
+"""The most problems one answer lists (a list of a million bad slots would otherwise
+answer a million lines)."""
+
+
+def list_limits() -> dict[str, int]:
+    """The lists of an event document held to a size before it is parsed (read at each
+    call: tests lower MAX_PARTICIPANTS and MAX_WISHES)."""
+    many = ("wishes", "overrides", "suggestions", "locked", "allow", "blocked", "met_before")
+    return {"participants": MAX_PARTICIPANTS, **dict.fromkeys((*many, "pinned"), MAX_WISHES)}
+
+
+def changes_limits() -> dict[str, int]:
+    """The same for a re-plan's `changes`."""
+    return {
+        **dict.fromkeys(("no_shows", "late"), MAX_PARTICIPANTS),
+        **dict.fromkeys(("wishes", "suggestions", "locked"), MAX_WISHES),
+        "cancelled_slots": MAX_SLOTS,
+    }
 
 
 def _invalid(exc: EventValidationError) -> ValidationFailed:
     errors = [{"field": i.path, "reason": i.reason} for i in exc.issues]
-    return ValidationFailed(f"the event is invalid ({len(errors)} problems)", errors=errors)
+    n = len(errors)
+    detail = f"the event is invalid ({n} problems" + (
+        f"; the first {MAX_ERRORS} are listed)" if n > MAX_ERRORS else ")"
+    )
+    return ValidationFailed(detail, errors=errors[:MAX_ERRORS])
+
+
+def _size_errors(doc: Any, limits: dict[str, int], prefix: str = "") -> list[dict[str, Any]]:
+    if not isinstance(doc, dict):
+        return []
+    return [
+        {"field": prefix + key, "reason": f"at most {limit} items"}
+        for key, limit in limits.items()
+        if isinstance(doc.get(key), list) and len(doc[key]) > limit
+    ]
 
 
 def _check_size(doc: dict[str, Any]) -> None:
-    limits = (
-        ("participants", MAX_PARTICIPANTS),
-        ("wishes", MAX_WISHES),
-        ("suggestions", MAX_WISHES),
-        ("locked", MAX_WISHES),
-    )
-    errors = [
-        {"field": key, "reason": f"at most {limit} items"}
-        for key, limit in limits
-        if isinstance(doc.get(key), list) and len(doc[key]) > limit
-    ]
-    if isinstance(doc.get("slots"), int) and doc["slots"] > MAX_SLOTS:
+    errors = _size_errors(doc, list_limits())
+    if _is_count(doc.get("slots")) and doc["slots"] > MAX_SLOTS:
         errors.append({"field": "slots", "reason": f"at most {MAX_SLOTS}"})
     if errors:
         raise ValidationFailed("the event is too large", errors=errors)
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def integral(value: Any) -> Any:
+    """`value` with every float that is a whole number (3.0) made an int: JSON Schema's
+    integer admits it, as pydantic does for the other bodies, and the document is stored
+    as the solver and the pages read it (`range(3.0)` fails)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    return value
+
+
 def _validated(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The event's name and document from a body (the API's or the console's), or 422
+    with every problem: the limits of service.events.schemas.event_body."""
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 300:
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise ValidationFailed(
-            "the event needs a name", errors=[{"field": "name", "reason": "1 to 300 characters"}]
+            "the event needs a name",
+            errors=[{"field": "name", "reason": f"1 to {MAX_NAME} characters"}],
         )
-    doc = {k: v for k, v in body.items() if k not in ("name", "previous", "changes")}
+    doc = integral({k: v for k, v in body.items() if k not in ("name", "previous", "changes")})
     _check_size(doc)
+    issues = setup_issues(doc)
     try:
         parse_event(doc)
     except EventValidationError as exc:
-        raise _invalid(exc) from exc
+        issues = [*exc.issues, *issues]
+    if issues:
+        raise _invalid(EventValidationError(issues))
     return name.strip(), doc
 
 
 def refuse_unknown_keys(body: dict[str, Any]) -> None:
     """422 naming, with the nearest known key, every key of an event document sent to the
     API that the format does not have (models.events `unknown_keys`). The console builds
-    its documents itself and is not checked here."""
+    its documents itself and is not checked here. `previous` and `changes`, which
+    `clustermatch schedule` reads from a file, are refused too: the API would drop them."""
     extra = unknown_keys(body)
+    extra += [
+        Issue(key, "a re-plan's key: POST /v1/events/{id}/replan takes the changes")
+        for key in REPLAN_KEYS
+        if key in body
+    ]
     if extra:
         raise _invalid(EventValidationError(extra))
 
@@ -245,6 +305,18 @@ def replan(
     row = get(session, caller, event_id)
     if row.schedule is None:
         raise Conflict("the event has no schedule yet: solve it first")
+    doc = replan_document(row.data, row.schedule, body)
+    return jobs.submit(
+        "replan", _solve_work(row.id, doc, time_limit), total=1, created_by=caller.key_pk
+    )
+
+
+def replan_document(
+    data: dict[str, Any], schedule: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """The document a re-plan solves: the event's, its schedule as `previous` and the
+    body's `changes`; 422 with every problem of the body (service.events.schemas
+    .replan_body states its limits), checked before anything is queued."""
     extra = set(body) - {"changes", "announced"}
     if extra:
         raise ValidationFailed(
@@ -258,15 +330,25 @@ def replan(
     if issues:
         raise _invalid(EventValidationError(issues))
     announced = body.get("announced", True)
-    previous = [{**m, "announced": bool(announced)} for m in row.schedule.get("meetings", [])]
-    doc = {**row.data, "previous": previous, "changes": body.get("changes", {})}
+    if not isinstance(announced, bool):
+        raise ValidationFailed(
+            "announced must be true or false",
+            errors=[{"field": "announced", "reason": "must be true or false"}],
+        )
+    changes = integral(body.get("changes"))
+    if changes is None:
+        changes = {}
+    errors = _size_errors(changes, changes_limits(), "changes.")
+    if errors:
+        raise ValidationFailed("the changes are too large", errors=errors)
+    previous = [{**m, "announced": announced} for m in schedule.get("meetings", [])]
     try:
         parse_previous(previous)
+        # the changes are checked now (422), not in the job: the solve alone is queued
+        apply_changes(parse_event(data), parse_changes(changes))
     except EventValidationError as exc:
         raise _invalid(exc) from exc
-    return jobs.submit(
-        "replan", _solve_work(row.id, doc, time_limit), total=1, created_by=caller.key_pk
-    )
+    return {**data, "previous": previous, "changes": changes}
 
 
 def retime(

@@ -19,9 +19,12 @@ from itertools import combinations_with_replacement
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from models.events.model import DEFAULT_GROUP, DEFAULT_SLOT_MINUTES
+from models.events.model import DEFAULT_GROUP, DEFAULT_SLOT_MINUTES, MAX_COUNT, MAX_ID, Issue
+from models.names import unknown
 
 SETUP_KEY = "setup"
+SETUP_KEYS = ("groups", "default_min", "default_max")
+MAX_SETUP_GROUPS = 100
 
 TIME_ZONES: tuple[str, ...] = (
     "Asia/Tokyo",
@@ -120,6 +123,41 @@ def document(setup: EventSetup, current: dict[str, Any] | None = None) -> dict[s
         "default_max": setup.default_max,
     }
     return doc
+
+
+def setup_issues(doc: dict[str, Any]) -> list[Issue]:
+    """What is wrong with a document's `setup` (absent or null: nothing): an object of
+    `groups` (at most MAX_SETUP_GROUPS names of at most MAX_ID characters), `default_min`
+    and `default_max` (0 to MAX_COUNT; the maximum may be null), and no other key."""
+    stored = doc.get(SETUP_KEY)
+    if stored is None:
+        return []
+    if not isinstance(stored, dict):
+        return [Issue(SETUP_KEY, "must be an object")]
+    issues = [
+        Issue(f"{SETUP_KEY}.{key}", unknown("key", str(key), SETUP_KEYS))
+        for key in stored
+        if key not in SETUP_KEYS
+    ]
+    groups = stored.get("groups")
+    if groups is not None and (
+        not isinstance(groups, list)
+        or len(groups) > MAX_SETUP_GROUPS
+        or not all(isinstance(g, str) and g.strip() and len(g) <= MAX_ID for g in groups)
+    ):
+        issues.append(
+            Issue(
+                f"{SETUP_KEY}.groups",
+                f"must be a list of at most {MAX_SETUP_GROUPS} group names "
+                f"of 1 to {MAX_ID} characters",
+            )
+        )
+    for key in ("default_min", "default_max"):
+        value = stored.get(key)
+        if value is None or (type(value) is int and 0 <= value <= MAX_COUNT):
+            continue
+        issues.append(Issue(f"{SETUP_KEY}.{key}", f"must be a whole number from 0 to {MAX_COUNT}"))
+    return issues
 
 
 def groups_of(doc: dict[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from service.deps import CallerDep, EngineDep, SessionDep
 from service.interactions import service
 from service.interactions.schemas import interaction_out
 from service.io.imports import Interaction, parse_interactions
-from service.io.media import json_body
+from service.io.media import CSV, NDJSON, json_body, upload_body
 from service.io.uploads import parse_upload
 from service.ops.guard import JsonRoute
 
@@ -38,7 +38,11 @@ def create_interaction(
     return {"created": created, "interaction": item.model_dump(mode="json")}
 
 
-@router.post("/interactions/import", summary="Bulk import interactions (JSONL or CSV)")
+@router.post(
+    "/interactions/import",
+    summary="Bulk import interactions (JSONL or CSV)",
+    openapi_extra=upload_body(CSV, NDJSON),
+)
 async def import_interactions(
     request: Request,
     caller: CallerDep,

@@ -14,6 +14,15 @@ from pydantic import BaseModel
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NDJSON = "application/x-ndjson"
+JSON = "application/json"
+
+_RAW: dict[str, dict[str, Any]] = {
+    CSV: {"type": "string"},
+    NDJSON: {"type": "string"},
+    XLSX: {"type": "string", "format": "binary"},
+    JSON: {"type": "array", "items": {"type": "object"}},
+}
 
 
 def file_responses(*media_types: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
@@ -28,6 +37,21 @@ blank, no control characters. Declared with `json_schema_extra={"pattern": ...}`
 schema states it while the service keeps its own field-and-reason message."""
 NOTE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 """A note: control characters refused except tabs and line breaks (CR or LF)."""
+
+
+def upload_body(*media_types: str) -> dict[str, Any]:
+    """`openapi_extra=` for an import route, which reads the request itself: the file as
+    the raw body in one of `media_types`, or as the multipart form field `file` (the only
+    field: options are query parameters). service.app.install_openapi adds its limit."""
+    form = {
+        "type": "object",
+        "properties": {"file": {"type": "string", "format": "binary"}},
+        "required": ["file"],
+        "additionalProperties": False,
+    }
+    content = {"multipart/form-data": {"schema": form}}
+    content |= {media: {"schema": _RAW[media]} for media in media_types}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:

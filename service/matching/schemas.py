@@ -10,7 +10,7 @@ Response shape (stable, documented in the README):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -34,6 +34,10 @@ SUMMARY_FIELDS = (
 )
 
 
+MAX_COUNTRY = 60
+"""The longest country a search names: a code, or its name in Japanese or English."""
+
+
 class SearchBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -44,14 +48,14 @@ class SearchBody(BaseModel):
         max_length=len(Kind.__args__),  # type: ignore[attr-defined]
         description="a kind or a list of kinds",
     )
-    country: list[str] | None = Field(
+    country: list[Annotated[str, Field(max_length=MAX_COUNTRY)]] | None = Field(
         default=None,
         max_length=50,
         description="a country or a list: ISO codes or names (IT, イタリア, Italy)",
     )
     from_country: str | None = Field(
         default=None,
-        max_length=60,
+        max_length=MAX_COUNTRY,
         description="the searcher's country (a code or a name): overseas searches exclude it",
     )
     k: int = Field(default=10, ge=1)

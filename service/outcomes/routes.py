@@ -23,7 +23,7 @@ from service.auth import Principal
 from service.deps import CallerDep, SessionDep
 from service.errors import ValidationFailed
 from service.io import spreadsheets
-from service.io.media import CSV, XLSX, file_responses
+from service.io.media import CSV, XLSX, file_responses, upload_body
 from service.io.uploads import read_upload
 from service.ops.guard import JsonRoute
 from service.outcomes import service, sheets
@@ -153,6 +153,7 @@ def follow_up_xlsx(
 @router.post(
     "/{event_id}/follow-ups/import",
     summary="Read a filled follow-up sheet back (CSV in UTF-8 or cp932, or XLSX)",
+    openapi_extra=upload_body(CSV, XLSX),
 )
 async def import_follow_ups(
     event_id: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,7 +42,7 @@ class OutcomeBody(BaseModel):
         default=None, max_length=MAX_ID, description="whose record this is (a or b)"
     )
     attendance: Attendance
-    no_show: list[str] = Field(
+    no_show: list[Annotated[str, Field(max_length=MAX_ID)]] = Field(
         default_factory=list, max_length=2, description="who did not come (no_show only)"
     )
     interest: Interest | None = Field(default=None, description="held meetings only")

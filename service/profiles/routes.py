@@ -11,6 +11,7 @@ from models.profile import Kind
 from service.deps import CallerDep, EngineDep, JobsDep, SessionDep, SettingsDep
 from service.errors import problems
 from service.io.imports import UnknownColumns
+from service.io.media import CSV, NDJSON, XLSX, upload_body
 from service.io.uploads import parse_upload
 from service.io.xlsx import parse_profile_upload
 from service.jobs.schemas import job_accepted
@@ -101,6 +102,7 @@ def list_profiles(
     "/profiles/import",
     summary="Bulk import a JSONL, CSV (UTF-8, UTF-8 with BOM, or cp932/Shift_JIS) or XLSX file",
     responses={202: {"description": "large file: runs as a job; poll /v1/jobs/{id}"}},
+    openapi_extra=upload_body(CSV, NDJSON, XLSX),
 )
 async def import_profiles(
     request: Request,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.profile import MAX_ID
 from service.io.media import NOTE_TEXT, ONE_LINE_TEXT
 from service.shortlists.service import (
     MAX_ENTRIES,
@@ -31,7 +32,9 @@ class NameBody(BaseModel):
 class EntriesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    profile_ids: list[str] = Field(min_length=1, max_length=MAX_ENTRIES)
+    profile_ids: list[Annotated[str, Field(max_length=MAX_ID)]] = Field(
+        min_length=1, max_length=MAX_ENTRIES
+    )
     note: str = Field(default="", max_length=MAX_NOTE, json_schema_extra={"pattern": NOTE_TEXT})
 
 

@@ -105,6 +105,31 @@ def test_files_and_limits_are_in_the_schema(api: Api) -> None:
     assert {"400", "503"} <= set(matches["responses"])
 
 
+def test_no_body_is_declared_as_any_object(api: Api) -> None:
+    """Every JSON body names its fields and refuses others (the event document was "any
+    object"); every route that takes a file declares it, its media types and its limit
+    (the connectors' import declared nothing)."""
+    doc = api.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    uploads = []
+    for label, operation in _operations(doc):
+        content = operation.get("requestBody", {}).get("content", {})
+        if "application/json" in content and "multipart/form-data" not in content:
+            schema = content["application/json"]["schema"]
+            if "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+            assert schema.get("properties") and schema["additionalProperties"] is False, label
+        if "multipart/form-data" in content:
+            uploads.append(label)
+            assert "At most" in operation["requestBody"]["description"], label
+    assert sorted(uploads) == [
+        "POST /v1/events/{event_id}/follow-ups/import",
+        "POST /v1/interactions/import",
+        "POST /v1/profiles/import",
+        "POST /v1/profiles/import/{source}",
+    ]
+
+
 @pytest.mark.parametrize("path", ["/v1/programs/{}", "/v1/shortlists/{}", "/v1/audit?before={}"])
 def test_a_numeric_id_beyond_64_bits_is_refused_not_a_500(api: Api, path: str) -> None:
     """The fuzzer's find: an id past SQLite's INTEGER failed the query (500)."""

@@ -34,12 +34,19 @@ def json_objects(text: IO[str]) -> Iterator[tuple[int, Any]]:
     buf = ""
     pos = 0
     eof = False
+    index = 0
 
     def fill() -> bool:
         nonlocal buf, pos, eof
         if eof:
             return False
-        chunk = text.read(CHUNK)
+        try:
+            chunk = text.read(CHUNK)
+        except UnicodeDecodeError as exc:  # (a 500 before: found by the schema fuzz run)
+            raise ImportFormatError(
+                f"cannot decode the file after element {index} as {exc.encoding}: invalid "
+                f"byte(s) {exc.object[exc.start : exc.start + 4].hex(' ').upper()}"
+            ) from None
         if not chunk:
             eof = True
             return False
@@ -60,7 +67,6 @@ def json_objects(text: IO[str]) -> Iterator[tuple[int, Any]]:
     if skip_space() != "[":
         raise ImportFormatError("not the university list: the file is not a JSON array")
     pos += 1
-    index = 0
     while True:
         ch = skip_space()
         if ch == "]":

@@ -193,3 +193,10 @@ def test_universities_broken_json(text: str, reason: str) -> None:
 
 def test_edinet_owned_keys_are_declared() -> None:
     assert "edinet_code" in edinet.OWNED and "corporate_number" not in edinet.OWNED
+
+
+@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00", b'[{"name": "\xff\xfe"}]'])
+def test_universities_a_file_that_is_not_utf8_is_a_format_error(data: bytes) -> None:
+    """The schema fuzz run's find: a PNG sent as the university list was a 500."""
+    with pytest.raises(ImportFormatError, match="cannot decode"):
+        list(read("universities", io.BytesIO(data)))
