@@ -21,6 +21,7 @@ from indexing.embedding import EmbeddingCache, embed_texts
 from indexing.vector_index import VectorIndex
 from models.encoders import Encoder
 from models.lexical import LexicalIndex
+from models.lexical_pruned import FIT_SAMPLE, PrunedLexicalIndex
 from models.lines import profile_segments
 from models.profile import FACETS, Facet, Profile, facet_texts, overall_text, text_hash
 from models.progress import Progress
@@ -31,6 +32,7 @@ from service.store.catalogue import StoredProfile
 __all__ = ["KIND_CODE", "Catalogue", "Embedder", "Record", "org_key", "profile_texts"]
 
 SETTLE_AFTER_ROWS = 1_000
+Lexical = LexicalIndex | PrunedLexicalIndex
 #: Profiles whose items `warm_items` counts (a spread sample beyond it: counting them all
 #: would read every profile of a large catalogue at startup).
 WARM_SAMPLE = 20_000
@@ -149,7 +151,7 @@ class Catalogue:
         self.embedder = embedder
         self.options = options
         self.indexes: dict[Facet, VectorIndex] = self.empty_indexes()
-        self.lexical = LexicalIndex()
+        self.lexical: Lexical = LexicalIndex()
         self.lexical_fitted_on = 0  # profiles when the lexical vocabulary was fitted
         self.records = RecordTable()
         self.items = ItemCache()
@@ -245,7 +247,7 @@ class Catalogue:
             self._put(Record(pk, p, h, org_key(p.website)))
         for text in {t for _, p, _ in rows for t in item_texts(p)}:
             self.items.put(text_hash(text), vectors[text_hash(text)])
-        if self.lexical.fitted and len(self.records) <= 2 * self.lexical_fitted_on:
+        if self.lexical_current():
             self.lexical.upsert([pk for pk, _, _ in rows], [overall_text(p) for _, p, _ in rows])
         else:  # first profiles, or the corpus doubled: a vocabulary for what is there now
             self.refit_lexical()
@@ -259,12 +261,38 @@ class Catalogue:
             self._drop(pk)
         self.version += 1
 
+    def lexical_current(self) -> bool:
+        """Whether the lexical vocabulary still fits the catalogue: fitted, and on at least
+        half of today's profiles (the pruned index of a large catalogue: on its sample)."""
+        if not self.lexical.fitted:
+            return False
+        if isinstance(self.lexical, PrunedLexicalIndex):
+            return self.lexical_fitted_on >= min(FIT_SAMPLE, len(self.records) // 2)
+        return len(self.records) <= 2 * self.lexical_fitted_on
+
+    def lexical_fit_size(self) -> int:
+        """How many profiles a vocabulary fitted now would be fitted on."""
+        if isinstance(self.lexical, PrunedLexicalIndex):
+            return min(len(self.records), FIT_SAMPLE)
+        return len(self.records)
+
     def refit_lexical(self) -> None:
-        """Rebuild the TF-IDF vocabulary and rows from all indexed profiles."""
-        keys = list(self.records)
-        self.lexical.fit(keys, [overall_text(self.records[pk].profile) for pk in keys])
-        self.lexical_fitted_on = len(keys)
+        """Rebuild the TF-IDF vocabulary and rows from all indexed profiles: the whole
+        rows (models.lexical), or, from the large layout's threshold on when the index
+        layout is compact, rows pruned to their heaviest n-grams (models.lexical_pruned)."""
+        keys = self.records.keys_array().tolist()
+        texts = [overall_text(self.records[pk].profile) for pk in keys]
+        large = self.options.layout == "compact" and len(keys) >= self.options.hnsw_threshold
+        if large and not isinstance(self.lexical, PrunedLexicalIndex):
+            self.lexical = PrunedLexicalIndex(self._text_of)
+        elif not large and not isinstance(self.lexical, LexicalIndex):
+            self.lexical = LexicalIndex()
+        self.lexical.fit(keys, texts)
+        self.lexical_fitted_on = min(len(keys), FIT_SAMPLE) if large else len(keys)
         self.version += 1
+
+    def _text_of(self, pk: int) -> str:
+        return overall_text(self.records[pk].profile)
 
     def _put(self, rec: Record) -> None:
         self.records.put(rec)
@@ -296,6 +324,9 @@ class Catalogue:
             if saved.lexical is not None:
                 self.lexical = saved.lexical
                 self.lexical_fitted_on = len(saved.lexical)
+                if isinstance(saved.lexical, PrunedLexicalIndex):
+                    saved.lexical.text_of = self._text_of
+                    self.lexical_fitted_on = min(len(saved.lexical), FIT_SAMPLE)
             else:
                 self.lexical = LexicalIndex()
         if saved is None or not (saved.hashes or saved.records is not None):
@@ -344,6 +375,8 @@ class Catalogue:
         self.records = other.records.copy()
         self._segment_refs = dict(other._segment_refs)
         self.lexical = other.lexical.copy()
+        if isinstance(self.lexical, PrunedLexicalIndex):
+            self.lexical.text_of = self._text_of
         self.lexical_fitted_on = other.lexical_fitted_on
 
     def segments(self) -> dict[int, int]:

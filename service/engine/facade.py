@@ -266,7 +266,7 @@ class Engine:
         for index in cat.indexes.values():  # (a saved index of the other large layout)
             if index.layout_outdated:
                 index.rebuild()
-        if refit and cat.lexical_fitted_on != len(cat):
+        if refit and cat.lexical_fitted_on != cat.lexical_fit_size():
             self.refit_lexical()
         self.load_history()
         if stale.size or gone or saved is None or refit:

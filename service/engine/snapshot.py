@@ -25,6 +25,7 @@ import numpy as np
 
 from indexing.vector_index import NPROBE, IndexMismatchError, LargeLayout, VectorIndex
 from models.lexical import LexicalIndex
+from models.lexical_pruned import PrunedLexicalIndex
 from models.profile import FACETS, Facet
 from service.engine.records import RecordTable
 
@@ -33,6 +34,7 @@ log = logging.getLogger("clustermatch.engine")
 STATE_FILE = "state.json"
 CURRENT_FILE = "CURRENT"
 LEXICAL_FILE = "lexical.pkl"
+LEXICAL_DIR = "lexical"  # the pruned lexical index of a large catalogue (its pool: same name)
 RECORDS_DIR = "records"  # the catalogue's records (service.engine.records), per generation
 SEGMENTS_FILE = "segments.npy"  # the line-vote gate's counts: (hash, count) rows
 SAVE_LOCK_FILE = ".save.lock"
@@ -108,7 +110,7 @@ class Snapshot:
     records were (`records` None) has the content hash of each profile indexed instead."""
 
     indexes: dict[Facet, VectorIndex]
-    lexical: LexicalIndex | None
+    lexical: LexicalIndex | PrunedLexicalIndex | None
     hashes: dict[int, str]
     records: RecordTable | None = None
     segments: dict[int, int] | None = None
@@ -135,7 +137,7 @@ class IndexDir:
     def save(
         self,
         indexes: Mapping[Facet, VectorIndex],
-        lexical: LexicalIndex,
+        lexical: LexicalIndex | PrunedLexicalIndex,
         records: RecordTable,
         segments: Mapping[int, int],
     ) -> Path:
@@ -149,7 +151,10 @@ class IndexDir:
             tmp.mkdir()
             for facet, index in indexes.items():
                 index.save(tmp / facet)
-            lexical.save(tmp / LEXICAL_FILE)
+            if isinstance(lexical, PrunedLexicalIndex):
+                lexical.save(tmp / LEXICAL_DIR, index_dir / LEXICAL_DIR)
+            else:
+                lexical.save(tmp / LEXICAL_FILE)
             records.save(tmp / RECORDS_DIR, index_dir / RECORDS_DIR)
             rows = np.asarray(list(segments.items()), dtype=np.int64).reshape(-1, 2)
             np.save(tmp / SEGMENTS_FILE, rows, allow_pickle=False)
@@ -181,9 +186,12 @@ class IndexDir:
             except (OSError, ValueError, IndexMismatchError) as exc:
                 log.warning("saved index not usable, rebuilding from the database: %s", exc)
                 return None
-            lexical: LexicalIndex | None
+            lexical: LexicalIndex | PrunedLexicalIndex | None
             try:
-                lexical = LexicalIndex.load(gen / LEXICAL_FILE)
+                if (gen / LEXICAL_DIR).is_dir():
+                    lexical = PrunedLexicalIndex.load(gen / LEXICAL_DIR, index_dir / LEXICAL_DIR)
+                else:
+                    lexical = LexicalIndex.load(gen / LEXICAL_FILE)
             except (OSError, ValueError) as exc:
                 log.warning("saved lexical index not usable, refitting: %s", exc)
                 lexical = None
