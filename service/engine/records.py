@@ -372,6 +372,7 @@ class RecordTable(Mapping[int, Record]):
         elif self._exact:
             self._exact = {i: k for i, k in self._exact.items() if k != pk}
         self.kind[pk] = -1
+        self.org[pk] = 0
         self.overlay.pop(pk, None)
         self._n -= 1
         with self._lock:
