@@ -96,6 +96,8 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from indexing import ivf
+
 __all__ = [
     "FORMAT_VERSION",
     "TOMBSTONE_RATIO",
@@ -110,7 +112,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Layout = Literal["flat", "hnsw"]
+Layout = Literal["flat", "hnsw", "compact"]
+#: What replaces the exact index at the threshold: HNSW over float32 vectors, or the
+#: compact layout (IVF over 8-bit codes, memory-mapped, plus a float32 delta).
+LargeLayout = Literal["hnsw", "compact"]
 
 #: Bumped whenever the on-disk layout of a saved index changes.
 FORMAT_VERSION = 1
@@ -156,6 +161,16 @@ _IDS_FILE = "ids.npy"
 _LIVE_FILE = "live.npy"
 _META_FILE = "meta.json"
 _DATA_FILES = (_INDEX_FILE, _IDS_FILE, _LIVE_FILE)
+# the compact layout's base (the files above hold its delta)
+_BASE_FILE = "base.ivf"
+_TRAINED_FILE = "trained.faiss"
+_BASE_IDS_FILE = "base_ids.npy"
+_BASE_LIVE_FILE = "base_live.npy"
+_COMPACT_FILES = (_BASE_FILE, _TRAINED_FILE, _BASE_IDS_FILE, _BASE_LIVE_FILE)
+#: Where a compact index keeps its bases by content (indexing.ivf), unless told (`spill`).
+POOL_DIR = "bases"
+#: A base no generation links is removed from the pool after this long.
+POOL_GRACE_S = 600.0
 _POINTER_FILE = "CURRENT"
 _GENERATION = re.compile(r"gen-[0-9A-Za-z_-]+")
 _INT64_MAX = np.iinfo(np.int64).max
@@ -219,13 +234,15 @@ class IndexMeta:
         return cls(**values)
 
 
-def choose_layout(n: int, hnsw_threshold: int) -> Layout:
-    """Exact flat search below ``hnsw_threshold`` vectors, HNSW at or above it.
+def choose_layout(n: int, hnsw_threshold: int, large: LargeLayout = "hnsw") -> Layout:
+    """Exact flat search below ``hnsw_threshold`` vectors, ``large`` (HNSW, or the
+    compact layout) at or above it.
 
     Below the threshold a flat scan is fast enough and exact; above it the scan grows
-    linearly while HNSW stays logarithmic at >0.95 recall.
+    linearly while HNSW stays logarithmic at >0.95 recall, and the compact layout probes
+    a few of its lists.
     """
-    return "flat" if n < hnsw_threshold else "hnsw"
+    return "flat" if n < hnsw_threshold else large
 
 
 # --------------------------------------------------------------------------- locking
@@ -403,6 +420,38 @@ class _Store:
         store._wanted = []
         store._wanted_lock = threading.Lock()
         return store
+
+    def clone(self) -> _Store:
+        """An independent copy (the FAISS structure cloned, ids and liveness copied)."""
+        return _Store.from_parts(
+            faiss.clone_index(self.index),
+            self.layout,
+            self.hnsw_m,
+            self.ext.copy(),
+            self.live.copy(),
+        )
+
+    def contains(self, id: int) -> bool:
+        return id in self.pos
+
+    def gather(self, wanted: IdArray) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """The stored vectors of these ids as one (len, dim) array, with a mask of the ids
+        present (absent ids get zero rows)."""
+        if wanted.size <= 64 or not self.pos:
+            labels = np.fromiter(
+                (self.pos.get(i, -1) for i in wanted.tolist()), np.int64, wanted.size
+            )
+        else:  # hundreds of candidates: one binary search each, not a dict lookup
+            keys, known = self.sorted_ids()
+            at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+            labels = np.where(keys[at] == wanted, known[at], -1)
+        present = labels >= 0
+        if present.all():
+            return self.rows()[labels], present  # one gather (a copy)
+        out = np.zeros((labels.size, self.dim), dtype=np.float32)
+        if present.any():
+            out[present] = self.rows()[labels[present]]
+        return out, present
 
     @property
     def ntotal(self) -> int:
@@ -741,6 +790,441 @@ def _build_store(
     return store
 
 
+# --------------------------------------------------------------------------- compact layout
+
+#: Vectors written since a compact base was built (the float32 delta beside it, scored
+#: exactly on every search: 10,000 x 512 is ~1 ms) before they are compacted into a new
+#: base, on a background thread.
+DELTA_MAX = 10_000
+#: IVF lists a search probes without a filter (a filter admitting a share s of the base
+#: probes NPROBE / s lists, up to all of them: the selector is tested before a code is
+#: decoded, so that costs about as much as the unfiltered search). scripts/bench_scale.py
+#: measured recall@10 against exact search on the same store.
+NPROBE = 32
+#: Allowed sets this small are scored from their decoded vectors (one product) instead of
+#: probing lists.
+RECONSTRUCT_MAX = 2_048
+#: A compaction retrains the lists (k-means on a sample) once the base holds this many
+#: times the vectors it was trained on; otherwise it copies the old codes as they are.
+RETRAIN_GROWTH = 4
+
+
+class _IdMap:
+    """External id -> base label of the live base vectors: a dense array when the ids are
+    small non-negative integers (database keys), else sorted keys and a binary search."""
+
+    def __init__(self, ext: IdArray, live: npt.NDArray[np.bool_]) -> None:
+        self.live = live
+        self.dense: npt.NDArray[np.int32] | None = None
+        self.keys: IdArray = _NO_IDS
+        self.labels: IdArray = _NO_IDS
+        if ext.size and int(ext.min()) >= 0 and int(ext.max()) < 8 * ext.size + 1_000_000:
+            dense = np.full(int(ext.max()) + 1, -1, dtype=np.int32)
+            dense[ext] = np.arange(ext.size, dtype=np.int32)
+            self.dense = dense
+        elif ext.size:
+            order = np.argsort(ext, kind="stable")
+            self.keys, self.labels = ext[order], order.astype(np.int64)
+
+    def lookup(self, ids: IdArray) -> IdArray:
+        """The live base label of each id, -1 where it has none."""
+        out = np.full(ids.size, -1, dtype=np.int64)
+        if not ids.size:
+            return out
+        if self.dense is not None:
+            ok = (ids >= 0) & (ids < self.dense.size)
+            out[ok] = self.dense[ids[ok]]
+        elif self.keys.size:
+            at = np.minimum(np.searchsorted(self.keys, ids), self.keys.size - 1)
+            hit = self.keys[at] == ids
+            out[hit] = self.labels[at[hit]]
+        found = out >= 0
+        found[found] = self.live[out[found]]
+        out[~found] = -1
+        return out
+
+
+@dataclass(eq=False)
+class _BaseFilter:
+    """One remembered filter of a compact base: its bitmap over base labels, and how many
+    of its labels each list holds."""
+
+    allowed: IdArray
+    bits: npt.NDArray[np.bool_]
+    count: int
+    per_list: npt.NDArray[np.int64]
+
+
+class _CompactStore:
+    """The ``compact`` layout: a read-only IVF base over 8-bit codes (indexing.ivf;
+    memory-mapped once it has a file) and a float32 ``_Store`` delta (flat, exact) with the
+    vectors written since the base was built. An id is live in one of them at most: a
+    write tombstones its base label (``base_live``) and goes to the delta. Not thread-safe:
+    every call happens under :class:`VectorIndex`'s lock, like `_Store`."""
+
+    layout: Layout = "compact"
+
+    def __init__(
+        self,
+        dim: int,
+        trained: faiss.IndexIVFScalarQuantizer,
+        base: faiss.IndexIVFScalarQuantizer,
+        base_ext: IdArray,
+        base_live: npt.NDArray[np.bool_],
+        delta: _Store,
+        *,
+        trained_on: int,
+        nprobe: int,
+        base_file: tuple[Path, str] | None = None,
+    ) -> None:
+        self.dim = dim
+        self.hnsw_m = delta.hnsw_m
+        self.trained = trained
+        self.base = base
+        self.base_ext = base_ext
+        self.base_live = base_live
+        self.base_dead = int(base_ext.size - np.count_nonzero(base_live))
+        self.delta = delta
+        self.trained_on = trained_on
+        self.nprobe = nprobe
+        self.base_file = base_file  # (path, sha256) once the base is in a file
+        self._map = _IdMap(base_ext, base_live)
+        self._list_of = ivf.list_of_labels(base)
+        self._sorted: IdArray | None = None
+        self._memo: list[_BaseFilter] = []
+
+    @classmethod
+    def build(
+        cls,
+        dim: int,
+        ids: IdArray,
+        vectors: FloatArray,
+        *,
+        hnsw_m: int,
+        nprobe: int,
+        spill: Path | None,
+    ) -> _CompactStore:
+        """A new base trained on and holding these vectors (labels in their order)."""
+        trained = ivf.train(vectors, ivf.nlist_for(ids.size))
+        base = ivf.copy_live(trained, None, None, vectors)
+        store = cls(
+            dim,
+            trained,
+            base,
+            ids.copy(),
+            np.ones(ids.size, dtype=bool),
+            _Store(dim, "flat", hnsw_m),
+            trained_on=int(ids.size),
+            nprobe=nprobe,
+        )
+        return store.spilled(spill)
+
+    def spilled(self, spill: Path | None) -> _CompactStore:
+        """This store with its in-memory base written to the pool ``spill`` and mapped
+        from there (the private copy freed); unchanged without a pool."""
+        if spill is None or self.base_file is not None:
+            return self
+        path, sha = ivf.store_in_pool(self.base, spill)
+        self.base = ivf.load_base(path)
+        self.base_file = (path, sha)
+        return self
+
+    def clone(self) -> _CompactStore:
+        """A copy to change without touching this one: the base (read-only) shared, the
+        liveness and the delta copied."""
+        return _CompactStore(
+            self.dim,
+            self.trained,
+            self.base,
+            self.base_ext,
+            self.base_live.copy(),
+            self.delta.clone(),
+            trained_on=self.trained_on,
+            nprobe=self.nprobe,
+            base_file=self.base_file,
+        )
+
+    # -- sizes
+
+    @property
+    def nb(self) -> int:
+        return int(self.base_ext.size)
+
+    @property
+    def ntotal(self) -> int:
+        return self.nb + self.delta.ntotal
+
+    @property
+    def n_live(self) -> int:
+        return self.nb - self.base_dead + self.delta.n_live
+
+    @property
+    def n_dead(self) -> int:
+        return self.base_dead + self.delta.n_dead
+
+    def needs_compaction(self) -> bool:
+        return (
+            self.delta.n_live > DELTA_MAX
+            or self.base_dead > TOMBSTONE_RATIO * max(1, self.nb)
+            or self.delta.n_dead > TOMBSTONE_RATIO * max(DELTA_MAX, self.delta.ntotal)
+        )
+
+    # -- lookups
+
+    def contains(self, id: int) -> bool:
+        return self.delta.contains(id) or bool(
+            self._map.lookup(np.asarray([id], dtype=np.int64))[0] >= 0
+        )
+
+    def sorted_ids(self) -> tuple[IdArray, IdArray]:
+        """Live external ids, ascending (the second array is there for `_Store`'s
+        signature: labels are not one space here)."""
+        cached = self._sorted
+        if cached is None:
+            cached = np.sort(
+                np.concatenate([self.base_ext[self.base_live], self.delta.sorted_ids()[0]])
+            )
+            self._sorted = cached
+        return cached, cached
+
+    def gather(self, wanted: IdArray) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        out, present = self.delta.gather(wanted)
+        labels = self._map.lookup(wanted)
+        in_base = labels >= 0
+        if in_base.any():
+            if present.all():  # (never both: an id is live in one part)
+                out = out.copy()
+            out[in_base] = ivf.reconstruct(self.base, labels[in_base])
+            present = present | in_base
+        return out, present
+
+    def live_items(self) -> tuple[IdArray, FloatArray]:
+        """Live ids and vectors (the base's decoded), base first: a change of layout."""
+        labels = np.flatnonzero(self.base_live).astype(np.int64)
+        ids, vecs = self.delta.live_items()
+        decoded = ivf.reconstruct(self.base, labels)
+        return np.concatenate([self.base_ext[labels], ids]), np.vstack([decoded, vecs])
+
+    # -- mutations
+
+    def _tombstone(self, ids: IdArray) -> int:
+        labels = self._map.lookup(ids)
+        labels = labels[labels >= 0]
+        if labels.size:
+            self.base_live[labels] = False
+            self.base_dead += int(labels.size)
+        return int(labels.size)
+
+    def upsert(self, ids: IdArray, vectors: FloatArray) -> None:
+        self._tombstone(ids)
+        self.delta.upsert(ids, vectors)
+        self._sorted = None
+        self._memo = []
+
+    def remove(self, ids: IdArray) -> int:
+        removed = self._tombstone(ids) + self.delta.remove(ids)
+        if removed:
+            self._sorted = None
+            self._memo = []
+        return removed
+
+    def take_wanted(self) -> list[_Filter]:
+        return []  # (no blocks: a filter costs an IVF search next to nothing)
+
+    def build_block(self, f: _Filter) -> None:
+        return None
+
+    # -- compaction
+
+    def compaction(self, spill: Path | None) -> Callable[[], _CompactStore]:
+        """A snapshot of this store (taken now, under the caller's lock) and the function
+        that builds its compacted successor from it, to run outside the lock: the base's
+        live codes copied list by list, then the delta's vectors by ascending id, so that
+        processes holding the same vectors build the same base file. Retrains the lists
+        when the base has grown RETRAIN_GROWTH-fold since its training."""
+        trained, base, live = self.trained, self.base, self.base_live.copy()
+        base_ext = self.base_ext
+        ids, vecs = self.delta.live_items()
+        order = np.argsort(ids, kind="stable")
+        ids, vecs = ids[order], vecs[order]
+        total = int(np.count_nonzero(live)) + ids.size
+        retrain = total > RETRAIN_GROWTH * max(1, self.trained_on)
+        hnsw_m, nprobe, dim, trained_on = self.hnsw_m, self.nprobe, self.dim, self.trained_on
+
+        def build() -> _CompactStore:
+            if retrain:
+                labels = np.flatnonzero(live).astype(np.int64)
+                all_ids = np.concatenate([base_ext[labels], ids])
+                all_vecs = np.vstack([ivf.reconstruct(base, labels), vecs])
+                return _CompactStore.build(
+                    dim, all_ids, all_vecs, hnsw_m=hnsw_m, nprobe=nprobe, spill=spill
+                )
+            new = ivf.compact(trained, base, live, vecs)
+            store = _CompactStore(
+                dim,
+                trained,
+                new,
+                np.concatenate([base_ext[live], ids]),
+                np.ones(total, dtype=bool),
+                _Store(dim, "flat", hnsw_m),
+                trained_on=trained_on,
+                nprobe=nprobe,
+            )
+            return store.spilled(spill)
+
+        return build
+
+    # -- search
+
+    def _filter(self, allowed: IdArray) -> _BaseFilter:
+        memo = self._memo
+        for i, f in enumerate(memo):
+            if f.allowed is allowed:
+                if i:
+                    self._memo = [f, *memo[:i], *memo[i + 1 :]]
+                return f
+        bits = np.zeros(self.nb, dtype=bool)
+        labels = self._map.lookup(allowed)
+        labels = labels[labels >= 0]
+        bits[labels] = True
+        per_list = np.bincount(self._list_of[labels], minlength=int(self.base.nlist))
+        f = _BaseFilter(allowed, bits, int(labels.size), per_list)
+        self._memo = [f, *memo[: ALLOWED_MEMO - 1]]
+        return f
+
+    def allowed_bits(self, allowed: IdArray) -> npt.NDArray[np.bool_]:
+        return self._filter(allowed).bits
+
+    def search(
+        self,
+        queries: FloatArray,
+        k: int,
+        allowed: IdArray | None,
+        exclude: IdArray,
+        ef: int,
+        *,
+        exhaustive: bool = True,
+    ) -> list[list[Hit]]:
+        hits = self._search_base(queries, k, allowed, exclude, exhaustive=exhaustive)
+        if self.delta.n_live:
+            more = self.delta.search(queries, k, allowed, exclude, ef, exhaustive=True)
+            for row, extra in zip(hits, more, strict=True):
+                if extra:
+                    row += extra
+                    row.sort(key=lambda hit: -hit[1])  # (stable: the base's first on ties)
+                    del row[k:]
+        return hits
+
+    def _search_base(
+        self,
+        queries: FloatArray,
+        k: int,
+        allowed: IdArray | None,
+        exclude: IdArray,
+        *,
+        exhaustive: bool,
+    ) -> list[list[Hit]]:
+        nq, nb = queries.shape[0], self.nb
+        excluded = self._map.lookup(exclude)
+        excluded = excluded[excluded >= 0]
+        bits: npt.NDArray[np.bool_] | None
+        filt = None
+        if allowed is None:
+            if self.base_dead == 0 and excluded.size == 0:
+                bits, m = None, nb
+            else:
+                bits = self.base_live.copy()
+                bits[excluded] = False
+                m = int(np.count_nonzero(bits))
+        else:
+            filt = self._filter(allowed)
+            bits = filt.bits.copy()
+            bits[excluded] = False
+            m = int(np.count_nonzero(bits))
+        if m == 0:
+            return [[] for _ in range(nq)]
+        kk = min(k, m)
+        if bits is not None and m <= RECONSTRUCT_MAX:
+            labels = np.flatnonzero(bits).astype(np.int64)
+            block = (labels, ivf.reconstruct(self.base, labels))
+            return _hits(self.base_ext, *_scan_block(block, queries, kk, _NO_IDS))
+        nlist = int(self.base.nlist)
+        packed = None if bits is None else np.packbits(bits, bitorder="little")
+        sel = (
+            None if packed is None else faiss.IDSelectorBitmap(packed.size, faiss.swig_ptr(packed))
+        )
+        if filt is None:
+            dist, labels = self.base.search(queries, kk, params=_ivf_params(self.nprobe, sel))
+        else:
+            dist, labels = self._search_filtered(queries, kk, sel, filt.per_list, m)
+        short = np.flatnonzero((labels < 0).any(axis=1))
+        if exhaustive and short.size:  # every list: exact over the codes
+            d2, l2 = self.base.search(queries[short], kk, params=_ivf_params(nlist, sel))
+            dist[short], labels[short] = d2, l2
+        return _hits(self.base_ext, dist, labels)
+
+    def _search_filtered(
+        self,
+        queries: FloatArray,
+        k: int,
+        sel: faiss.IDSelector | None,
+        per_list: npt.NDArray[np.int64],
+        m: int,
+    ) -> tuple[FloatArray, IdArray]:
+        """A filtered search probes the lists nearest the query among those holding
+        allowed vectors, until they hold as many allowed vectors as NPROBE lists hold in
+        all (or every allowed one). Probing the nearest lists regardless would miss a
+        filter whose vectors lie away from the query's neighbourhood (another country:
+        the lists near a Japanese text hold Japanese texts), and scaling the probes by the
+        filter's share would not find them either."""
+        base = self.base
+        nlist = int(base.nlist)
+        quantizer = base.quantizer
+        assert quantizer is not None
+        target = min(m, math.ceil(self.nprobe * self.nb / nlist))
+        cdist, clist = quantizer.search(queries, nlist)
+        picked: list[tuple[IdArray, FloatArray]] = []
+        for lists, dists in zip(clist, cdist, strict=True):
+            keep = lists >= 0
+            keep[keep] = per_list[lists[keep]] > 0
+            lists, dists = lists[keep], dists[keep]
+            upto = int(np.searchsorted(np.cumsum(per_list[lists]), target)) + 1
+            picked.append((lists[:upto], dists[:upto]))
+        width = max(lists.size for lists, _ in picked)
+        assign = np.full((len(picked), width), -1, dtype=np.int64)
+        # the query's inner product with each list's centroid: the codes hold residuals
+        coarse = np.zeros((len(picked), width), dtype=np.float32)
+        for i, (lists, dists) in enumerate(picked):
+            assign[i, : lists.size] = lists
+            coarse[i, : lists.size] = dists
+        dist = np.empty((queries.shape[0], k), dtype=np.float32)
+        labels = np.empty((queries.shape[0], k), dtype=np.int64)
+        # (FAISS's Python wrapper of search_preassigned takes no search parameters)
+        cast(Any, base).search_preassigned_c(
+            queries.shape[0],
+            faiss.swig_ptr(queries),
+            k,
+            faiss.swig_ptr(assign),
+            faiss.swig_ptr(coarse),
+            faiss.swig_ptr(dist),
+            faiss.swig_ptr(labels),
+            False,
+            _ivf_params(width, sel),
+        )
+        return dist, labels
+
+
+_AnyStore = _Store | _CompactStore
+
+
+def _ivf_params(nprobe: int, sel: faiss.IDSelector | None) -> faiss.SearchParameters:
+    params: Any = faiss.SearchParametersIVF()
+    params.nprobe = int(nprobe)
+    if sel is not None:
+        params.sel = sel
+    return cast(faiss.SearchParameters, params)
+
+
 #: Allowed-id bitmaps remembered per store (one per filter in use: purposes, kinds, and
 #: "other countries than X" for each X that asks for overseas matches). It must exceed the
 #: filters in use (11 at 100k profiles from 9 countries): otherwise they evict each other,
@@ -812,6 +1296,9 @@ class VectorIndex:
         hnsw_threshold: int = 50_000,
         hnsw_m: int = 32,
         ef_search: int = 128,
+        large_layout: LargeLayout = "hnsw",
+        nprobe: int = NPROBE,
+        spill: Path | None = None,
     ) -> None:
         if dim < 1:
             raise ValueError(f"dim must be >= 1, got {dim}")
@@ -823,18 +1310,29 @@ class VectorIndex:
             raise ValueError(f"hnsw_m must be >= 2, got {hnsw_m}")
         if ef_search < 1:
             raise ValueError(f"ef_search must be >= 1, got {ef_search}")
+        if large_layout not in get_args(LargeLayout):
+            raise ValueError(f"large_layout must be one of {get_args(LargeLayout)}")
+        if nprobe < 1:
+            raise ValueError(f"nprobe must be >= 1, got {nprobe}")
         self._dim = int(dim)
         self._model_id = model_id
         self._hnsw_threshold = int(hnsw_threshold)
         self._hnsw_m = int(hnsw_m)
         self._ef_search = int(ef_search)
+        self._large: LargeLayout = large_layout
+        self._nprobe = int(nprobe)
+        # where the compact layout writes its bases (indexing.ivf's pool); None: they stay
+        # in memory until saved
+        self._spill = spill
         self._lock = _ReadWriteLock()
         self._rebuild_mutex = threading.Lock()  # one rebuild at a time
         self._save_mutex = threading.Lock()  # one save at a time (they share a directory)
         self._journal: list[_Op] | None = None  # writes made while a rebuild runs
         self._builders: list[threading.Thread] = []  # background block builds
         self._builders_lock = threading.Lock()
-        self._store = _Store(self._dim, choose_layout(0, self._hnsw_threshold), self._hnsw_m)
+        self._store: _AnyStore = _Store(
+            self._dim, choose_layout(0, self._hnsw_threshold), self._hnsw_m
+        )
         self._built_at = _utc_now()
 
     def copy(self) -> VectorIndex:
@@ -846,12 +1344,11 @@ class VectorIndex:
             hnsw_threshold=self._hnsw_threshold,
             hnsw_m=self._hnsw_m,
             ef_search=self._ef_search,
+            large_layout=self._large,
+            nprobe=self._nprobe,
         )
         with self._lock.read:
-            s = self._store
-            out._store = _Store.from_parts(
-                faiss.clone_index(s.index), s.layout, s.hnsw_m, s.ext.copy(), s.live.copy()
-            )
+            out._store = self._store.clone()
             out._built_at = self._built_at
         return out
 
@@ -868,6 +1365,10 @@ class VectorIndex:
     @property
     def hnsw_threshold(self) -> int:
         return self._hnsw_threshold
+
+    @property
+    def large_layout(self) -> LargeLayout:
+        return self._large
 
     @property
     def layout(self) -> Layout:
@@ -906,7 +1407,7 @@ class VectorIndex:
         except (TypeError, ValueError):
             return False
         with self._lock.read:
-            return key in self._store.pos
+            return self._store.contains(key)
 
     def __repr__(self) -> str:
         meta = self.meta
@@ -921,12 +1422,15 @@ class VectorIndex:
             return self._store.sorted_ids()[0].copy()
 
     def vector(self, id: int) -> FloatArray | None:
-        """A copy of the stored vector of ``id``, or None if absent."""
+        """A copy of the stored vector of ``id``, or None if absent (the compact layout's
+        base gives its decoded 8-bit codes)."""
         with self._lock.read:
-            label = self._store.pos.get(int(id))
-            if label is None:
-                return None
-            return self._store.rows()[label].copy()
+            store = self._store
+            if isinstance(store, _Store):
+                label = store.pos.get(int(id))
+                return None if label is None else store.rows()[label].copy()
+            block, present = store.gather(np.asarray([id], dtype=np.int64))
+            return block[0] if present[0] else None
 
     def vectors(self, ids: Sequence[int] | np.ndarray) -> list[FloatArray | None]:
         """Copies of the stored vectors of many ids (None where absent)."""
@@ -939,22 +1443,7 @@ class VectorIndex:
         the vectors of hundreds of candidates per query."""
         wanted = np.asarray(ids, dtype=np.int64)
         with self._lock.read:
-            store = self._store
-            if wanted.size <= 64 or not store.pos:
-                labels = np.fromiter(
-                    (store.pos.get(i, -1) for i in wanted.tolist()), np.int64, wanted.size
-                )
-            else:  # hundreds of candidates: one binary search each, not a dict lookup
-                keys, known = store.sorted_ids()
-                at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
-                labels = np.where(keys[at] == wanted, known[at], -1)
-            present = labels >= 0
-            if present.all():
-                return self._store.rows()[labels], present  # one gather (a copy)
-            out = np.zeros((labels.size, self.dim), dtype=np.float32)
-            if present.any():
-                out[present] = self._store.rows()[labels[present]]
-        return out, present
+            return self._store.gather(wanted)
 
     # -- mutations
 
@@ -1000,16 +1489,45 @@ class VectorIndex:
             self._rebuild_unlocked()
             self._rebuild_while_needed()
 
+    @property
+    def layout_outdated(self) -> bool:
+        """Whether this large index has the other large layout than the one it is set up
+        for (a saved index built before the setting changed): `rebuild` converts it."""
+        with self._lock.read:
+            layout = self._store.layout
+        return layout != "flat" and layout != self._large
+
     def _needs_rebuild(self) -> bool:
         store = self._store
-        if store.layout == "flat" and choose_layout(store.n_live, self._hnsw_threshold) == "hnsw":
+        if isinstance(store, _CompactStore):
+            return store.needs_compaction()
+        if (
+            store.layout == "flat"
+            and choose_layout(store.n_live, self._hnsw_threshold, self._large) != "flat"
+        ):
             return True
         return store.n_dead > TOMBSTONE_RATIO * store.ntotal
 
     def _maintain(self) -> None:
         """Upgrade or compact if needed. If a rebuild is already running, it will replay
         this write and check again itself. A failed rebuild is logged, not raised: the
-        write that triggered it is applied and the old index keeps serving, correctly."""
+        write that triggered it is applied and the old index keeps serving, correctly.
+        The compact layout compacts on a background thread (`settle` waits for it): its
+        writes are cheap, and the one that fills the delta should not pay for the new base."""
+        if isinstance(self._store, _CompactStore):
+            with self._lock.read:
+                if not self._needs_rebuild():
+                    return
+            thread = threading.Thread(
+                target=self._maintain_now, name="vector-index-compaction", daemon=True
+            )
+            with self._builders_lock:
+                self._builders = [t for t in self._builders if t.is_alive()] + [thread]
+            thread.start()
+            return
+        self._maintain_now()
+
+    def _maintain_now(self) -> None:
         if not self._rebuild_mutex.acquire(blocking=False):
             return
         try:
@@ -1029,32 +1547,53 @@ class VectorIndex:
             self._rebuild_unlocked()
 
     def _rebuild_unlocked(self) -> None:
-        """One snapshot-build-replay-swap cycle; the caller holds ``_rebuild_mutex``."""
+        """One snapshot-build-replay-swap cycle; the caller holds ``_rebuild_mutex``. The
+        layout is chosen again for the size: a compaction of an index that shrank below
+        the threshold makes it exact again."""
         started = time.perf_counter()
+        dim, hnsw_m = self._dim, self._hnsw_m
+        build: Callable[[], _AnyStore]
         with self._lock.write:
-            ids, vectors = self._store.live_items()
-            layout = choose_layout(ids.size, self._hnsw_threshold)
+            store = self._store
+            layout = choose_layout(store.n_live, self._hnsw_threshold, self._large)
+            if isinstance(store, _CompactStore) and layout == "compact":
+                build = store.compaction(self._spill)
+            else:
+                ids, vectors = store.live_items()
+                if layout == "compact":
+                    nprobe, spill = self._nprobe, self._spill
+
+                    def build() -> _AnyStore:
+                        return _CompactStore.build(
+                            dim, ids, vectors, hnsw_m=hnsw_m, nprobe=nprobe, spill=spill
+                        )
+                else:
+                    target = layout
+
+                    def build() -> _AnyStore:
+                        return _build_store(dim, target, hnsw_m, ids, vectors)
+
             self._journal = []
         try:
-            store = _build_store(self._dim, layout, self._hnsw_m, ids, vectors)
+            new = build()
         except BaseException:
             with self._lock.write:
                 self._journal = None
             raise
-        del vectors
+        del build
         with self._lock.write:
             journal, self._journal = self._journal or [], None
             for op_ids, op_vectors in journal:
                 if op_vectors is None:
-                    store.remove(op_ids)
+                    new.remove(op_ids)
                 else:
-                    store.upsert(op_ids, op_vectors)
-            self._store = store
+                    new.upsert(op_ids, op_vectors)
+            self._store = new
             self._built_at = _utc_now()
         logger.info(
             "vector index rebuilt: layout=%s count=%d replayed=%d in %.2fs",
             layout,
-            store.n_live,
+            new.n_live,
             len(journal),
             time.perf_counter() - started,
         )
@@ -1093,7 +1632,7 @@ class VectorIndex:
                 q, int(k), allowed_ids, exclude_ids, self._ef_search, exhaustive=exhaustive
             )
             wanted = store.take_wanted()
-        if wanted:
+        if wanted and isinstance(store, _Store):
             self._build_blocks(store, wanted)
         return hits
 
@@ -1140,22 +1679,40 @@ class VectorIndex:
             try:
                 tmp.mkdir()
                 store = self._store
-                faiss.write_index(store.index, str(tmp / _INDEX_FILE))
-                _fsync(tmp / _INDEX_FILE)
-                _save_npy(tmp / _IDS_FILE, store.ext)
-                _save_npy(tmp / _LIVE_FILE, store.live)
-                meta = self._meta_locked().to_dict()
-                meta["params"] = {
+                known: dict[str, str] = {}  # checksums known without reading the file
+                params: dict[str, Any] = {
                     "hnsw_m": self._hnsw_m,
                     "ef_search": self._ef_search,
                     "ef_construction": EF_CONSTRUCTION,
                     "hnsw_threshold": self._hnsw_threshold,
+                    "large_layout": self._large,
+                    "nprobe": self._nprobe,
                 }
+                delta = store if isinstance(store, _Store) else store.delta
+                if isinstance(store, _CompactStore):
+                    base_path, sha = self._pooled_base(store, self._spill or path / POOL_DIR)
+                    ivf.link_or_copy(base_path, tmp / _BASE_FILE)
+                    known[_BASE_FILE] = sha
+                    faiss.write_index(store.trained, str(tmp / _TRAINED_FILE))
+                    _fsync(tmp / _TRAINED_FILE)
+                    _save_npy(tmp / _BASE_IDS_FILE, store.base_ext)
+                    _save_npy(tmp / _BASE_LIVE_FILE, store.base_live)
+                    params["trained_on"] = store.trained_on
+                    params["nlist"] = int(store.base.nlist)
+                faiss.write_index(delta.index, str(tmp / _INDEX_FILE))
+                _fsync(tmp / _INDEX_FILE)
+                _save_npy(tmp / _IDS_FILE, delta.ext)
+                _save_npy(tmp / _LIVE_FILE, delta.live)
+                meta = self._meta_locked().to_dict()
+                meta["params"] = params
                 meta["tombstones"] = store.n_dead
                 meta["saved_at"] = _utc_now()
                 meta["files"] = {
-                    name: {"sha256": _sha256(tmp / name), "bytes": (tmp / name).stat().st_size}
-                    for name in _DATA_FILES
+                    name: {
+                        "sha256": known.get(name) or _sha256(tmp / name),
+                        "bytes": (tmp / name).stat().st_size,
+                    }
+                    for name in _data_files(store.layout)
                 }
                 with (tmp / _META_FILE).open("w", encoding="utf-8") as f:
                     json.dump(meta, f, indent=2, sort_keys=True)
@@ -1184,10 +1741,42 @@ class VectorIndex:
                     child.name.startswith("gen-") or child.name.startswith(".tmp-")
                 ):
                     shutil.rmtree(child, ignore_errors=True)
+            if isinstance(store, _CompactStore):
+                _prune_pool(self._spill or path / POOL_DIR, store)
+
+    def _pooled_base(self, store: _CompactStore, pool: Path) -> tuple[Path, str]:
+        """The base's file in the pool (linked there from where it was loaded, or written
+        when it has no file yet or its file is gone). A base held in memory is mapped from
+        its new file afterwards: the private copy is freed and other processes that load
+        this generation share its pages. Same bytes, so concurrent readers are not
+        disturbed by the swap."""
+        if store.base_file is not None:
+            path, sha = store.base_file
+            pooled = pool / f"{sha}.ivf"
+            if not pooled.exists() and path.exists():
+                pool.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError):
+                    os.link(path, pooled)
+            if pooled.exists():
+                store.base_file = (pooled, sha)
+                return pooled, sha
+        pooled, sha = ivf.store_in_pool(store.base, pool)
+        if store.base_file is None:
+            store.base = ivf.load_base(pooled)
+        store.base_file = (pooled, sha)
+        return pooled, sha
 
     @classmethod
     def load(
-        cls, path: Path, *, model_id: str, dim: int, hnsw_threshold: int = 50_000
+        cls,
+        path: Path,
+        *,
+        model_id: str,
+        dim: int,
+        hnsw_threshold: int = 50_000,
+        large_layout: LargeLayout = "hnsw",
+        nprobe: int = NPROBE,
+        spill: Path | None = None,
     ) -> VectorIndex:
         """Load what :meth:`save` wrote, checking it was built for ``model_id`` / ``dim``
         with this format and that every data file is complete and unchanged.
@@ -1196,7 +1785,8 @@ class VectorIndex:
         A different FAISS version is only logged: FAISS reads older files, and a real
         incompatibility fails the read and raises too. The saved layout is kept even if
         ``hnsw_threshold`` now suggests another one; the next upsert crossing it, or
-        :meth:`rebuild`, applies it.
+        :meth:`rebuild`, applies it (likewise ``large_layout``: see `layout_outdated`).
+        A compact index's base is mapped from its file, read-only, not read into memory.
         """
         path = Path(path)
         generation = _read_pointer(path)
@@ -1224,7 +1814,7 @@ class VectorIndex:
             logger.warning(
                 "index saved by faiss %s, running %s", meta.faiss_version, faiss.__version__
             )
-        _verify_files(folder, raw.get("files"))
+        _verify_files(folder, raw.get("files"), _data_files(meta.layout))
 
         try:
             index = faiss.read_index(str(folder / _INDEX_FILE))
@@ -1232,14 +1822,18 @@ class VectorIndex:
             raise IndexMismatchError(f"cannot read {_INDEX_FILE}: {exc}") from exc
         ext = _load_npy(folder / _IDS_FILE, np.int64)
         live = _load_npy(folder / _LIVE_FILE, np.bool_)
-        expected_type = faiss.IndexFlat if meta.layout == "flat" else faiss.IndexHNSWFlat
+        expected_type = faiss.IndexHNSWFlat if meta.layout == "hnsw" else faiss.IndexFlat
+        base_part = _load_base_part(folder, dim) if meta.layout == "compact" else None
+        live_ids = ext[live]
+        if base_part is not None:
+            live_ids = np.concatenate([live_ids, base_part[2][base_part[3]]])
         if (
             not isinstance(index, expected_type)
             or index.metric_type != faiss.METRIC_INNER_PRODUCT
             or index.d != dim
             or not (index.ntotal == ext.size == live.size)
-            or int(np.count_nonzero(live)) != meta.count
-            or np.unique(ext[live]).size != meta.count
+            or live_ids.size != meta.count
+            or np.unique(live_ids).size != meta.count
         ):
             raise IndexMismatchError(f"files in {folder} are inconsistent with its metadata")
 
@@ -1252,11 +1846,76 @@ class VectorIndex:
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexMismatchError(f"{folder / _META_FILE} lacks index parameters") from exc
         loaded = cls(
-            dim, model_id, hnsw_threshold=hnsw_threshold, hnsw_m=hnsw_m, ef_search=ef_search
+            dim,
+            model_id,
+            hnsw_threshold=hnsw_threshold,
+            hnsw_m=hnsw_m,
+            ef_search=ef_search,
+            large_layout=large_layout,
+            nprobe=nprobe,
+            spill=spill,
         )
-        loaded._store = _Store.from_parts(index, meta.layout, hnsw_m, ext, live)
+        if base_part is None:
+            loaded._store = _Store.from_parts(index, meta.layout, hnsw_m, ext, live)
+        else:
+            trained, base, base_ext, base_live = base_part
+            sha = raw["files"][_BASE_FILE]["sha256"]
+            try:
+                trained_on = int(params["trained_on"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise IndexMismatchError(f"{folder / _META_FILE} lacks index parameters") from exc
+            loaded._store = _CompactStore(
+                dim,
+                trained,
+                base,
+                base_ext,
+                base_live,
+                _Store.from_parts(index, "flat", hnsw_m, ext, live),
+                trained_on=trained_on,
+                nprobe=nprobe,
+                base_file=(folder / _BASE_FILE, sha),
+            )
         loaded._built_at = meta.built_at
         return loaded
+
+
+def _load_base_part(
+    folder: Path, dim: int
+) -> tuple[faiss.IndexIVFScalarQuantizer, faiss.IndexIVFScalarQuantizer, IdArray, np.ndarray]:
+    """A compact index's trained lists, mapped base, base ids and liveness, checked for
+    consistency with one another."""
+    try:
+        trained = faiss.read_index(str(folder / _TRAINED_FILE))
+        base = ivf.load_base(folder / _BASE_FILE)
+    except (RuntimeError, ValueError) as exc:
+        raise IndexMismatchError(f"cannot read the compact base in {folder}: {exc}") from exc
+    base_ext = _load_npy(folder / _BASE_IDS_FILE, np.int64)
+    base_live = _load_npy(folder / _BASE_LIVE_FILE, np.bool_)
+    if (
+        not isinstance(trained, faiss.IndexIVFScalarQuantizer)
+        or base.d != dim
+        or trained.d != dim
+        or base.metric_type != faiss.METRIC_INNER_PRODUCT
+        or base.nlist != trained.nlist
+        or not (base.ntotal == base_ext.size == base_live.size)
+        or not np.array_equal(np.sort(ivf.base_ids(base)), np.arange(base.ntotal))
+    ):
+        raise IndexMismatchError(f"the compact base in {folder} is inconsistent")
+    return trained, base, base_ext, base_live
+
+
+def _prune_pool(pool: Path, keep: _CompactStore) -> None:
+    """Bases in the pool that no generation links any more (one link: the pool's own),
+    left for a while in case another process has just compacted to it and not saved yet
+    (it would write it again at its next save, under the same name)."""
+    mine = None if keep.base_file is None else keep.base_file[0].name
+    cutoff = time.time() - POOL_GRACE_S
+    with contextlib.suppress(OSError):
+        for file in pool.glob("*.ivf"):
+            with contextlib.suppress(OSError):
+                st = file.stat()
+                if file.name != mine and st.st_nlink == 1 and st.st_mtime < cutoff:
+                    file.unlink()
 
 
 def _read_pointer(path: Path) -> str | None:
@@ -1266,10 +1925,14 @@ def _read_pointer(path: Path) -> str | None:
         return None
 
 
-def _verify_files(folder: Path, files: object) -> None:
+def _data_files(layout: Layout) -> tuple[str, ...]:
+    return _DATA_FILES + (_COMPACT_FILES if layout == "compact" else ())
+
+
+def _verify_files(folder: Path, files: object, names: Sequence[str] = _DATA_FILES) -> None:
     if not isinstance(files, dict):
         raise IndexMismatchError(f"{folder / _META_FILE} lists no checksums")
-    for name in _DATA_FILES:
+    for name in names:
         entry = files.get(name)
         if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
             raise IndexMismatchError(f"{folder / _META_FILE} has no checksum for {name}")

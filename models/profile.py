@@ -208,3 +208,13 @@ def profile_hash(p: Profile) -> str:
     An empty `registry` is left out, so profiles stored before it existed keep their hash."""
     dumped = p.model_dump_json(exclude=None if p.registry else {"registry"})
     return hashlib.sha256(dumped.encode("utf-8")).hexdigest()
+
+
+def digest_of(content_hash: str) -> bytes:
+    """A profile's content hash as 32 raw bytes (the SHA-256 of anything that is not one
+    in hex, so that every stored value has one)."""
+    try:
+        raw = bytes.fromhex(content_hash)
+    except ValueError:
+        raw = b""
+    return raw if len(raw) == 32 else hashlib.sha256(content_hash.encode("utf-8")).digest()

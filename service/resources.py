@@ -40,6 +40,8 @@ def build_engine(settings: Settings, encoder: Encoder, sessions: SessionFactory)
         sessions,
         settings.index_dir,
         hnsw_threshold=settings.hnsw_threshold,
+        index_layout=settings.index_layout,
+        index_nprobe=settings.index_nprobe,
         batch_size=settings.encode_batch_size,
         native_ranker=settings.native_ranker,
     )

@@ -11,9 +11,8 @@ from __future__ import annotations
 import gc
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -21,17 +20,22 @@ import numpy as np
 from indexing.embedding import EmbeddingCache, embed_texts
 from indexing.vector_index import VectorIndex
 from models.encoders import Encoder
-from models.lexical import LexicalIndex, script
+from models.lexical import LexicalIndex
+from models.lexical_pruned import FIT_SAMPLE, PrunedLexicalIndex
 from models.lines import profile_segments
-from models.markets import stated_markets
-from models.matching import Party
-from models.profile import FACETS, KINDS, Facet, Profile, facet_texts, overall_text, text_hash
+from models.profile import FACETS, Facet, Profile, facet_texts, overall_text, text_hash
 from models.progress import Progress
-from service.engine.snapshot import Snapshot
+from service.engine.records import KIND_CODE, Record, RecordTable, id_hash
+from service.engine.snapshot import IndexOptions, Snapshot
 from service.store.catalogue import StoredProfile
 
-KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
+__all__ = ["KIND_CODE", "Catalogue", "Embedder", "Record", "org_key", "profile_texts"]
+
 SETTLE_AFTER_ROWS = 1_000
+Lexical = LexicalIndex | PrunedLexicalIndex
+#: Profiles whose items `warm_items` counts (a spread sample beyond it: counting them all
+#: would read every profile of a large catalogue at startup).
+WARM_SAMPLE = 20_000
 
 
 def settle_heap() -> None:
@@ -64,9 +68,11 @@ def profile_texts(p: Profile) -> list[str]:
 
 
 def segment_hashes(p: Profile) -> set[int]:
-    """The profile's distinct segments (models.lines), as in-process hashes: what the
-    line-vote gate counts (a 64-bit collision miscounts one segment, harmlessly)."""
-    return {hash(s) for s in profile_segments(p.description, p.offers, p.needs)}
+    """The profile's distinct segments (models.lines), as 64-bit hashes: what the
+    line-vote gate counts (a collision miscounts one segment, harmlessly). Stable across
+    processes, so that the counts are saved with the catalogue instead of every profile
+    being read again at startup."""
+    return {id_hash(s) for s in profile_segments(p.description, p.offers, p.needs)}
 
 
 def item_matrix(items: Sequence[str], table: Mapping[str, np.ndarray]) -> np.ndarray | None:
@@ -74,44 +80,6 @@ def item_matrix(items: Sequence[str], table: Mapping[str, np.ndarray]) -> np.nda
     if not items:
         return None
     return np.vstack([table[t] for t in items])
-
-
-@dataclass
-class Record:
-    """What the engine keeps in memory per indexed profile."""
-
-    pk: int
-    profile: Profile
-    content_hash: str
-    org: str | None
-    script: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.script:
-            self.script = script(overall_text(self.profile))
-
-    @cached_property
-    def stated_markets(self) -> tuple[str, ...]:
-        """Its target markets: `markets`, else the ones its text names (models.markets),
-        read once, when the profile first takes part in a buyer match."""
-        p = self.profile
-        return stated_markets(p.markets, p.description, p.needs, p.country)
-
-    def party(self, vectors: Mapping[Facet, np.ndarray | None]) -> Party:
-        p = self.profile
-        return Party(
-            key=self.pk,
-            kind=p.kind,
-            country=p.country,
-            cluster=p.cluster,
-            industries=p.industries,
-            markets=p.markets,
-            languages=p.languages,
-            all=vectors.get("all"),
-            offers=vectors.get("offers"),
-            needs=vectors.get("needs"),
-            script=self.script,
-        )
 
 
 @dataclass
@@ -179,40 +147,46 @@ class Catalogue:
     """The indexed profiles. Written by the engine under its write lock; read by requests
     without it (each request reads a record once and keeps it, see `Pool.records`)."""
 
-    def __init__(self, embedder: Embedder, *, hnsw_threshold: int) -> None:
+    def __init__(self, embedder: Embedder, *, options: IndexOptions) -> None:
         self.embedder = embedder
-        self.hnsw_threshold = hnsw_threshold
+        self.options = options
         self.indexes: dict[Facet, VectorIndex] = self.empty_indexes()
-        self.lexical = LexicalIndex()
+        self.lexical: Lexical = LexicalIndex()
         self.lexical_fitted_on = 0  # profiles when the lexical vocabulary was fitted
-        self.records: dict[int, Record] = {}
-        self.pk_by_id: dict[str, int] = {}
+        self.records = RecordTable()
         self.items = ItemCache()
-        # kind / country code per key (-1: no live record) so filters are array operations
-        self.columns: tuple[np.ndarray, np.ndarray] = (
-            np.zeros(0, dtype=np.int16),
-            np.zeros(0, dtype=np.int16),
-        )
-        self.country_codes: dict[str, int] = {}
         self.version = 0
-        self._by_org: dict[str, set[int]] = {}
         # live profiles listing each distinct segment, by hash (the line-vote gate)
         self._segment_refs: dict[int, int] = {}
         self._shared_facets: frozenset[str] = frozenset()  # indexes a fork shares
 
     def empty_indexes(self) -> dict[Facet, VectorIndex]:
         encoder = self.embedder.encoder
-        return {
-            f: VectorIndex(encoder.dim, encoder.model_id, hnsw_threshold=self.hnsw_threshold)
-            for f in FACETS
-        }
+        return {f: self.options.new(encoder.dim, encoder.model_id) for f in FACETS}
 
     def __len__(self) -> int:
         return len(self.records)
 
+    @property
+    def columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Kind / country code per key (-1: no live record; country -2: none), so that
+        filters are array operations."""
+        return self.records.kind, self.records.country
+
+    @property
+    def country_codes(self) -> dict[str, int]:
+        return dict(self.records.countries.codes)
+
+    @property
+    def pk_by_id(self) -> Mapping[str, int]:
+        """Key by profile id, of the live records."""
+        return _PkById(self.records)
+
     def record(self, profile_id: str) -> Record | None:
-        pk = self.pk_by_id.get(profile_id)
-        return self.records.get(pk) if pk is not None else None
+        pk = self.records.pk_of(profile_id)
+        rec = self.records.get(pk) if pk is not None else None
+        # (ids are looked up by a 64-bit hash: the record says whose it is)
+        return rec if rec is not None and rec.profile.id == profile_id else None
 
     def vectors(self, pk: int) -> dict[Facet, np.ndarray | None]:
         return {f: self.indexes[f].vector(pk) for f in FACETS}
@@ -225,12 +199,12 @@ class Catalogue:
         """Keys never suggested to `query`: itself and its organization's other profiles."""
         if query is None:
             return set()
-        return {query.pk, *self._by_org.get(query.org or "", ())}
+        return {query.pk, *self.records.org_members(query.pk).tolist()}
 
     def country_code(self, country: str | None) -> int:
         if country is None:
             return -2  # no country: never equal to a filter's code
-        return self.country_codes.setdefault(country, len(self.country_codes))
+        return self.records.countries.code(country)
 
     # ------------------------------------------------------------------ writes
 
@@ -273,7 +247,7 @@ class Catalogue:
             self._put(Record(pk, p, h, org_key(p.website)))
         for text in {t for _, p, _ in rows for t in item_texts(p)}:
             self.items.put(text_hash(text), vectors[text_hash(text)])
-        if self.lexical.fitted and len(self.records) <= 2 * self.lexical_fitted_on:
+        if self.lexical_current():
             self.lexical.upsert([pk for pk, _, _ in rows], [overall_text(p) for _, p, _ in rows])
         else:  # first profiles, or the corpus doubled: a vocabulary for what is there now
             self.refit_lexical()
@@ -287,34 +261,47 @@ class Catalogue:
             self._drop(pk)
         self.version += 1
 
+    def lexical_current(self) -> bool:
+        """Whether the lexical vocabulary still fits the catalogue: fitted, and on at least
+        half of today's profiles (the pruned index of a large catalogue: on its sample)."""
+        if not self.lexical.fitted:
+            return False
+        if isinstance(self.lexical, PrunedLexicalIndex):
+            return self.lexical_fitted_on >= min(FIT_SAMPLE, len(self.records) // 2)
+        return len(self.records) <= 2 * self.lexical_fitted_on
+
+    def lexical_fit_size(self) -> int:
+        """How many profiles a vocabulary fitted now would be fitted on."""
+        if isinstance(self.lexical, PrunedLexicalIndex):
+            return min(len(self.records), FIT_SAMPLE)
+        return len(self.records)
+
     def refit_lexical(self) -> None:
-        """Rebuild the TF-IDF vocabulary and rows from all indexed profiles."""
-        keys = list(self.records)
-        self.lexical.fit(keys, [overall_text(self.records[pk].profile) for pk in keys])
-        self.lexical_fitted_on = len(keys)
+        """Rebuild the TF-IDF vocabulary and rows from all indexed profiles: the whole
+        rows (models.lexical), or, from the large layout's threshold on when the index
+        layout is compact, rows pruned to their heaviest n-grams (models.lexical_pruned)."""
+        keys = self.records.keys_array().tolist()
+        texts = [overall_text(self.records[pk].profile) for pk in keys]
+        large = self.options.layout == "compact" and len(keys) >= self.options.hnsw_threshold
+        if large and not isinstance(self.lexical, PrunedLexicalIndex):
+            self.lexical = PrunedLexicalIndex(self._text_of)
+        elif not large and not isinstance(self.lexical, LexicalIndex):
+            self.lexical = LexicalIndex()
+        self.lexical.fit(keys, texts)
+        self.lexical_fitted_on = min(len(keys), FIT_SAMPLE) if large else len(keys)
         self.version += 1
 
+    def _text_of(self, pk: int) -> str:
+        return overall_text(self.records[pk].profile)
+
     def _put(self, rec: Record) -> None:
-        self.records[rec.pk] = rec
+        self.records.put(rec)
         refs = self._segment_refs
         for h in segment_hashes(rec.profile):
             refs[h] = refs.get(h, 0) + 1
-        self.pk_by_id[rec.profile.id] = rec.pk
-        if rec.org:
-            self._by_org.setdefault(rec.org, set()).add(rec.pk)
-        kind_arr, country_arr = self.columns
-        if rec.pk >= len(kind_arr):
-            size = max(rec.pk + 1, 2 * len(kind_arr), 1024)
-            kind_arr = np.concatenate([kind_arr, np.full(size - len(kind_arr), -1, np.int16)])
-            country_arr = np.concatenate(
-                [country_arr, np.full(size - len(country_arr), -1, np.int16)]
-            )
-            self.columns = (kind_arr, country_arr)
-        kind_arr[rec.pk] = KIND_CODE[rec.profile.kind]
-        country_arr[rec.pk] = self.country_code(rec.profile.country)
 
     def _drop(self, pk: int) -> None:
-        rec = self.records.pop(pk, None)
+        rec = self.records.get(pk)
         if rec is None:
             return
         refs = self._segment_refs
@@ -324,53 +311,54 @@ class Catalogue:
                 refs[h] = left
             else:
                 refs.pop(h, None)
-        self.pk_by_id.pop(rec.profile.id, None)
-        if rec.org and rec.org in self._by_org:
-            self._by_org[rec.org].discard(pk)
-        self.columns[0][pk] = -1
-        self.columns[1][pk] = -1
+        self.records.drop(pk)
 
     # ------------------------------------------------------------------ whole catalogue
 
     def restore(self, saved: Snapshot | None) -> None:
-        """Start over from a saved generation's indexes (None: empty ones), with no record:
-        `reload` puts back those the indexes hold as stored."""
+        """Start over from a saved generation: its indexes (None: empty ones) and, when it
+        has them, its records (`diff` then says which changed since); without them, with
+        no record: `reload` puts back those the indexes hold as stored."""
         if saved is not None:
             self.indexes = saved.indexes
             if saved.lexical is not None:
                 self.lexical = saved.lexical
                 self.lexical_fitted_on = len(saved.lexical)
+                if isinstance(saved.lexical, PrunedLexicalIndex):
+                    saved.lexical.text_of = self._text_of
+                    self.lexical_fitted_on = min(len(saved.lexical), FIT_SAMPLE)
             else:
                 self.lexical = LexicalIndex()
-        if saved is None or not saved.hashes:
+        if saved is None or not (saved.hashes or saved.records is not None):
             self.indexes = self.empty_indexes()
-        self.records.clear()
-        self._segment_refs.clear()
-        self.pk_by_id.clear()
-        self._by_org.clear()
-        self.columns[0][:] = -1
-        self.columns[1][:] = -1
+        if saved is not None and saved.records is not None:
+            self.records = saved.records
+            self._segment_refs = dict(saved.segments or {})
+        else:
+            self.records = RecordTable()
+            self._segment_refs = {}
         self.version += 1
 
-    def reload(
-        self, rows: Iterable[StoredProfile], saved: Mapping[int, str]
-    ) -> tuple[list[StoredProfile], list[int]]:
-        """Put back the stored profiles the indexes hold as they are stored (`saved`: the
-        content hash each was indexed with). Returns the others, to be indexed, and the
-        keys indexed but no longer stored, which are taken out of the indexes here."""
-        stale: list[StoredProfile] = []
-        stored: set[int] = set()
-        for pk, profile, h in rows:
-            stored.add(pk)
-            if saved.get(pk) == h and pk in self.indexes["all"]:
-                self._put(Record(pk, profile, h, org_key(profile.website)))
-            else:
-                stale.append((pk, profile, h))
-        gone = [pk for pk in saved if pk not in stored]
+    def diff(self, pks: np.ndarray, digests: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        """Against the stored profiles' keys and content hashes (32 raw bytes each): the
+        keys to index again (new, changed, or missing from the index), and the keys
+        indexed but no longer stored, which are taken out here. Reads no profile."""
+        table = self.records
+        live = table.keys_array()
+        known = np.zeros(pks.size, dtype=bool)
+        inside = pks < table.kind.size
+        known[inside] = table.kind[pks[inside]] >= 0
+        same = known.copy()
+        same[known] = (table.digest[pks[known]] == digests[known]).all(axis=1)
+        same &= np.isin(pks, self.indexes["all"].ids())
+        stale = pks[~same]
+        gone = np.setdiff1d(live, pks).tolist()
         if gone:
             for facet in FACETS:
                 self.indexes[facet].remove(gone)
             self.lexical.remove(gone)
+            for pk in gone:
+                self._drop(pk)
         self.version += 1
         return stale, gone
 
@@ -384,18 +372,16 @@ class Catalogue:
             f: other.indexes[f].copy() if f in copied else other.indexes[f] for f in FACETS
         }
         self._shared_facets = frozenset(FACETS) - copied
-        self.records = dict(other.records)
-        self.pk_by_id = dict(other.pk_by_id)
-        self._by_org = {org: set(pks) for org, pks in other._by_org.items()}
+        self.records = other.records.copy()
         self._segment_refs = dict(other._segment_refs)
-        self.columns = (other.columns[0].copy(), other.columns[1].copy())
-        self.country_codes = dict(other.country_codes)
         self.lexical = other.lexical.copy()
+        if isinstance(self.lexical, PrunedLexicalIndex):
+            self.lexical.text_of = self._text_of
         self.lexical_fitted_on = other.lexical_fitted_on
 
-    def content_hashes(self) -> dict[str, str]:
-        """Each indexed profile's content hash, by key (the saved state)."""
-        return {str(pk): r.content_hash for pk, r in self.records.items()}
+    def segments(self) -> dict[int, int]:
+        """The line-vote gate's counts (saved with the records)."""
+        return self._segment_refs
 
     def uncached(self, rows: Sequence[StoredProfile]) -> set[int]:
         """Keys of the profiles some of whose texts have no vector in the cache yet."""
@@ -440,10 +426,36 @@ class Catalogue:
     def warm_items(self) -> int:
         """Fill the item-vector LRU that explanations read from the embedding cache: the
         catalogue's offers and needs, most often listed first, up to its capacity, so
-        that a restarted process's first requests do not each read the database."""
+        that a restarted process's first requests do not each read the database. Beyond
+        WARM_SAMPLE profiles, counted on a spread sample of them."""
+        keys = self.records.keys_array()
+        if keys.size > WARM_SAMPLE:
+            keys = keys[np.linspace(0, keys.size - 1, WARM_SAMPLE).astype(np.int64)]
         counts: dict[str, int] = {}
-        for rec in self.records.values():
-            for t in item_texts(rec.profile):
+        for pk in keys.tolist():
+            for t in item_texts(self.records[pk].profile):
                 counts[t] = counts.get(t, 0) + 1
         wanted = sorted(counts, key=lambda t: -counts[t])[: self.items.capacity]
         return len(self.load_items(wanted))
+
+
+class _PkById(Mapping[str, int]):
+    """Profile id -> key over a record table (what the network maps its ids with)."""
+
+    def __init__(self, table: RecordTable) -> None:
+        self._table = table
+
+    def __getitem__(self, profile_id: str) -> int:
+        pk = self._table.pk_of(profile_id)
+        if pk is None:
+            raise KeyError(profile_id)
+        return pk
+
+    def __contains__(self, profile_id: object) -> bool:
+        return isinstance(profile_id, str) and self._table.pk_of(profile_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._table[pk].profile.id for pk in self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from indexing.embedding import EmbeddingCache
-from indexing.vector_index import VectorIndex
+from indexing.vector_index import NPROBE, LargeLayout, VectorIndex
 from models.codes import country_label
 from models.encoders import Encoder
 from models.graph import Edge
@@ -43,13 +43,17 @@ from service.engine.network import Network
 from service.engine.ranking import Match, Ranking
 from service.engine.request import RankRequest
 from service.engine.retrieval import Retrieval
-from service.engine.snapshot import IndexDir
-from service.store.catalogue import StoredProfile, stored_profiles
+from service.engine.snapshot import IndexDir, IndexOptions
+from service.store.catalogue import StoredProfile, stored_digests, stored_profiles
 from service.store.changes import latest_seq, prune
 from service.store.db import SessionFactory, transaction
 from service.store.embeddings import DbEmbeddingCache
 
 log = logging.getLogger("clustermatch.engine")
+
+#: Profiles read from the database and indexed at a time when a startup finds many to
+#: index (a first start, a rebuild): their texts' vectors are held at once.
+RECONCILE_CHUNK = 20_000
 
 
 class Engine:
@@ -63,6 +67,8 @@ class Engine:
         index_dir: Path,
         *,
         hnsw_threshold: int = 50_000,
+        index_layout: LargeLayout = "compact",
+        index_nprobe: int = NPROBE,
         batch_size: int = 64,
         cache: EmbeddingCache | None = None,
         native_ranker: bool = False,
@@ -72,18 +78,22 @@ class Engine:
         self.sessions = sessions
         self.index_dir = index_dir
         self.hnsw_threshold = hnsw_threshold
+        # the compact layout's bases live beside the generations (indexing.ivf's pool)
+        self.index_options = IndexOptions(
+            hnsw_threshold, index_layout, index_nprobe, spill=index_dir / "bases"
+        )
         self.batch_size = batch_size
         self.cache: EmbeddingCache = cache or DbEmbeddingCache(sessions)
         # compile each re-ranker put in use to native code (models.native) in the background
         self.native_ranker = native_ranker
         self.write_lock = threading.RLock()
         self.embedder = Embedder(encoder, self.cache, batch_size)
-        self.catalogue = Catalogue(self.embedder, hnsw_threshold=hnsw_threshold)
+        self.catalogue = Catalogue(self.embedder, options=self.index_options)
         self.lines = LineVotes(self.catalogue, self.write_lock, max_segments=lines_max)
         self.retrieval = Retrieval(self.catalogue, self.lines)
         self.network = Network(self.catalogue, self.write_lock)
         self.disk = IndexDir(
-            index_dir, model_id=encoder.model_id, dim=encoder.dim, hnsw_threshold=hnsw_threshold
+            index_dir, model_id=encoder.model_id, dim=encoder.dim, options=self.index_options
         )
         native_dir = self.disk.native if native_ranker else None
         self.ranking = Ranking(
@@ -188,6 +198,8 @@ class Engine:
             self.sessions,
             self.index_dir / "fork",  # never saved
             hnsw_threshold=self.hnsw_threshold,
+            index_layout=self.index_options.layout,
+            index_nprobe=self.index_options.nprobe,
             batch_size=self.batch_size,
             cache=self.cache,
             lines_max=self.lines.max_segments,
@@ -211,7 +223,7 @@ class Engine:
         """Write the indexes as a new generation and make it current."""
         with self.write_lock:
             cat = self.catalogue
-            gen = self.disk.save(cat.indexes, cat.lexical, cat.content_hashes())
+            gen = self.disk.save(cat.indexes, cat.lexical, cat.records, cat.segments())
             self._saved_version = cat.version
             return gen
 
@@ -233,17 +245,31 @@ class Engine:
             feed_at = latest_seq(session)  # changes after this are caught up later
         cat = self.catalogue
         saved = None if rebuild else self.disk.load()
-        hashes = saved.hashes if saved is not None else {}
+        if saved is not None and saved.records is None:
+            log.info("the saved index has no saved records (an older version): indexing again")
+            saved = None
         cat.restore(saved)
         with self.sessions() as session:
-            stale, gone = cat.reload(stored_profiles(session), hashes)
-        stored = len(cat) + len(stale)
-        refit = not cat.lexical.fitted or rebuild or len(stale) > 0.2 * max(1, stored)
-        encoded = self.ingest(stale, progress) if stale else 0
-        if refit and cat.lexical_fitted_on != len(cat):
+            pks, digests = stored_digests(session)
+        # Only the keys and content hashes are read: a profile is read from the database
+        # when it changed since the save, and indexed from the embedding cache.
+        stale, gone = cat.diff(pks, digests)
+        refit = not cat.lexical.fitted or rebuild or stale.size > 0.2 * max(1, pks.size)
+        encoded = 0
+        for start in range(0, stale.size, RECONCILE_CHUNK):
+            with self.sessions() as session:
+                rows = list(
+                    stored_profiles(session, stale[start : start + RECONCILE_CHUNK].tolist())
+                )
+            encoded += self.ingest(rows, progress)
+            del rows
+        for index in cat.indexes.values():  # (a saved index of the other large layout)
+            if index.layout_outdated:
+                index.rebuild()
+        if refit and cat.lexical_fitted_on != cat.lexical_fit_size():
             self.refit_lexical()
         self.load_history()
-        if stale or gone or rebuild or not hashes or refit:
+        if stale.size or gone or saved is None or refit:
             self.save()
         self._loading = False
         self.lines.index()  # (built here once, not on the first request)
@@ -254,7 +280,7 @@ class Engine:
         self._ready = True
         summary = {
             "profiles": len(cat),
-            "reindexed": len(stale),
+            "reindexed": int(stale.size),
             "removed": len(gone),
             "encoded": encoded,
         }

@@ -31,7 +31,7 @@ class Network:
 
     def graph_from(self, edges: Sequence[Edge]) -> InteractionGraph:
         """The graph of these edges over every key of the catalogue."""
-        n = max([0, *self.catalogue.records]) + 1
+        n = self.catalogue.records.max_key() + 1
         return InteractionGraph(n, edges)
 
     def use(self, edges: Sequence[Edge], graph: InteractionGraph) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from models.encoders import HashingEncoder
-from models.profile import Profile
+from models.profile import Profile, profile_hash
 from models.ranking import Reranker
 from service.engine import RERANKER_FILE, Engine, RankRequest
 from service.interactions.service import save_interactions
@@ -263,14 +263,14 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
 
     engine, _ = _engine(tmp_path)
     # each project also leaves a line in its members' descriptions
+    edited: dict[int, Profile] = {}
     for e in engine.edges:
         for pk in (e.a, e.b):
-            p = engine.records[pk].profile
+            p = edited.get(pk) or engine.records[pk].profile
             line = f"Project {e.context}"
             if line not in (p.description or ""):
-                engine.records[pk].profile = p.model_copy(
-                    update={"description": f"{p.description}\n{line}"}
-                )
+                edited[pk] = p.model_copy(update={"description": f"{p.description}\n{line}"})
+    engine.ingest([(pk, p, profile_hash(p)) for pk, p in edited.items()])
     holdout = sample_holdout(engine.edges, seed=1, fraction=0.3)
     graph = engine.network.graph_from(holdout.kept)
     held = held_group_lines(engine, holdout)
