@@ -45,7 +45,7 @@ from service.interactions import routes as interactions
 from service.jobs import routes as jobs
 from service.matching import routes as matching
 from service.ops import routes as ops
-from service.ops.guard import Guard, is_upload, rate_limiter
+from service.ops.guard import Guard, body_limit, is_upload, rate_limiter
 from service.ops.logs import configure_logging
 from service.ops.middleware import RequestMiddleware
 from service.outcomes import routes as outcomes
@@ -299,11 +299,7 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
             for method, operation in path.items():
                 body = operation.get("requestBody")
                 if body is not None or is_upload(method.upper(), route):
-                    most = (
-                        settings.max_body_bytes
-                        if is_upload(method.upper(), route)
-                        else settings.max_json_body_bytes
-                    )
+                    most = body_limit(settings, method.upper(), route)
                     body = operation.setdefault("requestBody", {"content": UPLOAD_CONTENT})
                     body["description"] = f"At most {most} bytes (larger: 413)."
                     # a body that is not JSON (or not the upload's form) is answered 400

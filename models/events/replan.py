@@ -90,9 +90,7 @@ def apply_changes(event: Event, changes: Changes) -> tuple[Event, list[str]]:
         if not keep(m.a, m.b):
             notes.append(f"lock {m.a}–{m.b} (slot {m.slot + 1}) released: no-show")
         elif not (by_id[m.a].is_available(m.slot) and by_id[m.b].is_available(m.slot)):
-            notes.append(
-                f"lock {m.a}–{m.b} (slot {m.slot + 1}) released: no longer available then"
-            )
+            notes.append(f"lock {m.a}–{m.b} (slot {m.slot + 1}) released: no longer available then")
         else:
             locked.append(m)
     new = dataclasses.replace(
