@@ -287,7 +287,11 @@ def _index_chunk(engine: Engine, keys: Sequence[int], progress: Progress | None)
             moved = [pk for pk, _ in now.values() if pk not in {r[0] for r in same}]
             if moved:
                 same += stored_profiles(session, moved)
-        encoded += engine.ingest(same)
+        # (this process's follower may have indexed some already, from the cache)
+        fresh = [
+            r for r in same if (rec := engine.records.get(r[0])) is None or rec.content_hash != r[2]
+        ]
+        encoded += engine.ingest(fresh)
     return encoded
 
 
