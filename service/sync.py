@@ -170,7 +170,8 @@ class Follower:
             seq = awaited[0].seq - 1
         # the late changes found are seen, unless still awaited (looked for again)
         found = {c.seq for c in late if not (c.kind == PROFILE and c.pk in waiting)}
-        holes = [h for h in self._holes if h[0] <= seq]
+        # (positions past the new one are read again as they come: no hole there)
+        holes = [(lo, min(hi, seq), since) for lo, hi, since in self._holes if lo <= seq]
         holes = [piece for h in holes for piece in _without(h, found)]
         last = start
         for c in changes:
@@ -182,6 +183,7 @@ class Follower:
         self._holes = holes[-MAX_HOLES:]
         self._expire_holes()
         self._seq = max(self._seq, seq)
+        awaited += [c for c in late if c.kind == PROFILE and c.pk in waiting]
         if awaited:
             oldest = max((utcnow() - c.at).total_seconds() for c in awaited)
             self._pause_until = now + min(RETRY_WAITING_S, max(oldest, 0.0))
