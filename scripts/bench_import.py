@@ -8,7 +8,7 @@ plain encoder (and Ray) in the same run.
    size, a CSV (or JSONL) of synthetic profiles (scripts/bench_core.ProfileGen) is
    imported into a fresh SQLite store, each run in a process of its own:
    - streamed: the import as `clustermatch import` runs it now (service.io.bulk: a check
-     pass, then chunks of 1,000 rows stored, encoded and indexed);
+     pass, then chunks of `CHUNK_ROWS` rows stored, encoded and indexed);
    - whole (the baseline: what `clustermatch import` did before, and what
      `profiles.service.import_file` still does for the demo and the evaluation): the file
      read, parsed and validated whole, stored in one call and indexed in one call;
@@ -33,6 +33,7 @@ import functools
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -154,6 +155,8 @@ def memory(sizes: Sequence[int], fmt: str, work: Path) -> None:
         file = work / f"profiles-{n}.{fmt}"
         if not file.exists():
             write_file(file, n, fmt)
+        for old in (work / f"streamed-{n}", work / f"whole-{n}"):
+            shutil.rmtree(old, ignore_errors=True)  # (each run into a fresh store)
         streamed = _run_child("streamed", file, work / f"streamed-{n}")
         steady = _run_child("steady", file, work / f"streamed-{n}")
         whole = _run_child("whole", file, work / f"whole-{n}")
@@ -204,7 +207,7 @@ def throughput(sample: int, fmt: str, work: Path, ray_workers: int) -> None:
     from models.encoders import SentenceTransformerEncoder
     from models.ray_encoder import RayEncoder, ray_available
     from service.io.bulk import check_profiles
-    from service.profiles.service import import_checked
+    from service.profiles.service import CHUNK_ROWS, import_checked
 
     file = work / f"sample-{sample}.{fmt}"
     write_file(file, sample, fmt)
@@ -229,7 +232,8 @@ def throughput(sample: int, fmt: str, work: Path, ray_workers: int) -> None:
     _, plain = _timed(lambda: model.encode(texts, batch_size=64))
     rate = len(texts) / plain
     print(
-        f"  import (streamed, chunks of 1,000): {report.created:,} profiles, {len(texts):,} texts "
+        f"  import (streamed, chunks of {CHUNK_ROWS:,}): {report.created:,} profiles, "
+        f"{len(texts):,} texts "
         f"encoded, {took:.1f} s = {report.created / took:.1f} profiles/s, {len(texts) / took:.1f} "
         f"texts/s\n  plain encoder, same texts (threads=2), right after: {plain:.1f} s = "
         f"{rate:.1f} texts/s\n  import / plain encoder: {took / plain:.2f}x the time",

@@ -80,6 +80,7 @@ def test_rows_are_stored_and_encoded_in_chunks_with_progress_per_chunk(
         check,
         allow_partial=True,
         progress=lambda phase, done, total: seen.append((phase, done, total)),
+        chunk_rows=1_000,
     )
     assert (report.rows, report.valid, report.rejected, report.created) == (2_500, 2_498, 2, 2_498)
     assert [e["row"] for e in report.errors] == [8, 2_401]
@@ -89,7 +90,7 @@ def test_rows_are_stored_and_encoded_in_chunks_with_progress_per_chunk(
     assert embedding == sorted(embedding) and embedding[-1] == 2_498
     assert {1_000, 2_000, 2_498} <= set(embedding)  # each chunk's end
     assert all(total == 2_498 for phase, _, total in seen)
-    assert max(engine.ingested) <= profiles.CHUNK_ROWS and len(engine) == 2_498
+    assert max(engine.ingested) <= 1_000 and len(engine) == 2_498
     # an unchanged file again: nothing written, nothing encoded
     again = profiles.import_checked(
         engine, sessions, lambda: path.open("rb"), check, allow_partial=True
