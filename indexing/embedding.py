@@ -60,10 +60,11 @@ def embed_texts(
     """Vectors for `texts`, keyed by `text_hash`. Returns (vectors, how many were encoded).
 
     Cached vectors are read first; only the missing texts go to the encoder, in chunks
-    (`CACHE_CHUNK` texts by default) that are written back to the cache as they finish (an
-    interrupted run keeps its progress).
+    (`CACHE_CHUNK` texts by default, or what an encoder that spreads its work needs to keep
+    its workers busy: its `texts_per_call`, models.ray_encoder) that are written back to
+    the cache as they finish (an interrupted run keeps its progress).
     """
-    chunk = chunk or CACHE_CHUNK
+    chunk = chunk or max(CACHE_CHUNK, getattr(encoder, "texts_per_call", 0))
     by_hash: dict[str, str] = {}
     for text in texts:
         by_hash.setdefault(text_hash(text), text)

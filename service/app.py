@@ -47,7 +47,7 @@ from service.jobs import routes as jobs
 from service.matching import routes as matching
 from service.offices import routes as offices
 from service.ops import routes as ops
-from service.ops.guard import Guard, is_upload, rate_limiter
+from service.ops.guard import Guard, body_limit, is_upload, rate_limiter
 from service.ops.logs import configure_logging
 from service.ops.middleware import RequestMiddleware
 from service.outcomes import routes as outcomes
@@ -302,9 +302,9 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
             for method, operation in path.items():
                 body = operation.get("requestBody")
                 # (a path template's parameter stands for a segment: /import/{source})
-                upload = is_upload(method.upper(), re.sub(r"\{[^/}]+\}", "x", route))
-                if body is not None or upload:
-                    most = settings.max_body_bytes if upload else settings.max_json_body_bytes
+                concrete = re.sub(r"\{[^/}]+\}", "x", route)
+                if body is not None or is_upload(method.upper(), concrete):
+                    most = body_limit(settings, method.upper(), concrete)
                     body = operation.setdefault("requestBody", {"content": UPLOAD_CONTENT})
                     body["description"] = f"At most {most} bytes (larger: 413)."
                     # a body that is not JSON (or not the upload's form) is answered 400

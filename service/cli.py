@@ -226,13 +226,22 @@ def import_(
             "organizers write them"
         ),
     ] = "default",
+    encoder: Annotated[
+        str | None,
+        typer.Option(
+            help="Where texts are encoded: local (this process) or ray (a Ray cluster: "
+            "CLUSTERMATCH_RAY_ADDRESS, or a local one); default: CLUSTERMATCH_ENCODER"
+        ),
+    ] = None,
 ) -> None:
     """Import profiles from a JSONL, CSV or XLSX file (UTF-8 / BOM / cp932), or a published
-    list with --source. The command line is an admin's: it writes any profile."""
+    list with --source. JSONL and CSV files are read as they stream, in chunks. The command
+    line is an admin's: it writes any profile."""
     from service.auth import clean_office
     from service.errors import ValidationFailed
-    from service.io.xlsx import parse_profile_upload
-    from service.profiles.service import import_parsed
+    from service.io.imports import ImportFormatError
+    from service.io.xlsx import is_xlsx, parse_profile_upload
+    from service.profiles.service import checked_scan, import_checked, import_parsed
 
     try:
         office = clean_office(office)
@@ -241,10 +250,11 @@ def import_(
     if source is not None or dry_run:  # a published list, through its connector
         from service.connectors.cli import check_source, print_report
         from service.connectors.service import import_path
-        from service.io.imports import ImportFormatError
 
         name = check_source(source)
         list_settings = _settings(data_dir)
+        if encoder is not None:
+            list_settings = list_settings.model_copy(update={"encoder": _encoder_choice(encoder)})
         with _open(list_settings, with_engine=not dry_run) as resources:
             list_engine = None if dry_run else resources.engine
             try:
@@ -276,29 +286,53 @@ def import_(
     if unknown_columns not in ("error", "ignore"):
         raise typer.BadParameter("unknown-columns must be error or ignore")
     settings = _settings(data_dir)
-    parsed = _read(
-        parse_profile_upload,
-        file,
-        format,
-        encoding,
-        as_json,
-        max_rows=settings.max_import_rows,
-        unknown_columns=unknown_columns,
-    )
+    if encoder is not None:
+        settings = settings.model_copy(update={"encoder": _encoder_choice(encoder)})
+    with file.open("rb") as head:
+        workbook = format == "xlsx" or (format == "auto" and is_xlsx(head.read(8), file.name))
+    if workbook:  # read whole (at most CLUSTERMATCH_MAX_IMPORT_ROWS rows), as it always was
+        parsed = _read(
+            parse_profile_upload,
+            file,
+            format,
+            encoding,
+            as_json,
+            max_rows=settings.max_import_rows,
+            unknown_columns=unknown_columns,
+        )
+    else:  # read as it streams: checked first, before the model loads
+        check = _check(file, format, encoding, settings, unknown_columns, as_json)
+        try:
+            checked_scan(check, allow_partial=allow_partial)
+        except ValidationFailed as exc:
+            raise _rejected(exc, as_json) from exc
     with _open(settings) as resources:
         engine = resources.engine
         try:
             with progress_bars() as progress:
-                report = import_parsed(
-                    engine,
-                    resources.sessions,
-                    parsed,
-                    allow_partial=allow_partial,
-                    progress=progress,
-                    office=office,
-                )
+                if workbook:
+                    report = import_parsed(
+                        engine,
+                        resources.sessions,
+                        parsed,
+                        allow_partial=allow_partial,
+                        progress=progress,
+                        office=office,
+                    )
+                else:
+                    report = import_checked(
+                        engine,
+                        resources.sessions,
+                        lambda: file.open("rb"),
+                        check,
+                        allow_partial=allow_partial,
+                        progress=progress,
+                        office=office,
+                    )
         except ValidationFailed as exc:
             raise _rejected(exc, as_json) from exc
+        except ImportFormatError as exc:  # (the file changed after its check)
+            raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
         if engine.dirty:
             engine.save()
         out = report.to_dict()
@@ -317,6 +351,43 @@ def import_(
             f"{out['unchanged']} unchanged, {out['rejected']} rejected; "
             f"{out['encoded_texts']} texts encoded in {out['took_s']} s"
         )
+
+
+def _encoder_choice(value: str) -> str:
+    if value not in ("local", "ray"):
+        raise typer.BadParameter("encoder must be local or ray")
+    return value
+
+
+def _check(
+    file: Path,
+    format: str,
+    encoding: str | None,
+    settings: Settings,
+    unknown_columns: str,
+    as_json: bool,
+) -> Any:
+    """The first pass over a JSONL / CSV file (service.io.bulk), with a progress bar in
+    bytes; or exit 2 with the reason the file cannot be read."""
+    from service.io.bulk import check_profiles
+    from service.io.imports import ImportFormatError
+
+    if format not in ("auto", "jsonl", "csv", "xlsx"):
+        raise typer.BadParameter("format must be auto, jsonl, csv or xlsx")
+    size = file.stat().st_size
+    try:
+        with progress_bars() as progress:
+            return check_profiles(
+                lambda: file.open("rb"),
+                format=format,  # type: ignore[arg-type]
+                encoding=encoding,
+                filename=file.name,
+                max_rows=settings.max_bulk_import_rows,
+                unknown_columns=unknown_columns,  # type: ignore[arg-type]
+                progress=lambda done: progress("checking", done, size),
+            )
+    except ImportFormatError as exc:
+        raise _invalid_file(file, "cannot be read", [("file", str(exc))], as_json) from exc
 
 
 @app.command("export")

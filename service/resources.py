@@ -13,6 +13,7 @@ not loaded: the app reconciles it in the background, the CLI in the foreground.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,10 +29,24 @@ from service.store.db import SessionFactory, make_engine, make_sessionmaker, upg
 
 
 def load_encoder(settings: Settings) -> Encoder:
-    """The configured text encoder (the model loads here: seconds)."""
+    """The configured text encoder (the model loads here: seconds); with
+    `CLUSTERMATCH_ENCODER=ray`, bulk encoding goes to Ray (models.ray_encoder)."""
     from models import encoders
 
-    return encoders.SentenceTransformerEncoder(settings.model, threads=settings.encoder_threads)
+    local = encoders.SentenceTransformerEncoder(settings.model, threads=settings.encoder_threads)
+    if settings.encoder == "local":
+        return local
+    from models.ray_encoder import RayEncoder
+
+    return RayEncoder(
+        local,
+        functools.partial(
+            encoders.SentenceTransformerEncoder, settings.model, threads=settings.ray_threads
+        ),
+        address=settings.ray_address,
+        workers=settings.ray_workers,
+        threads=settings.ray_threads,
+    )
 
 
 def build_engine(settings: Settings, encoder: Encoder, sessions: SessionFactory) -> Engine:
@@ -56,6 +71,7 @@ class Resources:
         self.metrics = Metrics()
         self.key_cache = KeyCache(settings.key_cache_s)
         self._encoder = encoder
+        self._loaded: Encoder | None = None  # the encoder this process loaded (and closes)
         self._db: Database | None = None
         self._sessions: SessionFactory | None = None
         self._jobs: Jobs | None = None
@@ -70,14 +86,19 @@ class Resources:
         self._sessions = make_sessionmaker(self._db)
         self._jobs = Jobs(self._sessions, timeout_s=self.settings.job_timeout_s)
         if with_engine:
-            encoder = self._encoder or load_encoder(self.settings)
-            self._engine = build_engine(self.settings, encoder, self._sessions)
+            if self._encoder is None:
+                self._encoder = self._loaded = load_encoder(self.settings)
+            self._engine = build_engine(self.settings, self._encoder, self._sessions)
         return self
 
     def close(self) -> None:
-        """Stop the job runner (waiting for a running job) and close the database."""
+        """Stop the job runner (waiting for a running job), the encoder's cluster (a Ray
+        encoder's actors) and close the database."""
         if self._jobs is not None:
             self._jobs.shutdown()
+        close = getattr(self._loaded, "close", None)
+        if close is not None:
+            close()
         if self._db is not None:
             self._db.dispose()
 

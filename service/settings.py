@@ -37,6 +37,17 @@ class Settings(BaseSettings):
     """`use-multilingual-v3` (built in) or any sentence-transformers model folder / name."""
     encoder_threads: int = Field(default=2, ge=1, le=64)
     encode_batch_size: int = Field(default=64, ge=1, le=4096)
+    encoder: Literal["local", "ray"] = "local"
+    """Where bulk encoding runs: `local`, in this process; `ray`, on a Ray cluster
+    (models.ray_encoder: the optional extra `clustermatch[ray]`), which each import's
+    encoding goes to in blocks while queries and single writes stay local."""
+    ray_address: str | None = None
+    """The Ray cluster (`ray://head:10001`, or `auto` on a cluster node); unset: a local
+    cluster this process starts at its first bulk encoding."""
+    ray_workers: int = Field(default=2, ge=1, le=4096)
+    """Encoder actors on the Ray cluster (each loads the model)."""
+    ray_threads: int = Field(default=1, ge=1, le=64)
+    """Threads (and CPUs reserved) per encoder actor."""
     hnsw_threshold: int = Field(default=50_000, ge=1)
     """Vectors per index at which the exact (flat) index gives way to the large layout."""
     index_layout: Literal["compact", "hnsw"] = "compact"
@@ -83,6 +94,14 @@ class Settings(BaseSettings):
     """Largest body of every other route (JSON documents, forms): a profile at its largest,
     escaped, is about 2.1 MB. Bodies over 64 KiB are parsed off the event loop."""
     max_import_rows: int = Field(default=100_000, ge=1)
+    """Rows per import file read whole: XLSX workbooks, the console's imports, published
+    lists (service.connectors)."""
+    max_bulk_import_rows: int = Field(default=2_000_000, ge=1)
+    """Rows per JSONL / CSV profile import, which is read as a stream (`clustermatch
+    import`, `POST /v1/profiles/import`: service.io.bulk)."""
+    max_bulk_import_bytes: int = Field(default=4 * 1024**3, ge=1024)
+    """Largest body of `POST /v1/profiles/import`, which goes to a file in the data
+    directory as it arrives (an XLSX workbook there still takes `max_body_bytes`)."""
     sync_import_rows: int = Field(default=2_000, ge=0)
     """Imports up to this many rows answer at once; larger ones run as a job (202)."""
     max_k: int = Field(default=100, ge=1, le=1000)

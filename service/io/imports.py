@@ -73,25 +73,23 @@ Errors
 
 from __future__ import annotations
 
-import codecs
 import csv
 import difflib
-import io
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any, Generic, Literal, TypeVar
 
-from charset_normalizer import from_bytes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
 from models.profile import KINDS, Profile, ProfileId, split_list
 from service.errors import field_path
+from service.io.textstream import ImportFormatError, Text, decode
 
 __all__ = [
     "INTERACTION_COLUMNS",
@@ -116,10 +114,6 @@ UnknownColumns = Literal["error", "ignore"]
 MAX_BYTES = 256 * 1024 * 1024
 """Default upper bound on an import file's size, checked before decoding."""
 MAX_CONTEXT = 1_000
-
-
-class ImportFormatError(ValueError):
-    """The file as a whole cannot be read; the message says what and where."""
 
 
 @dataclass(frozen=True)
@@ -210,138 +204,6 @@ class Interaction(BaseModel):
                     f"'{text[:40]}' is not an ISO date (YYYY-MM-DD) or date-time"
                 ) from None
         return value
-
-
-# ---------------------------------------------------------------------------------------
-# Decoding
-
-_UTF_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# Control characters no text file holds (tab, LF, VT, FF, CR allowed), a BOM in mid-text, and
-# the code points Python's cp932 gives the undefined single bytes 0xA0 and 0xFD-0xFF.
-_IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ufeff\uf8f0-\uf8f3\ufffe\uffff]")
-_HALFWIDTH_KANA = re.compile(r"[\uff61-\uff9f]")
-
-
-def _canonical_encoding(name: str) -> str:
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        raise ImportFormatError(f"unknown encoding '{name}'") from None
-
-
-def _line_at(data: bytes, offset: int, encoding: str) -> int:
-    return data[:offset].decode(encoding, errors="replace").count("\n") + 1
-
-
-def _describe_decode_error(exc: UnicodeDecodeError, data: bytes, encoding: str) -> str:
-    bad = data[exc.start : min(exc.end, exc.start + 4)].hex(" ").upper()
-    line = _line_at(data, exc.start, encoding)
-    return f"invalid byte(s) {bad} at byte offset {exc.start} (line {line})"
-
-
-def _implausible(text: str, data: bytes, encoding: str) -> str | None:
-    """Why a decoded text cannot be a text file, or None when it looks fine."""
-    match = _IMPLAUSIBLE.search(text)
-    if match is None:
-        return None
-    index = match.start()
-    try:
-        offset = len(text[:index].encode(encoding))
-        where = f"byte offset {offset}"
-    except (UnicodeEncodeError, LookupError):
-        where = f"character {index}"
-    line = text.count("\n", 0, index) + 1
-    return f"unexpected character U+{ord(match.group()):04X} at {where} (line {line})"
-
-
-def _finish(text: str) -> str:
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.rstrip("\x1a")  # DOS end-of-file marker some old exports still append
-
-
-def _decode_strict(data: bytes, encoding: str) -> tuple[str, str]:
-    name = _canonical_encoding(encoding)
-    if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
-        name = "utf-8-sig"
-    try:
-        text = _finish(data.decode(name))
-    except UnicodeDecodeError as exc:
-        hint = ""
-        if name == "shift_jis":
-            hint = "; Excel's Shift_JIS is really cp932, try encoding='cp932'"
-        raise ImportFormatError(
-            f"cannot decode the file as {name}: {_describe_decode_error(exc, data, name)}{hint}"
-        ) from None
-    problem = _implausible(text, data, name)
-    if problem:
-        raise ImportFormatError(f"the file is not text in {name}: {problem}")
-    return text, name
-
-
-def _try(data: bytes, encoding: str, failures: list[str]) -> str | None:
-    try:
-        text = _finish(data.decode(encoding))
-    except UnicodeDecodeError as exc:
-        failures.append(f"not {encoding} ({_describe_decode_error(exc, data, encoding)})")
-        return None
-    problem = _implausible(text, data, encoding)
-    if problem:
-        failures.append(f"not {encoding} ({problem})")
-        return None
-    return text
-
-
-def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Decode an uploaded file; returns (text, encoding used).
-
-    `encoding=None` (or "" / "auto") detects (see the module docstring); an explicit
-    encoding is used strictly. A leading BOM is removed from the text.
-    Raises `ImportFormatError`."""
-    if encoding is not None and encoding.strip().lower() not in ("", "auto"):
-        return _decode_strict(data, encoding.strip())
-    if not data:
-        return "", "utf-8"
-    for bom, name in _UTF_BOMS:
-        if data.startswith(bom):
-            return _decode_strict(data, name)
-
-    failures: list[str] = []
-    utf8 = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
-    text = _try(data, utf8, failures)
-    if text is not None:
-        return text, utf8
-
-    sjis = _try(data, "cp932", failures)
-    euc = _try(data, "euc_jp", failures)
-    if sjis is not None and euc is not None:
-        # EUC-JP read as cp932 turns into half-width katakana mojibake (and vice versa).
-        if len(_HALFWIDTH_KANA.findall(euc)) < len(_HALFWIDTH_KANA.findall(sjis)):
-            return euc, "euc_jp"
-        return sjis, "cp932"
-    if sjis is not None:
-        return sjis, "cp932"
-    if euc is not None:
-        return euc, "euc_jp"
-
-    best = from_bytes(data).best()
-    if best is not None:
-        name = _canonical_encoding(best.encoding)
-        text = _try(data, name, failures)
-        if text is not None:
-            return text, name
-    else:
-        failures.append("no other encoding fits")
-    raise ImportFormatError(
-        "cannot detect the file's text encoding: "
-        + "; ".join(failures)
-        + ". Save it as UTF-8 (or CSV from Excel) or name the encoding"
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -564,12 +426,13 @@ def _too_many(max_rows: int) -> ImportFormatError:
 
 
 def _csv_records(
-    text: str, spec: _Spec, max_rows: int, unknown_columns: UnknownColumns, warnings: list[str]
+    text: Text, spec: _Spec, max_rows: int, unknown_columns: UnknownColumns, warnings: list[str]
 ) -> Iterator[_Record]:
-    first_line, _, rest = text.partition("\n")
+    first_line = text.first_line()
     sep = re.match(r"^sep=(.)\s*$", first_line)
     if sep:
-        delimiter, text = sep.group(1), rest  # Excel's hint line; Excel hides it, so do we
+        delimiter = sep.group(1)  # Excel's hint line; Excel hides it, so do we
+        text.drop_first_line()
     else:
         header_line = first_line.rstrip("\r")
         delimiter = ","
@@ -579,7 +442,8 @@ def _csv_records(
             elif ";" in header_line:
                 delimiter = ";"
 
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    json_like = text.first_char() in ("{", "[")  # (for the header's error message)
+    reader = csv.reader(text.lines(), delimiter=delimiter, strict=True)
 
     def next_row() -> list[str] | None:
         start = reader.line_num + 1
@@ -607,7 +471,7 @@ def _csv_records(
         header = next_record()  # leading blank rows: the header is the first non-empty row
     if header is None:
         raise ImportFormatError("the file is empty")
-    fields = _map_header(header, spec, row_number, text, unknown_columns, warnings)
+    fields = _map_header(header, spec, row_number, json_like, unknown_columns, warnings)
 
     count = 0
     while (cells := next_record()) is not None:
@@ -642,7 +506,7 @@ def _map_header(
     header: list[str],
     spec: _Spec,
     line: int,
-    text: str,
+    looks_json: bool,
     unknown_columns: UnknownColumns,
     warnings: list[str],
 ) -> list[str | None]:
@@ -675,7 +539,6 @@ def _map_header(
     known = sorted(set(spec.columns.values()), key=list(spec.model.model_fields).index)
     where = f"(row {line})"
     if not seen:
-        looks_json = text.lstrip()[:1] in ("{", "[")
         raise ImportFormatError(
             f"row {line} is not a header row: none of its cells is a known column name "
             f"(expected {', '.join(known)})"
@@ -740,8 +603,14 @@ def _json_record(row: int, value: Any) -> _Record:
 _TOO_DEEP = "arrays or objects nested too deeply"
 
 
-def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
-    stripped = text.strip()
+def _jsonl_records(text: Text, max_rows: int) -> Iterator[_Record]:
+    if text.whole is None:  # a large file, read as it streams
+        if text.first_char() == "[":
+            yield from _json_array_records(text, max_rows)
+            return
+        yield from _jsonl_lines(text, max_rows)
+        return
+    stripped = text.whole.strip()
     if stripped[:1] in ("[", "{"):
         try:
             whole = json.loads(stripped, object_pairs_hook=_object_pairs)
@@ -764,11 +633,14 @@ def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
         if isinstance(whole, dict) and "\n" in stripped:  # one pretty-printed object
             yield 1, whole, []
             return
+    yield from _jsonl_lines(text, max_rows)
 
+
+def _jsonl_lines(text: Text, max_rows: int) -> Iterator[_Record]:
     count = 0
     any_json = False
     first_failure = ""
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(text.split_lines(), start=1):
         line = line.strip()
         if not line:
             continue
@@ -794,6 +666,88 @@ def _jsonl_records(text: str, max_rows: int) -> Iterator[_Record]:
         yield _json_record(number, value)
     if count and not any_json:
         raise ImportFormatError(f"not JSONL (no line is JSON); {first_failure}")
+
+
+MAX_ELEMENT_CHARS = 16 * 1024 * 1024
+"""The longest element of a large JSON array read as it streams (a profile at its largest,
+escaped, is about 2.1 MB)."""
+
+
+def _json_array_records(text: Text, max_rows: int) -> Iterator[_Record]:
+    """The elements of a large file that is one JSON array, read as it streams; the row
+    is the element's 1-based position. A syntax error ends the import, as in a small
+    file; a key given twice is a row error."""
+    twice: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                twice.append(key)
+            out[key] = value
+        return out
+
+    decoder = json.JSONDecoder(object_pairs_hook=pairs)
+    chunks = text.chunks()
+    buffer = ""
+    pos = 0
+
+    def more() -> bool:
+        nonlocal buffer, pos
+        chunk = next(chunks, None)
+        if chunk is None:
+            return False
+        buffer = buffer[pos:] + chunk
+        pos = 0
+        return True
+
+    def skip_space() -> str:
+        """The next character that is not white space ("" at the end of the file)."""
+        nonlocal pos
+        while True:
+            while pos < len(buffer) and buffer[pos] in " \t\r\n":
+                pos += 1
+            if pos < len(buffer) or not more():
+                return buffer[pos : pos + 1]
+
+    def invalid(what: str, index: int) -> ImportFormatError:
+        return ImportFormatError(f"not valid JSON: {what} (element {index} of the array)")
+
+    skip_space()
+    pos += 1  # the "["
+    index = 0
+    while True:
+        mark = skip_space()
+        if mark == "]":
+            pos += 1
+            if skip_space():
+                raise invalid("extra data after the array", index)
+            return
+        if index > 0:
+            if mark != ",":
+                raise invalid("expecting ',' delimiter", index + 1)
+            pos += 1
+            mark = skip_space()
+        if not mark:
+            raise invalid("the array is never closed", index + 1)
+        index += 1
+        if index > max_rows:
+            raise _too_many(max_rows)
+        while True:
+            try:
+                value, pos = decoder.raw_decode(buffer, pos)
+                break
+            except json.JSONDecodeError as exc:
+                # most often an element cut by the end of the text read so far
+                if len(buffer) - pos > MAX_ELEMENT_CHARS or not more():
+                    raise invalid(exc.msg, index) from None
+            except RecursionError:
+                raise invalid(_TOO_DEEP, index) from None
+        if twice:
+            yield index, None, [RowError(index, twice[0], "key given twice in this object")]
+            twice.clear()
+        else:
+            yield _json_record(index, value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -840,6 +794,60 @@ def _reason(error: ErrorDetails) -> str:
     return reason
 
 
+def _records(
+    text: Text,
+    spec: _Spec,
+    *,
+    format: FileFormat,
+    filename: str | None,
+    max_rows: int,
+    unknown_columns: UnknownColumns,
+    warnings: list[str],
+) -> tuple[Literal["jsonl", "csv"], Iterator[_Record] | None]:
+    """The file's format and its rows (None for a file of white space, where an empty
+    file is allowed; an `ImportFormatError` where it is not)."""
+    if format not in ("auto", "jsonl", "csv"):
+        raise ImportFormatError(f"unknown format '{format}'; use auto, jsonl or csv")
+    fmt: Literal["jsonl", "csv"] = (
+        detect_format(text.first_char("\ufeff \t\r\n"), filename) if format == "auto" else format
+    )
+    if not text.first_char():
+        if not spec.empty_ok:
+            raise ImportFormatError("the file is empty")
+        return fmt, None
+    if fmt == "csv":
+        return fmt, _csv_records(text, spec, max_rows, unknown_columns, warnings)
+    return fmt, _jsonl_records(text, max_rows)
+
+
+Validated = tuple[int, "dict[str, Any] | None", "BaseModel | None", "list[RowError]"]
+"""A row read and validated: its number, its record (None: not even a record), the model
+(None: invalid) and its errors (the duplicate check, which needs the whole file, aside)."""
+
+
+def _validated(records: Iterable[_Record], spec: _Spec) -> Iterator[Validated]:
+    for row, record, problems in records:
+        row_errors = list(problems)
+        model: BaseModel | None = None
+        if record is not None:
+            try:
+                model = spec.model.model_validate(record)
+            except ValidationError as exc:
+                row_errors.extend(
+                    RowError(row, field_path(e["loc"]) or None, _reason(e)) for e in exc.errors()
+                )
+        yield row, record, model, row_errors
+
+
+def unique_key(record: dict[str, Any] | None, field: str | None) -> str | None:
+    """The value of a record's `field` that must not repeat within a file (stripped),
+    or None when it has none."""
+    if record is None or field is None:
+        return None
+    key = record.get(field)
+    return key.strip() if isinstance(key, str) and key.strip() else None
+
+
 def _parse(
     data: bytes,
     spec: _Spec,
@@ -857,62 +865,47 @@ def _parse(
         raise ImportFormatError(
             f"the file is {len(data):,} bytes; at most {max_bytes:,} are allowed per import"
         )
-    text, used = decode(data, encoding)
-    fmt: Literal["jsonl", "csv"] = detect_format(text, filename) if format == "auto" else format
-    if not text.strip():
-        if not spec.empty_ok:
-            raise ImportFormatError("the file is empty")
-        return ParsedFile(
-            items=[], errors=[], format=fmt, encoding=used, total_rows=0, warnings=[_NO_ROWS]
-        )
-
+    decoded, used = decode(data, encoding)
     warnings: list[str] = []
-    records = (
-        _csv_records(text, spec, max_rows, unknown_columns, warnings)
-        if fmt == "csv"
-        else _jsonl_records(text, max_rows)
+    fmt, records = _records(
+        Text([decoded], used, whole=decoded),
+        spec,
+        format=format,
+        filename=filename,
+        max_rows=max_rows,
+        unknown_columns=unknown_columns,
+        warnings=warnings,
     )
+    if records is None:
+        return ParsedFile(
+            items=[], errors=[], format=fmt, encoding=used, total_rows=0, warnings=[NO_ROWS]
+        )
     items: list[tuple[int, Any]] = []
     errors: list[RowError] = []
     first_seen: dict[str, int] = {}
     total = 0
-    for row, record, problems in records:
+    for row, record, model, row_errors in _validated(records, spec):
         total += 1
-        row_errors = list(problems)
-        if record is None:
-            errors.extend(row_errors)
-            continue
-        model: BaseModel | None = None
-        try:
-            model = spec.model.model_validate(record)
-        except ValidationError as exc:
-            row_errors.extend(
-                RowError(row, field_path(e["loc"]) or None, _reason(e)) for e in exc.errors()
-            )
-        if spec.unique is not None:
-            key = record.get(spec.unique)
-            if isinstance(key, str) and key.strip():
-                key = key.strip()
-                if key in first_seen:
-                    row_errors.append(
-                        RowError(
-                            row, spec.unique, f"duplicate id, first seen on row {first_seen[key]}"
-                        )
-                    )
-                else:
-                    first_seen[key] = row
+        key = unique_key(record, spec.unique)
+        if key is not None:
+            if key in first_seen:
+                row_errors.append(
+                    RowError(row, spec.unique, f"duplicate id, first seen on row {first_seen[key]}")
+                )
+            else:
+                first_seen[key] = row
         if row_errors:
             errors.extend(row_errors)
         elif model is not None:
             items.append((row, model))
     if total == 0:
-        warnings.append(_NO_ROWS)
+        warnings.append(NO_ROWS)
     return ParsedFile(
         items=items, errors=errors, format=fmt, encoding=used, total_rows=total, warnings=warnings
     )
 
 
-_NO_ROWS = "the file has no data rows (only a header row, or an empty list): nothing to import"
+NO_ROWS = "the file has no data rows (only a header row, or an empty list): nothing to import"
 _PROFILES = _Spec(Profile, PROFILE_COLUMNS, _PROFILE_CELLS, unique="id")
 # No history is a valid history (a new cluster office): an empty file imports nothing.
 _INTERACTIONS = _Spec(

@@ -8,9 +8,11 @@ middleware, so that refusals are logged and counted like any answer):
    `key_max_failures_per_ip` in `key_failure_window_s`, for every worker alike); then the
    rate limit of the key. The principal goes into the scope, where
    `service.deps.get_caller` takes it;
-3. the body limit of the route: `max_body_bytes` for the import routes (`UPLOADS`, API and
-   console), `max_json_body_bytes` for every other one. A declared Content-Length over it
-   is refused at once (413); a body streamed without one, when it passes the limit.
+3. the body limit of the route: `max_bulk_import_bytes` for the profile import, which
+   streams its file to disk (`STREAMED`), `max_body_bytes` for the other import routes
+   (`UPLOADS`, API and console), `max_json_body_bytes` for every other one. A declared
+   Content-Length over it is refused at once (413); a body streamed without one, when it
+   passes the limit.
 
 Refusals are problem documents (the console's too: it has no page to show before the
 route runs). /healthz, /readyz, /metrics, the documentation and static files pass
@@ -71,8 +73,20 @@ UPLOADS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 _UNLIMITED = re.compile(r"/(healthz|readyz|metrics|docs|redoc|openapi\.json)$|/(console/)?static/")
 
 
+STREAMED: tuple[tuple[str, re.Pattern[str]], ...] = (("POST", re.compile(r"/v1/profiles/import")),)
+"""The upload routes that stream their file to the data directory instead of holding it
+(service.io.uploads.spool_upload): they take `max_bulk_import_bytes`."""
+
+
 def is_upload(method: str, path: str) -> bool:
     return any(method == m and pattern.fullmatch(path) for m, pattern in UPLOADS)
+
+
+def body_limit(settings: Settings, method: str, path: str) -> int:
+    """The largest body a route takes (see the module docstring)."""
+    if any(method == m and pattern.fullmatch(path) for m, pattern in STREAMED):
+        return settings.max_bulk_import_bytes
+    return settings.max_body_bytes if is_upload(method, path) else settings.max_json_body_bytes
 
 
 def rate_limiter(settings: Settings) -> RateLimiter:
@@ -110,8 +124,7 @@ class Guard:
         key_cache: KeyCache,
     ) -> None:
         self.app = app
-        self.max_upload = settings.max_body_bytes
-        self.max_body = settings.max_json_body_bytes
+        self.settings = settings
         self.limiter = limiter
         self.key_cache = key_cache
         self.throttle = KeyThrottle(settings.key_max_failures_per_ip, settings.key_failure_window_s)
@@ -153,7 +166,7 @@ class Guard:
 
     def _body_limit(self, scope: Scope) -> int:
         """The route's body limit; 413 at once for a declared length over it."""
-        most = self.max_upload if is_upload(scope["method"], scope["path"]) else self.max_body
+        most = body_limit(self.settings, scope["method"], scope["path"])
         for name, value in scope.get("headers") or ():
             if name == b"content-length" and value.isdigit() and int(value) > most:
                 raise PayloadTooLarge(f"the body is larger than {most} bytes")

@@ -12,8 +12,7 @@ from service.deps import CallerDep, EngineDep, JobsDep, SessionDep, SettingsDep
 from service.errors import problems
 from service.io.imports import UnknownColumns
 from service.io.media import CSV, NDJSON, XLSX, upload_body
-from service.io.uploads import parse_upload
-from service.io.xlsx import parse_profile_upload
+from service.io.uploads import spool_upload
 from service.jobs.schemas import job_accepted
 from service.ops.guard import JsonRoute
 from service.profiles import service
@@ -122,25 +121,26 @@ async def import_profiles(
     ] = "error",
 ) -> dict[str, Any]:
     caller.require("admin", "organizer")
-    parsed = await parse_upload(
-        request,
-        parse_profile_upload,
-        format,
-        encoding,
-        filename=filename,
-        max_rows=settings.max_import_rows,
-        unknown_columns=unknown_columns,
-    )
-    result = await run_in_threadpool(
-        service.import_upload,
-        session,
-        engine,
-        jobs,
-        caller,
-        parsed,
-        allow_partial=allow_partial,
-        sync_rows=settings.sync_import_rows,
-    )
+    upload = await spool_upload(request, settings.data_dir / "uploads")
+    try:
+        result = await run_in_threadpool(
+            service.import_spooled,
+            session,
+            engine,
+            jobs,
+            caller,
+            upload,
+            allow_partial=allow_partial,
+            sync_rows=settings.sync_import_rows,
+            settings=settings,
+            format=format,
+            encoding=encoding,
+            filename=filename or upload.filename,
+            unknown_columns=unknown_columns,
+        )
+    finally:
+        if not upload.taken:  # (a job closes it when it ends)
+            upload.close()
     if isinstance(result, str):
         return job_accepted(response, result)
     return {"status": "succeeded", "report": result.to_dict()}

@@ -7,10 +7,10 @@ says that the interaction history or the trained re-ranker changed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from service.store.tables import ChangeRow, utcnow
@@ -62,3 +62,29 @@ def changes_after(session: Session, seq: int, limit: int) -> list[Change]:
 def _aware(at: dt.datetime) -> dt.datetime:
     """SQLite returns the timestamps without their zone; they were written in UTC."""
     return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+def changes_within(session: Session, ranges: Sequence[tuple[int, int]], limit: int) -> list[Change]:
+    """The first `limit` changes whose position lies in one of `ranges` (inclusive), in
+    order: changes committed after later ones were read (service.sync, "holes")."""
+    if not ranges:
+        return []
+    rows = session.execute(
+        select(ChangeRow.seq, ChangeRow.kind, ChangeRow.pk, ChangeRow.at)
+        .where(or_(*(ChangeRow.seq.between(lo, hi) for lo, hi in ranges)))
+        .order_by(ChangeRow.seq)
+        .limit(limit)
+    ).all()
+    return [Change(s, kind, pk, _aware(at)) for s, kind, pk, at in rows]
+
+
+def positions_between(session: Session, after: int, upto: int) -> list[int]:
+    """The positions of the changes in (after, upto], in order."""
+    return list(
+        session.scalars(
+            select(ChangeRow.seq)
+            .where(ChangeRow.seq > after, ChangeRow.seq <= upto)
+            .order_by(ChangeRow.seq)
+        )
+    )
+

@@ -678,7 +678,7 @@ def test_filter_whose_walks_come_up_short_is_answered_from_its_block(
     for i in range(vector_index.SHORT_WALKS_SEEN):
         assert len(index.search(pushed[i], 100, allowed=allowed)[0]) == 100
     assert len(walks) == vector_index.SHORT_WALKS_SEEN
-    (memo,) = index._store._allowed_memo
+    (memo,) = _memo(index)
     assert memo.short > memo.walks / 2  # the walks did come up short
     exclude = {int(allowed[3]), int(ids[1])}
     mask = where & ~np.isin(ids, list(exclude))
@@ -716,7 +716,7 @@ def test_wide_filters_get_blocks_for_exhaustive_searches_only(
     for i in range(n):
         index.search(pushed[i], 100, allowed=allowed, exhaustive=False)
         index.settle()
-    (memo,) = index._store._allowed_memo
+    (memo,) = _memo(index)
     assert len(walks) == n and memo.walks_fail() and not memo.wanted and memo.block is None
     got = index.search(pushed[:10], 100, allowed=allowed)  # exhaustive: asks for it
     assert_exact(got, brute(ids, x, pushed[:10], 100, where))
@@ -740,13 +740,20 @@ def test_a_filter_in_steady_use_keeps_its_record_among_many_others(
     index.upsert(ids, x)
     busy = ids[::2]
     index.search(queries[0], 5, allowed=busy)
-    first = index._store._allowed_memo[0]
+    first = _memo(index)[0]
     for i in range(3 * vector_index.ALLOWED_MEMO):
         index.search(queries[1], 5, allowed=ids[i % 3 :: 3 + i])  # a new filter each time
         index.search(queries[2], 5, allowed=busy)
-    assert index._store._allowed_memo[0] is first
+    assert _memo(index)[0] is first
     assert first.walks == 1 + 3 * vector_index.ALLOWED_MEMO
-    assert len(index._store._allowed_memo) == vector_index.ALLOWED_MEMO
+    assert len(_memo(index)) == vector_index.ALLOWED_MEMO
+
+
+def _memo(index: VectorIndex) -> list[vector_index._Filter]:
+    """The exact store's remembered filters (the compact layout keeps none)."""
+    store = index._store
+    assert isinstance(store, vector_index._Store)
+    return store._allowed_memo
 
 
 def test_filter_blocks_stay_within_their_memory_budget(
@@ -768,7 +775,7 @@ def test_filter_blocks_stay_within_their_memory_budget(
             got = index.search(pushed[i], 100, allowed=allowed)
             assert_exact(got, brute(ids, x, pushed[i], 100, where))
             index.settle()
-    newer, older = index._store._allowed_memo
+    newer, older = _memo(index)
     assert newer.block is not None and older.block is None
     monkeypatch.setattr(vector_index, "BLOCK_BUDGET", 100 / ids.size)  # room for none
     index.upsert(ids[:1], x[:1])  # (clears the memo)
@@ -776,7 +783,7 @@ def test_filter_blocks_stay_within_their_memory_budget(
     for i in range(vector_index.SHORT_WALKS_SEEN + 2):
         got = index.search(pushed_first[i], 100, allowed=allowed)
         assert_exact(got, brute(ids, x, pushed_first[i], 100, first))
-    (only,) = index._store._allowed_memo
+    (only,) = _memo(index)
     assert only.walks_fail() and only.block is None
 
 

@@ -89,14 +89,28 @@ def test_history_and_the_reranker_follow(db_url: str, tmp_path: Path) -> None:
     assert follow_b.catch_up()["history"] == 1
 
 
+def _backdate(sessions: Sessions, seconds: float) -> None:
+    """Make every change look `seconds` old."""
+    import datetime as dt
+
+    with sessions() as s, s.begin():
+        s.execute(
+            ChangeRow.__table__.update().values(  # type: ignore[attr-defined]
+                at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds)
+            )
+        )
+
+
 def test_a_profile_waits_for_its_writers_vectors(db_url: str, tmp_path: Path) -> None:
     """Another process commits rows before it encodes them; a follower does not encode
-    the same texts again meanwhile (unless the vectors never come)."""
+    the same texts again meanwhile (unless the vectors never come). A change awaited for
+    long (a large import elsewhere) is not re-read at every interval."""
     sessions, a, b, b_encoder = _pair(db_url, tmp_path)
     follow_b = Follower(b)
     save_profiles(a, sessions, _profiles()[:1])
     with sessions() as s, s.begin():  # as if the writer had not stored its vectors yet
         s.execute(delete(EmbeddingRow))
+    _backdate(sessions, 60)
     done = follow_b.catch_up()
     assert (done["indexed"], done["deferred"]) == (0, 1) and len(b) == 0
     assert follow_b.catch_up()["changes"] == 0  # not re-read at once: the writer is encoding
@@ -109,6 +123,112 @@ def test_a_profile_waits_for_its_writers_vectors(db_url: str, tmp_path: Path) ->
     assert (done["indexed"], done["deferred"]) == (1, 0) and b_encoder.calls == 0
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(ChangeRow)) == 1
+
+
+def test_a_fresh_write_awaited_is_read_again_at_the_next_interval(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Before: a follower that read a write in the moment between its commit and its
+    vectors paused 10 s, so another worker or replica matched it only 10 s later, not
+    within the sync interval. Now the pause is as long as the change has waited."""
+    sessions, a, b, b_encoder = _pair(db_url, tmp_path)
+    follow_b = Follower(b)
+    save_profiles(a, sessions, _profiles()[:1])
+    cached = _take_vectors(sessions)
+    assert follow_b.catch_up()["deferred"] == 1
+    _put_vectors(sessions, cached)  # the writer stores them a moment later
+    time.sleep(0.5)
+    done = follow_b.catch_up()
+    assert (done["indexed"], done["deferred"]) == (1, 0) and b_encoder.calls == 0
+
+
+def test_an_import_that_keeps_encoding_is_waited_for(db_url: str, tmp_path: Path) -> None:
+    """Past ENCODE_GRACE_S a follower encodes what its writer has not; but not while the
+    writer keeps storing the vectors the follower awaits (an import of hours)."""
+    import service.sync
+
+    sessions, a, b, b_encoder = _pair(db_url, tmp_path)
+    follow_b = Follower(b)
+    save_profiles(a, sessions, _profiles()[:3])
+    cached = _take_vectors(sessions)
+    _backdate(sessions, 10)
+    assert follow_b.catch_up()["deferred"] == 3
+    first, *rest = _profiles()[:3]
+    held = set().union(*map(_texts_of, rest)) - _texts_of(first)
+    _put_vectors(sessions, [r for r in cached if r["text_hash"] not in held])  # it goes on
+    original = service.sync.ENCODE_GRACE_S
+    try:
+        service.sync.ENCODE_GRACE_S = 5.0  # the changes are older than this now
+        follow_b.resume()
+        done = follow_b.catch_up()
+        assert (done["indexed"], done["deferred"]) == (1, 2) and b_encoder.calls == 0
+        service.sync.ENCODE_GRACE_S = 0.0  # ... and no progress since: encoded here
+        follow_b.resume()
+        done = follow_b.catch_up()
+        assert (done["indexed"], done["deferred"]) == (2, 0) and b_encoder.calls > 0
+    finally:
+        service.sync.ENCODE_GRACE_S = original
+
+
+def _texts_of(p: Profile) -> set[str]:
+    from models.profile import text_hash
+    from service.engine import profile_texts
+
+    return {text_hash(t) for t in profile_texts(p)}
+
+
+def _take_vectors(sessions: Sessions) -> list[dict[str, Any]]:
+    """Remove the cached vectors (as if their writer had not stored them yet)."""
+    with sessions() as s, s.begin():
+        rows = [
+            {c.name: getattr(r, c.name) for c in EmbeddingRow.__table__.columns}
+            for r in s.scalars(select(EmbeddingRow))
+        ]
+        s.execute(delete(EmbeddingRow))
+    return rows
+
+
+def _put_vectors(sessions: Sessions, rows: list[dict[str, Any]]) -> None:
+    from sqlalchemy import insert
+
+    with sessions() as s, s.begin():
+        s.execute(insert(EmbeddingRow), rows)
+
+
+@pytest.mark.postgres
+def test_a_change_committed_after_later_ones_is_not_missed(tmp_path: Path) -> None:
+    """Before: on PostgreSQL a change's position is taken at its insert, so a transaction
+    that commits late (a large import) had positions below those a follower had already
+    passed, and the follower never applied it."""
+    from service.profiles.service import ImportReport, _upsert
+    from tests.support.db import postgres_schema
+
+    with postgres_schema() as url:
+        sessions, a, b, _ = _pair(url, tmp_path)
+        follow_b = Follower(b)
+        ps = _profiles()
+        long = sessions()  # a long transaction: rows and changes written, not committed
+        changed = _upsert(long, ps[:2], ImportReport())
+        save_profiles(a, sessions, ps[2:3])  # another writer commits meanwhile
+        assert follow_b.catch_up()["indexed"] == 1 and follow_b.holes  # passed unseen
+        long.commit()
+        long.close()
+        a.ingest(changed)
+        assert follow_b.catch_up()["indexed"] == 2
+        assert sorted(b.records[pk].profile.id for pk in b.records) == sorted(p.id for p in ps[:3])
+        assert follow_b.holes == [] and follow_b.catch_up()["changes"] == 0
+        # a follower starting after such a transaction looks for it too
+        long = sessions()
+        changed = _upsert(long, ps[3:4], ImportReport())
+        save_profiles(a, sessions, ps[4:5])
+        c = Engine(HashingEncoder(dim=64), sessions, tmp_path / "c")
+        c.reconcile()
+        follow_c = Follower(c)
+        assert follow_c.catch_up()["changes"] == 0 and follow_c.holes
+        long.commit()
+        long.close()
+        a.ingest(changed)
+        assert follow_c.catch_up()["indexed"] == 1 and len(c) == 5
 
 
 def test_two_apps_on_one_data_directory(tmp_path: Path, encoder: HashingEncoder) -> None:

@@ -39,7 +39,12 @@ def test_the_key_is_checked_before_a_byte_of_the_body_is_read(api: Api) -> None:
 def test_json_routes_take_a_small_body_and_imports_a_large_one(
     tmp_path: Path, encoder: HashingEncoder
 ) -> None:
-    settings = make_settings(tmp_path, max_json_body_bytes=4096, max_body_bytes=64 * 1024)
+    settings = make_settings(
+        tmp_path,
+        max_json_body_bytes=4096,
+        max_body_bytes=32 * 1024,
+        max_bulk_import_bytes=64 * 1024,
+    )
     for api in start_api(settings, encoder):
         big = {**SAMPLE[0], "description": "精密歯車 " * 1000}  # ~16 KB
         r = api.put("/v1/profiles/jp-1", json=big, headers=api.h())
@@ -177,14 +182,18 @@ def test_the_limiter_refills_and_forgets_idle_subjects() -> None:
 
 
 def test_the_schema_states_the_limits(tmp_path: Path, encoder: HashingEncoder) -> None:
-    settings = make_settings(tmp_path, max_json_body_bytes=5000, max_body_bytes=70_000)
+    settings = make_settings(
+        tmp_path, max_json_body_bytes=5000, max_body_bytes=70_000, max_bulk_import_bytes=90_000
+    )
     for api in start_api(settings, encoder):
         paths = api.get("/openapi.json").json()["paths"]
         put = paths["/v1/profiles/{profile_id}"]["put"]
         assert "At most 5000 bytes" in put["requestBody"]["description"]
         imports = paths["/v1/profiles/import"]["post"]
-        assert "At most 70000 bytes" in imports["requestBody"]["description"]
+        assert "At most 90000 bytes" in imports["requestBody"]["description"]
         assert "multipart/form-data" in imports["requestBody"]["content"]
+        history = paths["/v1/interactions/import"]["post"]
+        assert "At most 70000 bytes" in history["requestBody"]["description"]
         for status in ("413", "429"):
             assert PROBLEM_JSON in put["responses"][status]["content"]
         assert "Retry-After" in put["responses"]["429"]["headers"]

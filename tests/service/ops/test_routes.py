@@ -11,10 +11,14 @@ from tests.support.samples import SAMPLE
 
 
 def test_body_size_limit(tmp_path: Path, encoder: HashingEncoder) -> None:
-
-    for small in start_api(make_settings(tmp_path, max_body_bytes=2048), encoder):
+    settings = make_settings(tmp_path, max_body_bytes=2048, max_bulk_import_bytes=4096)
+    for small in start_api(settings, encoder):
+        # the profile import streams its file to disk: a limit of its own
         r = small.post("/v1/profiles/import", content=b"x" * 5000, headers=small.h())
         assert r.status_code == 413 and r.headers["content-type"] == PROBLEM_JSON
+        assert "4096" in r.json()["detail"]
+        r = small.post("/v1/interactions/import", content=b"x" * 3000, headers=small.h())
+        assert r.status_code == 413 and "2048" in r.json()["detail"]
 
 
 def test_ops_endpoints(api: Api) -> None:
