@@ -163,7 +163,7 @@ def export_csv(event_id: str, caller: CallerDep, session: SessionDep) -> Respons
 @router.get(
     "/{event_id}/exports/participants/{participant_id}.ics",
     summary="A participant's meetings as an iCalendar file",
-    responses={**file_responses("text/calendar"), **problems(409)},
+    responses={**file_responses("text/calendar"), **problems(400, 409)},  # 400: no times
 )
 def export_ics(
     event_id: str, participant_id: str, caller: CallerDep, session: SessionDep

@@ -94,6 +94,9 @@ def test_files_and_limits_are_in_the_schema(api: Api) -> None:
     assert set(chart) == {"image/png", "image/svg+xml"}
     csv = paths["/v1/events/{event_id}/exports/schedule.csv"]["get"]["responses"]
     assert set(csv["200"]["content"]) == {"text/csv"} and "409" in csv
+    # an event without slot times has no calendar (the fuzz run's undocumented 400)
+    ics = paths["/v1/events/{event_id}/exports/participants/{participant_id}.ics"]["get"]
+    assert {"400", "409"} <= set(ics["responses"])
     put = paths["/v1/profiles/{profile_id}"]["put"]
     body = put["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["name", "kind"] and body["additionalProperties"] is False
