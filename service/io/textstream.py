@@ -397,6 +397,7 @@ class _Counting:
 
     def read(self, size: int = -1) -> bytes:
         data = self._stream.read(size)
-        self._count += len(data)
-        self._seen(self._count)
+        if data:
+            self._count += len(data)
+            self._seen(self._count)
         return data

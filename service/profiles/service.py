@@ -264,8 +264,8 @@ def import_stream(
         session.commit()  # the index follows committed rows (see the module docstring)
     if stored is not None:
         stored(report)
-    if progress is not None:
-        progress("storing", check.valid, check.valid)
+    if progress is not None and not (progress_while_storing and check.valid):
+        progress("storing", check.valid, check.valid)  # (the last chunk said so already)
     total = len(changed)
     for start in range(0, total, chunk_rows):
         keys = list(changed[start : start + chunk_rows])
