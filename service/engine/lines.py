@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -53,6 +54,15 @@ def _segments_of(profile: Profile) -> list[str]:
     return profile_segments(profile.description, profile.offers, profile.needs)
 
 
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """An index with what it was built for, replaced whole (requests read it unlocked)."""
+
+    index: LineIndex
+    version: int  # the catalogue's version
+    vocabulary: object | None  # the lexical vocabulary of its rows
+
+
 class LineVotes:
     def __init__(
         self,
@@ -66,9 +76,7 @@ class LineVotes:
         self.k = k
         self._write_lock = write_lock
         self._max_segments = max_segments
-        self._index: LineIndex | None = None
-        self._index_version = -1  # the catalogue version `_index` was built for
-        self._vocabulary: object | None = None  # the lexical vocabulary of its rows
+        self._built: _Built | None = None
 
     @property
     def max_segments(self) -> int:
@@ -89,9 +97,9 @@ class LineVotes:
 
     def current(self) -> LineIndex | None:
         """The index if it is built for the catalogue as it is now (never builds it)."""
-        index = self._index
+        built = self._built
         return (
-            index if index is not None and self._index_version == self.catalogue.version else None
+            built.index if built is not None and built.version == self.catalogue.version else None
         )
 
     def wanted(self, profiles: Iterable[Profile]) -> list[str]:
@@ -107,7 +115,7 @@ class LineVotes:
         built). Waits for the write lock: for writers, startup and the offline tools;
         requests use `serving`."""
         if not self.on():
-            self._index = None  # (a catalogue that grew past the gate frees its index)
+            self._built = None  # (a catalogue that grew past the gate frees its index)
             return None
         lines = self.current()
         if lines is not None:
@@ -115,9 +123,9 @@ class LineVotes:
         with self._write_lock:
             if self.current() is None:
                 self._build({}, store=True)
-            return self._index
+            return self._built.index if self._built is not None else None
 
-    def serving(self) -> LineIndex | None:
+    def serving(self) -> _Built | None:
         """The index a request votes with; never waits for the write lock. The current
         one; while a writer holds the lock (it brings the index up to date before it lets
         go), the one from before its change; when nobody writes and it is not current (a
@@ -125,15 +133,15 @@ class LineVotes:
         embedding cache but never writing to it."""
         if not self.on():
             return None
-        lines = self.current()
-        if lines is not None:
-            return lines
+        built = self._built
+        if built is not None and built.version == self.catalogue.version:
+            return built
         if not self._write_lock.acquire(blocking=False):
-            return self._index
+            return built
         try:
             if self.on() and self.current() is None:
                 self._build({}, store=False)
-            return self._index
+            return self._built
         finally:
             self._write_lock.release()
 
@@ -150,16 +158,18 @@ class LineVotes:
         vectors the writer has, by text hash (the segments it embedded, see `wanted`).
         Returns how many segments had to be encoded."""
         if not self.on():
-            self._index = None
+            self._built = None
             return 0
         cat = self.catalogue
+        built = self._built
         if (
             before is None
-            or before is not self._index
+            or built is None
+            or before is not built.index
             or before.lexical is None
             or before.vectors is None
             or not cat.lexical.fitted
-            or cat.lexical.vocabulary is not self._vocabulary
+            or cat.lexical.vocabulary is not built.vocabulary
         ):
             return self._build(vectors, store=True)
         by_key: dict[int, list[str]] = {}
@@ -175,7 +185,7 @@ class LineVotes:
         updated = before.changed(by_key, 0, lexical=lexical, vectors=dense)
         if 4 * updated.dead > len(updated):  # (dead rows cost every vote a little)
             updated = updated.compacted()
-        self._index, self._index_version = updated, cat.version
+        self._built = _Built(updated, cat.version, built.vocabulary)
         return encoded
 
     def _vectors(
@@ -223,15 +233,21 @@ class LineVotes:
         Returns how many segments had to be encoded."""
         cat = self.catalogue
         if not cat.lexical.fitted or not cat.records:
-            self._index = None
+            self._built = None
             return 0
         version, vocabulary = cat.version, cat.lexical.vocabulary
         by_key = {pk: _segments_of(r.profile) for pk, r in cat.records.items()}
         distinct = list(dict.fromkeys(s for pk in sorted(by_key) for s in by_key[pk]))
-        base = self._index
+        previous = self._built
+        base = previous.index if previous is not None else None
         lines = distinct
         parts: list[sparse.csr_matrix] = []
-        if base is not None and base.lexical is not None and vocabulary is self._vocabulary:
+        if (
+            base is not None
+            and base.lexical is not None
+            and previous is not None
+            and vocabulary is previous.vocabulary
+        ):
             known = [s for s in distinct if s in base.id_of]
             fresh = [s for s in distinct if s not in base.id_of]
             lines = known + fresh  # (the row order of the parts below)
@@ -252,7 +268,7 @@ class LineVotes:
             vectors=dense,
             lines=lines,
         )
-        self._index, self._index_version, self._vocabulary = built, version, vocabulary
+        self._built = _Built(built, version, vocabulary)
         return encoded
 
     def votes(
@@ -260,9 +276,10 @@ class LineVotes:
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Per node, the lexical and the dense vote of the segments most like the query's
         own: a free text's lines and sentences, or the query profile's."""
-        lines = self.serving()
-        if lines is None or not len(lines):
+        built = self.serving()
+        if built is None or not len(built.index):
             return None, None
+        lines = built.index
         if text is not None:
             segs = segments(text)
         elif record is not None:
@@ -276,11 +293,15 @@ class LineVotes:
         unknown = [s for s, i in zip(segs, known, strict=True) if i < 0]
         lexical = self.catalogue.lexical
         q_lex = None
-        if lines.lexical is not None:
+        # (the index from before a refit of the vocabulary, which its writer is bringing
+        # up to date: no lexical vote, its rows and a new transform would not compare)
+        if lines.lexical is not None and built.vocabulary is lexical.vocabulary:
             ids = [i for i in known if i >= 0]
             parts = [lines.lexical[ids]] if ids else []
             if unknown and lexical.fitted:
                 parts.append(lexical.transform(unknown))
+            width = lines.lexical.shape[1]
+            parts = [m for m in parts if m.shape[1] == width]  # (a refit meanwhile)
             q_lex = sparse.vstack(parts).tocsr() if parts else None
         q_vec = None
         if lines.vectors is not None:
