@@ -15,6 +15,7 @@ import pytest
 
 from models.encoders import HashingEncoder
 from models.lines import LineIndex
+from models.matching import Party
 from models.profile import Profile
 from service.engine import Engine
 from service.engine.lines import LineVotes
@@ -163,8 +164,6 @@ def _texts(p: Profile) -> list[str]:
 
 
 def _votes(lines: LineVotes, text: str) -> tuple[np.ndarray, np.ndarray]:
-    from models.matching import Party
-
     encoder = lines.catalogue.embedder.encoder
     query = Party.of_text(encoder.encode([text])[0], "partner")
     lexical, dense = lines.votes(query, None, text)
@@ -210,3 +209,30 @@ def test_writes_change_the_index_as_a_fresh_build_would_have_it(
             got_all[: got.size], want_all[: want.size] = got, want
             np.testing.assert_allclose(got_all, want_all, rtol=1e-5, atol=1e-6)
     assert changed.compacted().dead == 0 and len(changed.compacted()) == len(built)
+
+
+def test_a_vote_during_a_vocabulary_refit_skips_the_lexical_side(tmp_path: Path) -> None:
+    """Between a refit of the lexical vocabulary and the segment index following it, a
+    request votes with the index from before: densely only (its lexical rows and a query
+    transformed with the new vocabulary would not compare), and without an error."""
+    engine, _ = _engine(tmp_path)
+    before = engine.lines.current()
+    assert before is not None
+    lexical, dense = _votes(engine.lines, "battery cells testing")
+    assert lexical.any() and dense.any()
+    with engine.write_lock:
+        engine.catalogue.refit_lexical()  # (a new vocabulary: Engine.refit_lexical's first half)
+        assert engine.lines.current() is None
+        query = Party.of_text(engine.embedder.encode_query("battery cells testing"), "partner")
+        got: list[tuple[np.ndarray | None, np.ndarray | None]] = []
+        request = threading.Thread(
+            target=lambda: got.append(engine.lines.votes(query, None, "battery cells testing"))
+        )
+        request.start()
+        request.join()
+        during = got[0]
+        engine.lines.changed([], {}, before)
+    assert during[0] is None and during[1] is not None and np.allclose(during[1], dense)
+    after = engine.lines.current()
+    assert after is not None and after is not before
+    assert _votes(engine.lines, "battery cells testing")[0].any()
