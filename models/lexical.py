@@ -157,6 +157,13 @@ class LexicalIndex:
     def fitted(self) -> bool:
         return self._vec is not None
 
+    @property
+    def vocabulary(self) -> object | None:
+        """What `transform` uses: the same object for as long as the vocabulary is (a
+        copy shares it; `fit` and `load` make a new one), so rows transformed earlier can
+        be told apart from rows of another vocabulary by holding on to it."""
+        return self._vec
+
     def __len__(self) -> int:
         return len(self._rows)
 

@@ -28,10 +28,14 @@ posting budget of models.lexical). Training and serving decide through the same 
 (the training world follows its engine's decision); a model trained with the votes on and
 served with them off sees NaN there (retrain after crossing the gate).
 
-Limitation: the index is rebuilt as a whole whenever the catalogue changed, by the write
-that changed it (`Engine.line_index`, `Engine._warm_lines`: 0.6 s at CORDIS size, 0.3-1 s
-for the demo corpus, segments embedded through the cache), so requests never wait for it;
-fine for bulk imports, a cost on every single write below the gate.
+A write changes the index by what it changed (`LineIndex.changed`: the written profiles'
+segments in, their old ones out, the new segments' rows appended), in a new index object
+that replaces the old one whole, so a request reading the old one is never disturbed. A
+segment nobody lists any more keeps its row, which never votes (`alive`), until
+`compacted` drops such rows. Rebuilding the whole index on every write, as before, made
+a single-profile write cost 6.6 s at 10,000 profiles (16,443 segments, the gate lifted),
+most of it transforming every segment with the lexical vocabulary again; applying the
+change costs 0.14 s there (scripts/bench_write.py; mostly transposing the lexical rows).
 """
 
 from __future__ import annotations
@@ -68,7 +72,9 @@ def segments(text: str | None) -> list[str]:
 
 
 class LineIndex:
-    """Distinct segments, their lexical rows and vectors, and who lists each one."""
+    """Distinct segments, their lexical rows and vectors, and who lists each one. Never
+    changed in place (requests read it without a lock): `changed` and `compacted` return
+    new ones."""
 
     def __init__(
         self,
@@ -76,14 +82,27 @@ class LineIndex:
         owners: sparse.csr_matrix,
         lexical: sparse.csr_matrix | None,
         vectors: np.ndarray | None,
+        *,
+        owners_t: sparse.csr_matrix | None = None,
+        lexical_t: sparse.csr_matrix | None = None,
     ) -> None:
         self.lines = list(lines)
         self.id_of = {s: i for i, s in enumerate(self.lines)}
         self.owners = owners.tocsr()  # (lines x nodes), 1 where the node lists the line
-        self.owners_t = self.owners.T.tocsr()
+        self.owners_t = owners_t if owners_t is not None else self.owners.T.tocsr()
         self.lexical = lexical  # (lines x vocabulary), L2-normalised rows
-        self.lexical_t = lexical.T.tocsr() if lexical is not None else None
+        if lexical_t is None and lexical is not None:
+            lexical_t = lexical.T.tocsr()
+        self.lexical_t = lexical_t
         self.vectors = vectors  # (lines x dim), normalised
+        # lines that some node lists (the others, left by `changed`, never vote)
+        self.alive = np.diff(self.owners.indptr) > 0
+        self.dead = int(self.alive.size - np.count_nonzero(self.alive))
+
+    @property
+    def nodes(self) -> int:
+        """How many nodes the votes cover (max key + 1, at least)."""
+        return int(self.owners.shape[1])
 
     @classmethod
     def build(
@@ -118,6 +137,81 @@ class LineIndex:
     def __len__(self) -> int:
         return len(self.lines)
 
+    def new_lines(self, segments_by_key: Mapping[int, Sequence[str]]) -> list[str]:
+        """The distinct segments of these keys that have no row here yet, in key order:
+        the rows `changed` takes, in this order."""
+        seen: dict[str, None] = {}
+        for key in sorted(segments_by_key):
+            seen.update((s, None) for s in segments_by_key[key] if s not in self.id_of)
+        return list(seen)
+
+    def changed(
+        self,
+        segments_by_key: Mapping[int, Sequence[str]],
+        n: int,
+        *,
+        lexical: sparse.csr_matrix | None,
+        vectors: np.ndarray | None,
+    ) -> LineIndex:
+        """A new index in which each key of `segments_by_key` lists exactly those segments
+        (none: the key is gone) and every other key what it lists here. `lexical` and
+        `vectors` are the rows of `new_lines(segments_by_key)`, in that order (None when
+        there are none); `n`: nodes at least. Costs the changed keys' segments plus a few
+        linear passes over the arrays (no segment is transformed or embedded again)."""
+        added = self.new_lines(segments_by_key)
+        all_lexical, all_vectors, lexical_t = self.lexical, self.vectors, self.lexical_t
+        if added:
+            if (
+                lexical is None
+                or vectors is None
+                or self.lexical is None
+                or self.vectors is None
+                or lexical.shape[0] != len(added)
+                or vectors.shape[0] != len(added)
+            ):
+                raise ValueError("changed: one lexical row and one vector per new line")
+            all_lexical = sparse.vstack([self.lexical, lexical], format="csr")
+            all_vectors = np.vstack([self.vectors, np.asarray(vectors, dtype=np.float32)])
+            lexical_t = None  # (transposed anew)
+        lines = [*self.lines, *added]
+        id_of = dict(self.id_of)
+        id_of.update((s, len(self.lines) + i) for i, s in enumerate(added))
+        keys = np.fromiter(segments_by_key, dtype=np.int64, count=len(segments_by_key))
+        n = max(n, self.nodes, int(keys.max()) + 1 if keys.size else 0)
+        old = self.owners_t.tocoo()
+        keep = ~np.isin(old.row, keys)
+        new_rows: list[int] = []
+        new_cols: list[int] = []
+        for key, segs in segments_by_key.items():
+            for s in dict.fromkeys(segs):
+                new_rows.append(key)
+                new_cols.append(id_of[s])
+        rows = np.concatenate([old.row[keep].astype(np.int64), np.asarray(new_rows, np.int64)])
+        cols = np.concatenate([old.col[keep].astype(np.int64), np.asarray(new_cols, np.int64)])
+        owners_t = sparse.csr_matrix(
+            (np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, len(lines))
+        )
+        return LineIndex(
+            lines,
+            owners_t.T.tocsr(),
+            all_lexical,
+            all_vectors,
+            owners_t=owners_t,
+            lexical_t=lexical_t,
+        )
+
+    def compacted(self) -> LineIndex:
+        """The same index without the rows of the lines nobody lists."""
+        if not self.dead:
+            return self
+        live = np.flatnonzero(self.alive)
+        return LineIndex(
+            [self.lines[i] for i in live],
+            self.owners[live],
+            self.lexical[live] if self.lexical is not None else None,
+            self.vectors[live] if self.vectors is not None else None,
+        )
+
     def similarities(
         self, q_lexical: sparse.csr_matrix | None, q_vectors: np.ndarray | None
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -144,6 +238,8 @@ class LineIndex:
         n = self.owners.shape[1]
         if sims is None or sims.size == 0:
             return np.zeros(n, dtype=np.float32)
+        if self.dead:  # (below every similarity: a line nobody lists never takes a place)
+            sims = np.where(self.alive, sims, np.float32(-2.0))
         k = min(k, sims.size)
         top = top_n(sims, k)
         w = np.zeros(sims.size, dtype=np.float32)

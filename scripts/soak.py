@@ -17,7 +17,7 @@
    5 % imports and event work (create, schedule, export, delete).
 4. Prints requests and errors, p50 / p99 per route per `--window`, and the RSS of each
    worker when ready, after `--warmup` seconds of load (caches filled: the baseline of
-   the growth) and at the end.
+   the growth), at the end of each window and at the end.
 
 Exit status 1 when any request failed. The pytest test tests/service/ops/test_soak.py runs a
 short version (`--json FILE` writes the figures for it). The machine is shared:
@@ -259,14 +259,27 @@ def run(args: argparse.Namespace, work: Path) -> Result:
         with (work / "locust.log").open("wb") as llog:
             load = subprocess.Popen(cmd, env=lenv, stdout=llog, stderr=subprocess.STDOUT)
 
-            def after_warmup() -> None:
-                time.sleep(min(args.warmup, args.duration / 2))
-                rss["after warm-up"] = rss_by_worker(server.pid)
+            # RSS after the warm-up (the baseline of the growth), and at each window's end
+            # (a leak grows window after window; caches filling level off)
+            marks = [(min(args.warmup, args.duration / 2), "after warm-up")]
+            w = 1
+            while w * args.window < args.duration:
+                marks.append((w * args.window, f"at {w * args.window / 60:g} min"))
+                w += 1
+            marks.sort(key=lambda m: m[0])
+            started = time.monotonic()
 
-            sampler = threading.Thread(target=after_warmup, daemon=True)
+            def sample() -> None:
+                for at, label in marks:
+                    time.sleep(max(0.0, started + at - time.monotonic()))
+                    if load.poll() is not None:
+                        return
+                    rss[label] = rss_by_worker(server.pid)
+
+            sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             rc = load.wait(timeout=args.duration + 180)
-            sampler.join()
+            sampler.join(timeout=5)
         rss["end"] = rss_by_worker(server.pid)
         if server.poll() is not None:
             raise RuntimeError(f"the server died during the soak: {server.returncode}")

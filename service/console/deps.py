@@ -84,6 +84,12 @@ def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
     viewer = None
     cookie = request.cookies.get(SESSION_COOKIE, "")
     resolved = accounts.resolve_session(session, cookie, policy(request)) if cookie else None
+    # Committed now (the last-seen time, an ended session's deletion): a session that has
+    # written holds SQLite's write lock until it commits, and a route that then waits for
+    # the engine's write lock (a profile saved from the console) would keep the writer
+    # holding that one from the database until SQLite's busy timeout ("database is
+    # locked"). Nothing else has been written in this session yet.
+    session.commit()
     if resolved is not None:
         row, user = resolved
         principal = accounts.principal_for_user(user)

@@ -24,7 +24,7 @@ from models.codes import country_label
 from models.encoders import Encoder
 from models.graph import Edge
 from models.lexical import script
-from models.lines import LINES_MAX
+from models.lines import LINES_MAX, LineIndex
 from models.matching import Lang, Party, Purpose, calibration_for, region_reason
 from models.profile import Facet
 from models.progress import Progress
@@ -58,7 +58,10 @@ RECONCILE_CHUNK = 20_000
 
 class Engine:
     """Writes (`ingest`, `remove`, `reconcile`, `save`) hold `write_lock`; requests
-    (`matches_for`, `search_text`) run in threads beside them without it."""
+    (`matches_for`, `search_text`) run beside them without it and never wait for it:
+    with several workers they run on the event loop (Settings.match_inline), which the
+    commits of other requests' transactions wait for, and a writer holding the lock may
+    be waiting for the database (see service.engine.lines)."""
 
     def __init__(
         self,
@@ -165,29 +168,39 @@ class Engine:
         if not rows:
             return 0
         texts = [t for _, p, _ in rows for t in profile_texts(p)]
+        # (and the segments of the line votes: the index follows the change without
+        # reading or writing the database, see service.engine.lines)
+        texts += self.lines.wanted(p for _, p, _ in rows)
         vectors, encoded = self.embedder.embed(texts, progress)
         with self.write_lock:
+            before = self.lines.current()
             self.catalogue.upsert(rows, vectors, progress)
-            encoded += self._warm_lines()
+            encoded += self._lines_follow([pk for pk, _, _ in rows], vectors, before)
         if len(rows) >= SETTLE_AFTER_ROWS:
             settle_heap()
         return encoded
 
     def remove(self, pks: Iterable[int]) -> None:
+        keys = list(pks)
         with self.write_lock:
-            self.catalogue.remove(list(pks))
-            self._warm_lines()
+            before = self.lines.current()
+            self.catalogue.remove(keys)
+            self._lines_follow(keys, {}, before)
 
     def refit_lexical(self) -> None:
         """Rebuild the TF-IDF vocabulary and rows from all indexed profiles."""
         with self.write_lock:
+            before = self.lines.current()
             self.catalogue.refit_lexical()
-            self._warm_lines()
+            self._lines_follow([], {}, before)
 
-    def _warm_lines(self) -> int:
-        """Rebuild the segment index after a change, in the writer, not in the next request
-        (a reconcile builds it once, at its end). Returns the segments encoded."""
-        return 0 if self._loading else self.lines.warm()
+    def _lines_follow(
+        self, keys: Sequence[int], vectors: Mapping[str, np.ndarray], before: LineIndex | None
+    ) -> int:
+        """Bring the segment index up to date after a change of these keys, in the writer,
+        not in the next request (a reconcile builds it once, at its end). Returns the
+        segments encoded."""
+        return 0 if self._loading else self.lines.changed(keys, vectors, before)
 
     def fork(self, facets: Iterable[Facet]) -> Engine:
         """An engine on a copy of the catalogue (`Catalogue.copy_from`: only the indexes

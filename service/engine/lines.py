@@ -3,21 +3,64 @@ sentences, offers, needs) in one index; the `k` segments most like a query's own
 the profiles that list them (participants of the most similar past projects, products).
 
 Only while the catalogue lists at most `max_segments` distinct segments
-(models.lines.LINES_MAX): the vote's cost grows with them. The index is rebuilt after the
-catalogue changed, by the writer (`warm`), so that no request pays for it.
+(models.lines.LINES_MAX): the vote's cost grows with them.
+
+Who changes the index, and who waits for whom. A writer (holding the engine's write lock)
+brings the index up to date right after its change to the catalogue, by that change
+alone (`changed`: the written profiles' segments, embedded with their texts before the
+catalogue changed, so that no database work happens between the change and the index
+following it). Requests never wait for the write lock (`serving`): during a write they
+vote with the index from before it. With several workers, matches run on the event loop
+(Settings.match_inline); a loop waiting for the write lock while the writer waited for
+SQLite's write lock, held by a request whose commit waited for the loop, stalled a
+worker for SQLite's 30 s busy timeout and failed the write with "database is locked"
+(the soak of issue 21; tests/service/engine/test_lines.py).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
+from indexing.embedding import EmbeddingCache, embed_texts
 from models.lines import LINES_MAX, LineIndex, profile_segments, segments
 from models.matching import Party
-from models.profile import text_hash
+from models.profile import Profile, text_hash
 from service.engine.catalogue import Catalogue, Record
+
+
+class _ReadOnlyCache:
+    """The embedding cache without its writes: what a request's build of the index reads
+    (a request on the event loop must not wait for SQLite's write lock)."""
+
+    def __init__(self, cache: EmbeddingCache) -> None:
+        self._cache = cache
+
+    def get_many(self, model_id: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        return self._cache.get_many(model_id, hashes)
+
+    def has_many(self, model_id: str, hashes: Iterable[str]) -> set[str]:
+        return self._cache.has_many(model_id, hashes)
+
+    def put_many(self, model_id: str, vectors: Mapping[str, np.ndarray]) -> None:
+        return None
+
+
+def _segments_of(profile: Profile) -> list[str]:
+    return profile_segments(profile.description, profile.offers, profile.needs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """An index with what it was built for, replaced whole (requests read it unlocked)."""
+
+    index: LineIndex
+    version: int  # the catalogue's version
+    vocabulary: object | None  # the lexical vocabulary of its rows
 
 
 class LineVotes:
@@ -33,9 +76,7 @@ class LineVotes:
         self.k = k
         self._write_lock = write_lock
         self._max_segments = max_segments
-        self._index: LineIndex | None = None
-        self._index_version = -1  # the catalogue version `_index` was built for
-        self._encoded = 0  # segments the last build encoded
+        self._built: _Built | None = None
 
     @property
     def max_segments(self) -> int:
@@ -56,67 +97,189 @@ class LineVotes:
 
     def current(self) -> LineIndex | None:
         """The index if it is built for the catalogue as it is now (never builds it)."""
-        index = self._index
+        built = self._built
         return (
-            index if index is not None and self._index_version == self.catalogue.version else None
+            built.index if built is not None and built.version == self.catalogue.version else None
         )
 
-    def index(self) -> LineIndex | None:
-        """The segment index of the current catalogue (None before the lexical index is
-        fitted, and while the gate `on` is off: then nothing is built). Rebuilt after the
-        catalogue changed: every distinct segment transformed with the lexical vocabulary
-        and embedded (through the cache: a segment is encoded once per model, ever)."""
+    def wanted(self, profiles: Iterable[Profile]) -> list[str]:
+        """The segments of these profiles, for a writer to embed with their texts before
+        it changes the catalogue (none while the votes are off)."""
         if not self.on():
-            self._index = None  # (a catalogue that grew past the gate frees its index)
+            return []
+        return [s for p in profiles for s in _segments_of(p)]
+
+    def index(self) -> LineIndex | None:
+        """The segment index of the current catalogue, built if it is not (None before
+        the lexical index is fitted, and while the gate `on` is off: then nothing is
+        built). Waits for the write lock: for writers, startup and the offline tools;
+        requests use `serving`."""
+        if not self.on():
+            self._built = None  # (a catalogue that grew past the gate frees its index)
             return None
-        cat = self.catalogue
-        lines = self._index
-        if lines is not None and self._index_version == cat.version:
+        lines = self.current()
+        if lines is not None:
             return lines
         with self._write_lock:
-            if self._index is not None and self._index_version == cat.version:
-                return self._index
-            if not cat.lexical.fitted or not cat.records:
-                return None
-            version = cat.version
-            by_key = {
-                pk: profile_segments(r.profile.description, r.profile.offers, r.profile.needs)
-                for pk, r in cat.records.items()
-            }
-            distinct = list(dict.fromkeys(s for pk in sorted(by_key) for s in by_key[pk]))
-            vectors, encoded = cat.embedder.embed(distinct)
-            self._encoded = encoded
-            dense = (
-                np.vstack([vectors[text_hash(t)] for t in distinct]).astype(np.float32)
-                if distinct
-                else None
-            )
-            lexical = cat.lexical.transform(distinct) if distinct else None
-            built = LineIndex.build(
-                by_key,
-                max(cat.records) + 1,
-                lexical=lexical,
-                vectors=dense,
-                lines=distinct,
-            )
-            self._index, self._index_version = built, version
-            return built
+            if self.current() is None:
+                self._build({}, store=True)
+            return self._built.index if self._built is not None else None
 
-    def warm(self) -> int:
-        """Rebuild the index now if the catalogue changed (the writer calls it after its
-        change). Returns how many segments had to be encoded."""
-        before = self._index
-        self.index()
-        return self._encoded if self._index is not before else 0
+    def serving(self) -> _Built | None:
+        """The index a request votes with; never waits for the write lock. The current
+        one; while a writer holds the lock (it brings the index up to date before it lets
+        go), the one from before its change; when nobody writes and it is not current (a
+        raised gate, a fork's first request, a write that failed), built here, reading the
+        embedding cache but never writing to it."""
+        if not self.on():
+            return None
+        built = self._built
+        if built is not None and built.version == self.catalogue.version:
+            return built
+        if not self._write_lock.acquire(blocking=False):
+            return built
+        try:
+            if self.on() and self.current() is None:
+                self._build({}, store=False)
+            return self._built
+        finally:
+            self._write_lock.release()
+
+    def changed(
+        self,
+        keys: Sequence[int],
+        vectors: Mapping[str, np.ndarray],
+        before: LineIndex | None,
+    ) -> int:
+        """Bring the index up to date right after the catalogue changed for `keys`
+        (writers, under the write lock). `before`: the index that was current before the
+        change (`current()` then); with it, and the same lexical vocabulary, only the
+        change is applied (`LineIndex.changed`); else the index is built. `vectors`: the
+        vectors the writer has, by text hash (the segments it embedded, see `wanted`).
+        Returns how many segments had to be encoded."""
+        if not self.on():
+            self._built = None
+            return 0
+        cat = self.catalogue
+        built = self._built
+        if (
+            before is None
+            or built is None
+            or before is not built.index
+            or before.lexical is None
+            or before.vectors is None
+            or not cat.lexical.fitted
+            or cat.lexical.vocabulary is not built.vocabulary
+        ):
+            return self._build(vectors, store=True)
+        by_key: dict[int, list[str]] = {}
+        for pk in keys:
+            rec = cat.records.get(pk)
+            by_key[pk] = _segments_of(rec.profile) if rec is not None else []
+        added = before.new_lines(by_key)
+        found, encoded = self._vectors(added, vectors, None, store=True)
+        dense = lexical = None
+        if added:
+            dense = np.vstack([found[text_hash(s)] for s in added]).astype(np.float32)
+            lexical = cat.lexical.transform(added)
+        updated = before.changed(by_key, 0, lexical=lexical, vectors=dense)
+        if 4 * updated.dead > len(updated):  # (dead rows cost every vote a little)
+            updated = updated.compacted()
+        self._built = _Built(updated, cat.version, built.vocabulary)
+        return encoded
+
+    def _vectors(
+        self,
+        texts: Sequence[str],
+        known: Mapping[str, np.ndarray],
+        base: LineIndex | None,
+        *,
+        store: bool,
+    ) -> tuple[dict[str, np.ndarray], int]:
+        """Vectors of `texts` by text hash: from `known`, the rows of `base` (a segment's
+        vector does not change), else through the embedding cache; and how many had to be
+        encoded (`store`: the new ones are written to the cache)."""
+        out: dict[str, np.ndarray] = {}
+        missing: list[str] = []
+        for t in texts:
+            h = text_hash(t)
+            v = known.get(h)
+            if v is None and base is not None and base.vectors is not None:
+                i = base.id_of.get(t)
+                v = base.vectors[i] if i is not None else None
+            if v is None:
+                missing.append(t)
+            else:
+                out[h] = v
+        if not missing:
+            return out, 0
+        embedder = self.catalogue.embedder
+        if store:
+            found, encoded = embedder.embed(missing)
+        else:
+            found, encoded = embed_texts(
+                embedder.encoder,
+                missing,
+                _ReadOnlyCache(embedder.cache),
+                batch_size=embedder.batch_size,
+            )
+        out.update(found)
+        return out, encoded
+
+    def _build(self, vectors: Mapping[str, np.ndarray], *, store: bool) -> int:
+        """Build the index of the whole catalogue (under the write lock). The rows of the
+        index it replaces are reused: vectors always, lexical rows while the vocabulary
+        is the same; the other segments are embedded (through the cache) and transformed.
+        Returns how many segments had to be encoded."""
+        cat = self.catalogue
+        if not cat.lexical.fitted or not cat.records:
+            self._built = None
+            return 0
+        version, vocabulary = cat.version, cat.lexical.vocabulary
+        by_key = {pk: _segments_of(r.profile) for pk, r in cat.records.items()}
+        distinct = list(dict.fromkeys(s for pk in sorted(by_key) for s in by_key[pk]))
+        previous = self._built
+        base = previous.index if previous is not None else None
+        lines = distinct
+        parts: list[sparse.csr_matrix] = []
+        if (
+            base is not None
+            and base.lexical is not None
+            and previous is not None
+            and vocabulary is previous.vocabulary
+        ):
+            known = [s for s in distinct if s in base.id_of]
+            fresh = [s for s in distinct if s not in base.id_of]
+            lines = known + fresh  # (the row order of the parts below)
+            if known:
+                parts.append(base.lexical[[base.id_of[s] for s in known]])
+            if fresh:
+                parts.append(cat.lexical.transform(fresh))
+        elif distinct:
+            parts.append(cat.lexical.transform(distinct))
+        found, encoded = self._vectors(lines, vectors, base, store=store)
+        dense = (
+            np.vstack([found[text_hash(t)] for t in lines]).astype(np.float32) if lines else None
+        )
+        built = LineIndex.build(
+            by_key,
+            max(cat.records) + 1,
+            lexical=sparse.vstack(parts, format="csr") if parts else None,
+            vectors=dense,
+            lines=lines,
+        )
+        self._built = _Built(built, version, vocabulary)
+        return encoded
 
     def votes(
         self, query: Party, record: Record | None, text: str | None
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Per node, the lexical and the dense vote of the segments most like the query's
         own: a free text's lines and sentences, or the query profile's."""
-        lines = self.index()
-        if lines is None or not len(lines):
+        built = self.serving()
+        if built is None or not len(built.index):
             return None, None
+        lines = built.index
         if text is not None:
             segs = segments(text)
         elif record is not None:
@@ -130,11 +293,15 @@ class LineVotes:
         unknown = [s for s, i in zip(segs, known, strict=True) if i < 0]
         lexical = self.catalogue.lexical
         q_lex = None
-        if lines.lexical is not None:
+        # (the index from before a refit of the vocabulary, which its writer is bringing
+        # up to date: no lexical vote, its rows and a new transform would not compare)
+        if lines.lexical is not None and built.vocabulary is lexical.vocabulary:
             ids = [i for i in known if i >= 0]
             parts = [lines.lexical[ids]] if ids else []
             if unknown and lexical.fitted:
                 parts.append(lexical.transform(unknown))
+            width = lines.lexical.shape[1]
+            parts = [m for m in parts if m.shape[1] == width]  # (a refit meanwhile)
             q_lex = sparse.vstack(parts).tocsr() if parts else None
         q_vec = None
         if lines.vectors is not None:

@@ -306,22 +306,28 @@ def test_training_world_has_no_text_of_the_held_out_groups(tmp_path: Path) -> No
 
 def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
     """Line votes only while the catalogue lists at most `lines_max` distinct segments
-    (models.lines.LINES_MAX): above it no LineIndex is built, not even after a change,
-    and the features are NaN; the training world follows its engine's gate."""
+    (models.lines.LINES_MAX): above it no LineIndex is built or changed, not even after a
+    change of the catalogue, and the features are NaN; the training world follows its
+    engine's gate. Below it a write changes the index by its change (no build)."""
     from models.lines import LINES_MAX, LineIndex
     from models.ranking import INDEX
     from models.training import sample_holdout
     from service.offline.learning import training_world
 
     engine, sessions = _engine(tmp_path)
-    builds: list[int] = []
-    build = LineIndex.build
+    builds: list[str] = []  # "build" (the whole catalogue) or "changed" (a write's change)
+    build, changed = LineIndex.build, LineIndex.changed
 
     def counted_build(cls: type[LineIndex], *a: Any, **kw: Any) -> LineIndex:
-        builds.append(1)
+        builds.append("build")
         return build(*a, **kw)
 
+    def counted_changed(self: LineIndex, *a: Any, **kw: Any) -> LineIndex:
+        builds.append("changed")
+        return changed(self, *a, **kw)
+
     monkeypatch.setattr(LineIndex, "build", classmethod(counted_build))
+    monkeypatch.setattr(LineIndex, "changed", counted_changed)
     line_cols = [INDEX[n] for n in ("line_lexical", "line_dense", "line_lexical_rel")]
     line_cols.append(INDEX["line_dense_rel"])
     descriptions = {r.profile.description for r in engine.records.values()}
@@ -343,7 +349,7 @@ def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
         {"id": "x1", "name": "X", "kind": "firm", "description": "Quantum sensors. Lidar."}
     )
     save_profiles(engine, sessions, [extra])
-    assert engine.lines.segments() == len(descriptions) + 2 and builds == [1]
+    assert engine.lines.segments() == len(descriptions) + 2 and builds == ["changed"]
     # above the gate: NaN, and nothing built, not after a catalogue change either
     engine.lines.set_limit(len(descriptions) - 1)
     assert not engine.lines.on() and np.isnan(features()).all()
@@ -352,13 +358,13 @@ def test_line_votes_gate(tmp_path: Path, monkeypatch: Any) -> None:
     assert x1 is not None
     engine.remove([x1.pk])
     assert engine.lines.segments() == len(descriptions) and not engine.lines.on()
-    assert np.isnan(features()).all() and builds == [1]
+    assert np.isnan(features()).all() and builds == ["changed"]
     holdout = sample_holdout(engine.edges, seed=1, fraction=0.3)
     world = training_world(engine, holdout, engine.network.graph_from(holdout.kept))
     assert not world.lines.on()
     # back under it: built once for the catalogue as it is now
     engine.lines.set_limit(LINES_MAX)
-    assert np.isfinite(features()).all() and builds == [1, 1]
+    assert np.isfinite(features()).all() and builds == ["changed", "build"]
     world = training_world(engine, holdout, engine.network.graph_from(holdout.kept))
     assert world.lines.on()
 

@@ -4,13 +4,17 @@ agenda and its own wishes (deadline, validation, privacy), and escaping everywhe
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any, get_args
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from models.events.model import LEVELS
 from models.matching import PURPOSES
@@ -18,6 +22,8 @@ from service.console import member as module
 from service.console.member import mark_segments
 from service.console.messages import EN, JA
 from service.events.wishes import RefusalCode
+from service.store.db import transaction
+from service.store.tables import ConsoleSessionRow, utcnow
 from tests.support.console import NASTY, Console, csrf_of
 from tests.support.jobs import wait_for_job
 
@@ -702,3 +708,74 @@ def test_every_member_message_key_exists_in_both_languages() -> None:
     codes = (*get_args(RefusalCode), "organizer_set", "locked", "invalid")
     used |= {f"member.wish.error.{c}" for c in (*codes, "target", "level", "priority")}
     assert sorted(k for k in used if k not in JA or k not in EN) == []
+
+
+class _SpyLock:
+    """The engine's write lock, telling when a thread had to wait for it."""
+
+    def __init__(self, lock: Any) -> None:
+        self.lock = lock
+        self.waited = threading.Event()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if self.lock.acquire(blocking=False):
+            return True
+        if not blocking:
+            return False
+        self.waited.set()
+        return bool(self.lock.acquire(timeout=timeout))
+
+    def release(self) -> None:
+        self.lock.release()
+
+    def __enter__(self) -> _SpyLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def test_a_console_save_waits_for_the_engine_without_holding_the_database(
+    console: Console,
+) -> None:
+    """A console request writes its session's last-seen time (once a minute): that
+    transaction held SQLite's write lock until the request ended, so a profile saved from
+    the console waited for the engine's write lock while holding SQLite's, and a writer
+    holding the engine's lock could not reach the database ("database is locked" after
+    SQLite's 30 s busy timeout). The last-seen time is committed before the route runs."""
+    client = member(console, "jp-1")
+    csrf = token(client)
+    with transaction(console.sessions) as s:  # the session is due a new last-seen time
+        s.execute(update(ConsoleSessionRow).values(last_seen_at=utcnow() - dt.timedelta(hours=1)))
+    engine = console.app.state.engine
+    real = engine.write_lock
+    spy = _SpyLock(real)
+    engine.write_lock = spy  # (the profile services take it as engine.write_lock)
+    path = str(console.app.state.settings.resolved_database_url).split(":///", 1)[1]
+    answers: list[Any] = []
+    form = {"name": "株式会社精密歯車", "kind": "firm", "description": "精密歯車の製造"}
+    locked = None
+    try:
+        with real:  # a writer, mid-write, about to reach the database
+            saving = threading.Thread(
+                target=lambda: answers.append(
+                    client.post("/console/me/profile", data={**form, "csrf_token": csrf})
+                )
+            )
+            saving.start()
+            assert spy.waited.wait(60), "the console save never reached the engine's lock"
+            db = sqlite3.connect(path, timeout=3)
+            try:
+                db.execute("BEGIN IMMEDIATE")  # what the writer's INSERT needs
+                db.rollback()
+                locked = False
+            except sqlite3.OperationalError as exc:
+                locked = "locked" in str(exc)
+            finally:
+                db.close()
+        saving.join()
+    finally:
+        engine.write_lock = real
+    assert locked is False, "the console request held SQLite's write lock"
+    assert answers and answers[0].status_code == 303, answers
