@@ -147,6 +147,12 @@ class PrunedLexicalIndex:
     def fitted(self) -> bool:
         return self._vec is not None
 
+    @property
+    def vocabulary(self) -> object | None:
+        """What `transform` uses, as `LexicalIndex.vocabulary`: the same object while the
+        vocabulary is (a copy shares it; `fit` and `load` make a new one)."""
+        return self._vec
+
     def __len__(self) -> int:
         state = self._state
         if state is None:
