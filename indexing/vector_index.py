@@ -7,10 +7,23 @@ the two. The index is derived state: the database is the source of truth, so eve
 failure to load (:class:`IndexMismatchError`) is answered by rebuilding from it.
 
 Layout (the txtai ``ann`` factory idea): :func:`choose_layout` picks exact search
-(``IndexFlatIP``) below ``hnsw_threshold`` live vectors and ``IndexHNSWFlat`` at or above
-it. The choice is made when the index is built or rebuilt and when an incremental upsert
-crosses the threshold (flat -> hnsw, never back automatically, so a size hovering around
-the threshold cannot make the index flap); it is stamped into :class:`IndexMeta`.
+(``IndexFlatIP``) below ``hnsw_threshold`` live vectors and the large layout at or above
+it: ``IndexHNSWFlat`` (``hnsw``), or ``compact``. The choice is made when the index is
+built or rebuilt and when an incremental upsert crosses the threshold (flat -> large,
+never back on a write, so a size hovering around the threshold cannot make the index
+flap); it is stamped into :class:`IndexMeta`.
+
+The compact layout (`_CompactStore`) is for catalogues of a million profiles, where the
+float32 HNSW graph costs 2.3 KB per vector in every worker: an IVF base over 8-bit codes
+(indexing.ivf: ~530 B per vector, a file every process maps read-only, so that workers
+share its pages) and a float32 flat delta with the vectors written since the base was
+built. A write tombstones the id's base label and goes to the delta; once the delta holds
+:data:`DELTA_MAX` vectors (or a fifth of the base is dead) a background thread compacts
+them into a new base (the old codes copied list by list, the delta's quantised with the
+same trained parameters: no k-means, no graph). A search probes :data:`NPROBE` lists; a
+filtered one probes the nearest lists that hold allowed vectors until they hold as many as
+NPROBE lists hold in all, with the filter as a selector tested before a code is read (no
+copies, no walks that come up short); the delta is scored exactly and merged.
 
 Updates and deletes: HNSW cannot remove a node from its graph, so a removed or replaced
 vector becomes a *tombstone* - its label stays in FAISS but is marked dead in ``live`` and
@@ -60,7 +73,10 @@ two threads than on one - so deployments should set ``OMP_WAIT_POLICY=PASSIVE``.
 Persistence: :meth:`VectorIndex.save` writes ``index.faiss``, ``ids.npy``, ``live.npy``
 and ``meta.json`` (the :class:`IndexMeta` plus a SHA-256 of each data file) into a fresh
 generation directory ``path/gen-*``, fsyncs it, then atomically replaces the pointer file
-``path/CURRENT`` that names it.
+``path/CURRENT`` that names it. The compact layout's files hold its delta, and
+``base.ivf`` (a hard link to the base in the pool ``spill``, named by its SHA-256: a save
+links it instead of writing it), ``trained.faiss``, ``base_ids.npy`` and
+``base_live.npy`` its base.
 POSIX cannot atomically replace a non-empty directory, so the pointer file is the commit
 point: a crash at any moment leaves ``CURRENT`` naming a complete generation.
 
@@ -1655,8 +1671,16 @@ class VectorIndex:
             self._builders = [t for t in self._builders if t.is_alive()] + [thread]
         thread.start()
 
+    def compact_now(self) -> None:
+        """Compact (or upgrade) now if the index needs it, in the calling thread, and wait
+        for background work: a bulk load ends with its index compact and its delta empty,
+        rather than leaving the last writes to a background thread of every worker."""
+        self.settle()
+        self._maintain_now()
+        self.settle()
+
     def settle(self) -> None:
-        """Wait for the background block builds started so far (tests, benchmarks)."""
+        """Wait for the background block builds and compactions started so far."""
         with self._builders_lock:
             builders = list(self._builders)
         for t in builders:

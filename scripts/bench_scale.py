@@ -800,6 +800,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--mode", help=argparse.SUPPRESS)
     p.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--train", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--trained",
+        type=Path,
+        help="a re-ranker file (reranker.bin) for every mode, instead of training one on "
+        "the first mode of the first size",
+    )
     args = p.parse_args(argv)
     args.size_list = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     args.mode_list = [m for m in args.modes.split(",") if m]
@@ -846,9 +852,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             m: dict[str, Any] = per.setdefault(mode, {})
             ddir = data_dir(store, mode)
             index_dir = ddir / "index"
-            if trained is not None and not (index_dir / "reranker.bin").exists():
+            source = trained or args.trained
+            if source is not None and not (index_dir / "reranker.bin").exists():
                 index_dir.mkdir(parents=True, exist_ok=True)
-                shutil.copy(trained, index_dir / "reranker.bin")
+                shutil.copy(source, index_dir / "reranker.bin")
             fresh = not (index_dir / "CURRENT").exists()
             log(f"{mode} {n}: prepare ({'building' if fresh else 'checking'} the index)")
             extra = (

@@ -57,7 +57,8 @@ def instrument(engine: Any) -> None:
     """Wrap the stages of one request: class attributes (every instance is timed), and the
     engine's own vector indexes (one figure per facet) and re-ranker."""
     from models.lexical import LexicalIndex
-    from service.engine import catalogue, lines, ranking, retrieval
+    from models.lexical_pruned import PrunedLexicalIndex
+    from service.engine import catalogue, lines, ranking, records, retrieval
 
     stages: list[tuple[Any, str, str]] = [  # (owner, attribute, the figure's name)
         (retrieval.Retrieval, "pool", "pool"),
@@ -70,8 +71,11 @@ def instrument(engine: Any) -> None:
     ]
     for owner, attr, name in stages:
         setattr(owner, attr, _timed(name, getattr(owner, attr)))
-    LexicalIndex.search = _timed("lexical.search", LexicalIndex.search)  # type: ignore[method-assign]
-    LexicalIndex.similarity = _timed("lexical.similarity", LexicalIndex.similarity)  # type: ignore[method-assign]
+    for cls in (LexicalIndex, PrunedLexicalIndex):  # (the whole rows, or a large catalogue's)
+        cls.search = _timed("lexical.search", cls.search)  # type: ignore[method-assign]
+        cls.similarity = _timed("lexical.similarity", cls.similarity)  # type: ignore[method-assign]
+        cls.row = _timed("lexical.row", cls.row)  # type: ignore[method-assign]
+    records.RecordTable.profile = _timed("records.profile", records.RecordTable.profile)  # type: ignore[method-assign]
     for facet, index in engine.indexes.items():
         index.search = _timed(f"vector.search[{facet}]", index.search)
     graph = engine.network.graph

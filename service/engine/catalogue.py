@@ -243,7 +243,6 @@ class Catalogue:
             if progress is not None:
                 progress("indexing", FACETS.index(facet) + 1, len(FACETS))
         for pk, p, h in rows:
-            self._drop(pk)
             self._put(Record(pk, p, h, org_key(p.website)))
         for text in {t for _, p, _ in rows for t in item_texts(p)}:
             self.items.put(text_hash(text), vectors[text_hash(text)])
@@ -295,6 +294,10 @@ class Catalogue:
         return overall_text(self.records[pk].profile)
 
     def _put(self, rec: Record) -> None:
+        """Store a record, replacing the one of its key (which stays readable meanwhile)."""
+        old = self.records.get(rec.pk)
+        if old is not None:
+            self._forget_segments(old)
         self.records.put(rec)
         refs = self._segment_refs
         for h in segment_hashes(rec.profile):
@@ -304,6 +307,10 @@ class Catalogue:
         rec = self.records.get(pk)
         if rec is None:
             return
+        self._forget_segments(rec)
+        self.records.drop(pk)
+
+    def _forget_segments(self, rec: Record) -> None:
         refs = self._segment_refs
         for h in segment_hashes(rec.profile):
             left = refs.get(h, 0) - 1
@@ -311,7 +318,6 @@ class Catalogue:
                 refs[h] = left
             else:
                 refs.pop(h, None)
-        self.records.drop(pk)
 
     # ------------------------------------------------------------------ whole catalogue
 

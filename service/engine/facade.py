@@ -276,9 +276,11 @@ class Engine:
                 )
             encoded += self.ingest(rows, progress)
             del rows
-        for index in cat.indexes.values():  # (a saved index of the other large layout)
-            if index.layout_outdated:
+        for index in cat.indexes.values():
+            if index.layout_outdated:  # (a saved index of the other large layout)
                 index.rebuild()
+            elif stale.size:
+                index.compact_now()  # (what a large load left in the delta)
         if refit and cat.lexical_fitted_on != cat.lexical_fit_size():
             self.refit_lexical()
         self.load_history()

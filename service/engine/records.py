@@ -323,8 +323,12 @@ class RecordTable(Mapping[int, Record]):
         pk = rec.pk
         p = rec.profile
         self._ensure(pk)
-        if self.kind[pk] >= 0:
-            self.drop(pk)
+        was = pk in self
+        if was and int(self.idh[pk]) != id_hash(p.id):
+            self.drop(pk)  # (another id under this key: the lookups change)
+            was = False
+        # (a replaced record stays live while its columns change: a reader sees the old
+        # record or the new one, field by field, never none)
         self.country[pk] = -2 if rec.country is None else self.countries.code(rec.country)
         self.cluster[pk] = self.clusters.code(rec.cluster)
         self.script[pk] = _SCRIPT_CODE.get(rec.script, len(SCRIPTS) - 1)
@@ -344,13 +348,14 @@ class RecordTable(Mapping[int, Record]):
         self.size[pk] = 0
         h = id_hash(p.id)
         self.idh[pk] = h
-        other = self.pk_of_hash(h)
-        if other is not None and other != pk and self.profile(other).id != p.id:
-            self._exact[p.id] = pk  # (two live ids with one hash: this one by its id)
-        else:
-            self._id_new[h] = pk
+        if not was:
+            other = self.pk_of_hash(h)
+            if other is not None and other != pk and self.profile(other).id != p.id:
+                self._exact[p.id] = pk  # (two live ids with one hash: this one by its id)
+            else:
+                self._id_new[h] = pk
+            self._n += 1
         self.kind[pk] = KIND_CODE[rec.kind]
-        self._n += 1
         with self._lock:
             self._cache.pop(pk, None)
 

@@ -202,7 +202,7 @@ class Retrieval:
         indexes = self.catalogue.indexes
         return Candidates.assemble(
             keys,
-            [r.profile for r in recs],
+            recs,  # (a record holds the fields compared: its profile is not read)
             [r.script for r in recs],
             {f: indexes[f].matrix(keys) for f in FACETS},
         )
