@@ -447,7 +447,7 @@ def step_inspect(store: Path, mode: str) -> dict[str, Any]:
         )
         cols += records.offset.nbytes + records.size.nbytes
         cols += records._id_keys.nbytes + records._id_pks.nbytes
-        cols += _deep(records.tuples.values) + _deep(records.orgs) + _deep(records.overlay)
+        cols += _deep(records.tuples.values) + _deep(records.overlay)
         blob = 0 if records.blob is None else records.blob.size
         parts["catalogue"] = (float(cols), float(blob))
         segs = cat._segment_refs
@@ -598,8 +598,40 @@ def step_recall(store: Path, mode: str) -> dict[str, Any]:
             }
             log(f"recall {mode} {facet} {fname}: {out[f'{facet}/{fname}']}")
         del x, xq
+    if ARGS.lexical_check and type(cat.lexical).__name__ == "PrunedLexicalIndex":
+        out["lexical"] = _lexical_check(cat, queries)
     db.dispose()
     return out
+
+
+def _lexical_check(cat: Any, queries: np.ndarray) -> dict[str, float]:
+    """The pruned lexical index against whole rows fitted on every text of the store (as
+    models.lexical.LexicalIndex, the `hnsw` mode's): how many of the whole rows' top 60
+    the pruned search finds, and how the candidates' similarities correlate."""
+    from models.lexical import LexicalIndex
+    from models.profile import overall_text
+
+    pks = cat.records.keys_array()
+    log(f"recall: fitting whole lexical rows on {pks.size} texts")
+    texts = {int(pk): overall_text(cat.records[int(pk)].profile) for pk in pks.tolist()}
+    exact = LexicalIndex()
+    exact.fit(list(texts), list(texts.values()))
+    found = total = 0
+    corr: list[float] = []
+    for q in queries.tolist()[:100]:
+        want = exact.search(exact.row(q), 60, exclude=[q])
+        got = cat.lexical.search(cat.lexical.row(q), 60, exclude=[q])
+        found += len({k for k, _ in want} & {k for k, _ in got})
+        total += len(want)
+        keys = [k for k, _ in want]
+        a = exact.similarity(exact.row(q), keys)
+        b = cat.lexical.similarity(cat.lexical.row(q), keys)
+        if len(keys) > 2 and a.std() > 0 and b.std() > 0:
+            corr.append(float(np.corrcoef(a, b)[0, 1]))
+    return {
+        "top60_found": found / max(1, total),
+        "similarity_corr": float(np.mean(corr)) if corr else float("nan"),
+    }
 
 
 # =========================================================================== 3 serve
@@ -783,6 +815,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--budget-s", type=float, default=180, help="time cap per concurrency level")
     p.add_argument("--writes", type=int, default=20, help="single-profile writes timed")
     p.add_argument("--recall-queries", type=int, default=200)
+    p.add_argument(
+        "--lexical-check",
+        action="store_true",
+        help="compare the pruned lexical index with whole rows fitted on the same store "
+        "(fits TF-IDF on every text: minutes at 100k, skip it at 1M)",
+    )
     p.add_argument("--skip-serve", action="store_true")
     p.add_argument("--skip-recall", action="store_true")
     p.add_argument("--skip-inspect", action="store_true")
@@ -957,7 +995,14 @@ def table_rows(n: int, mode: str, m: dict[str, Any]) -> list[tuple[str, ...]]:
             f"(USS {mib(insp['rss_after_mib']['uss'])}); layout {insp['layout']}, "
             f"lexical {insp['lexical']}",
         )
-    rec = m.get("recall")
+    rec = dict(m.get("recall") or {})
+    lex = rec.pop("lexical", None)
+    if lex:
+        add(
+            "lexical: whole rows' top 60 found by the pruned index",
+            f"{lex['top60_found']:.3f}",
+            f"similarity correlation on them {lex['similarity_corr']:.3f} (100 queries)",
+        )
     if rec:
         for name, r in rec.items():
             add(

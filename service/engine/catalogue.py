@@ -13,7 +13,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -25,7 +24,7 @@ from models.lexical_pruned import FIT_SAMPLE, PrunedLexicalIndex
 from models.lines import profile_segments
 from models.profile import FACETS, Facet, Profile, facet_texts, overall_text, text_hash
 from models.progress import Progress
-from service.engine.records import KIND_CODE, Record, RecordTable, id_hash
+from service.engine.records import KIND_CODE, Record, RecordTable, id_hash, org_key
 from service.engine.snapshot import IndexOptions, Snapshot
 from service.store.catalogue import StoredProfile
 
@@ -45,17 +44,6 @@ def settle_heap() -> None:
     are still freed by reference counting when dropped, only cycles among them are not."""
     gc.collect()
     gc.freeze()
-
-
-def org_key(website: str | None) -> str | None:
-    """Profiles that share a website host are treated as one organization (a firm and its
-    branch office): they are never suggested to each other."""
-    if not website:
-        return None
-    raw = website.strip().lower()
-    host = urlsplit(raw if "://" in raw else "http://" + raw).hostname or ""
-    host = host.removeprefix("www.")
-    return host or None
 
 
 def item_texts(p: Profile) -> list[str]:

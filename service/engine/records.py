@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +40,7 @@ from models.markets import stated_markets
 from models.matching import Party
 from models.profile import KINDS, Facet, Profile, digest_of, overall_text
 
-__all__ = ["Record", "RecordTable", "id_hash"]
+__all__ = ["Record", "RecordTable", "id_hash", "org_key"]
 
 KIND_CODE: dict[str, int] = {k: i for i, k in enumerate(KINDS)}
 SCRIPTS = ("", "latin", "cjk", "hangul", "cyrillic", "other")
@@ -74,6 +75,17 @@ def id_hash(profile_id: str) -> int:
     return int.from_bytes(digest, "little", signed=True)
 
 
+def org_key(website: str | None) -> str | None:
+    """Profiles that share a website host are treated as one organization (a firm and its
+    branch office): they are never suggested to each other."""
+    if not website:
+        return None
+    raw = website.strip().lower()
+    host = urlsplit(raw if "://" in raw else "http://" + raw).hostname or ""
+    host = host.removeprefix("www.")
+    return host or None
+
+
 def _org_hash(org: str | None) -> int:
     return 0 if not org else id_hash("org:" + org) or 1
 
@@ -84,6 +96,7 @@ class Record:
 
     __slots__ = (
         "_load",
+        "_org",
         "_profile",
         "cluster",
         "content_hash",
@@ -92,7 +105,6 @@ class Record:
         "kind",
         "languages",
         "markets",
-        "org",
         "pk",
         "script",
         "stated_markets",
@@ -108,7 +120,7 @@ class Record:
     ) -> None:
         self.pk = pk
         self.content_hash = content_hash
-        self.org = org
+        self._org: str | bool | None = org
         self.script = script or script_of(overall_text(profile))
         self.kind: str = profile.kind
         self.country: str | None = profile.country
@@ -122,6 +134,15 @@ class Record:
         )
         self._profile: Profile | None = profile
         self._load: Callable[[], Profile] | None = None
+
+    @property
+    def org(self) -> str | None:
+        """Its organization (the website host: models.matching never suggests one profile
+        of an organization to another); made from the profile when first read."""
+        org = self._org
+        if org is False:
+            org = self._org = org_key(self.profile.website)
+        return org if isinstance(org, str) else None
 
     @property
     def profile(self) -> Profile:
@@ -191,7 +212,6 @@ class RecordTable(Mapping[int, Record]):
         self.countries = _Interned()  # (no country: -2 in the column, as before)
         self.clusters = _Interned([None])
         self.tuples = _Interned([()])
-        self.orgs: dict[int, str] = {}  # org hash -> org key (printed in records)
         self.blob: np.ndarray | None = None  # the saved JSON, mapped
         self.blob_file: Path | None = None
         self.overlay: dict[int, bytes] = {}
@@ -247,8 +267,7 @@ class RecordTable(Mapping[int, Record]):
         rec = Record.__new__(Record)
         rec.pk = pk
         rec.content_hash = self.digest[pk].tobytes().hex()
-        org = int(self.org[pk])
-        rec.org = self.orgs.get(org) if org else None
+        rec._org = False if self.org[pk] else None  # (from the profile, when read)
         rec.script = SCRIPTS[int(self.script[pk])]
         rec.kind = KINDS[int(self.kind[pk])]
         code = int(self.country[pk])
@@ -332,10 +351,7 @@ class RecordTable(Mapping[int, Record]):
         self.country[pk] = -2 if rec.country is None else self.countries.code(rec.country)
         self.cluster[pk] = self.clusters.code(rec.cluster)
         self.script[pk] = _SCRIPT_CODE.get(rec.script, len(SCRIPTS) - 1)
-        org = _org_hash(rec.org)
-        if org:
-            self.orgs.setdefault(org, rec.org or "")
-        self.org[pk] = org
+        self.org[pk] = _org_hash(rec.org)
         self.tags[pk] = [
             self.tuples.code(rec.industries),
             self.tuples.code(rec.markets),
@@ -396,7 +412,6 @@ class RecordTable(Mapping[int, Record]):
         out.countries = _copy_interned(self.countries)
         out.clusters = _copy_interned(self.clusters)
         out.tuples = _copy_interned(self.tuples)
-        out.orgs = dict(self.orgs)
         out.blob, out.blob_file = self.blob, self.blob_file
         out.overlay = dict(self.overlay)
         out._n = self._n
@@ -437,7 +452,6 @@ class RecordTable(Mapping[int, Record]):
             "countries": self.countries.values,
             "clusters": self.clusters.values,
             "tuples": [list(t) for t in self.tuples.values],
-            "orgs": {str(k): v for k, v in self.orgs.items()},
             "exact": self._exact,
             "id_new": {str(k): v for k, v in self._id_new.items()},
         }
@@ -506,7 +520,6 @@ class RecordTable(Mapping[int, Record]):
         out.countries = _Interned(tables["countries"])
         out.clusters = _Interned(tables["clusters"])
         out.tuples = _Interned([tuple(t) for t in tables["tuples"]])
-        out.orgs = {int(k): v for k, v in tables["orgs"].items()}
         out._exact = {str(k): int(v) for k, v in tables["exact"].items()}
         out._id_new = {int(k): int(v) for k, v in tables["id_new"].items()}
         out._id_keys, out._id_pks = arrays["id_keys"], arrays["id_pks"]
