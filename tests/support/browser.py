@@ -152,13 +152,20 @@ class LiveServer:
         profile_id: str | None = None,
         name: str = "",
         password: str | None = "correct horse battery staple",
+        office: str | None = None,
     ) -> tuple[str, str]:
-        """(email, password) of a new user; a distinct email each call."""
+        """(email, password) of a new user of `office` (None: the default office); a
+        distinct email each call."""
         self._n += 1
         email = f"{role}{self._n}@example.jp"
         with transaction(self.sessions) as s:
             row = accounts.create_user(
-                s, email=email, role=role, display_name=name, profile_id=profile_id
+                s,
+                email=email,
+                role=role,
+                display_name=name,
+                profile_id=profile_id,
+                office=office,
             )
             token = accounts.issue_password_link(s, row)
             if password is not None:
