@@ -233,6 +233,7 @@ def mode_env(store: Path, mode: str) -> dict[str, str]:
         env["CLUSTERMATCH_HNSW_THRESHOLD"] = str(ARGS.hnsw_threshold)
     if mode == "before":
         env["PYTHONPATH"] = f"{BASE_CHECKOUT}:{BASE_CHECKOUT / 'scripts'}"
+        env["CLUSTERMATCH_DATABASE_URL"] = f"sqlite:///{before_database(store)}"
     else:
         env["CLUSTERMATCH_INDEX_LAYOUT"] = mode
         root = Path(__file__).resolve().parent.parent
@@ -241,6 +242,32 @@ def mode_env(store: Path, mode: str) -> dict[str, str]:
 
 
 BASE_CHECKOUT = Path("/nonexistent")  # set from --before
+
+
+def before_database(store: Path) -> Path:
+    """The `before` checkout's own copy of the store's database, stamped at that
+    checkout's last migration: its code cannot open a database at a later one. The
+    later migrations only add tables and columns with server defaults, which it neither
+    reads nor needs to write."""
+    copy = data_dir(store, "before") / "clustermatch.db"
+    if not copy.exists():
+        import sqlite3
+
+        versions = BASE_CHECKOUT / "service" / "store" / "migrations" / "versions"
+        head = max(p.name.split("_", 1)[0] for p in versions.glob("[0-9]*_*.py"))
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        partial = copy.with_suffix(".partial")
+        src, dst = sqlite3.connect(store / "clustermatch.db"), sqlite3.connect(partial)
+        try:
+            src.backup(dst)
+            dst.execute("UPDATE alembic_version SET version_num = ?", (head,))
+            dst.commit()
+            dst.execute("PRAGMA journal_mode=DELETE")  # (all in the one file renamed)
+        finally:
+            src.close()
+            dst.close()
+        partial.rename(copy)
+    return copy
 
 
 def data_dir(store: Path, mode: str) -> Path:
