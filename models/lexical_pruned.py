@@ -185,9 +185,7 @@ class PrunedLexicalIndex:
         with contextlib.suppress(AttributeError):
             del vec.stop_words_
         self._vec = vec
-        parts = [
-            self.transform(texts[start : start + CHUNK]) for start in range(0, n, CHUNK)
-        ]
+        parts = [self.transform(texts[start : start + CHUNK]) for start in range(0, n, CHUNK)]
         rows = sparse.vstack(parts, format="csr") if parts else sparse.csr_matrix((0, 0))
         key_arr = np.asarray(keys, dtype=np.int64)
         order = np.argsort(key_arr, kind="stable")

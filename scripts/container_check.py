@@ -365,8 +365,16 @@ class Docker(Engine):
     def import_base(self, rootfs: Path, tag: str) -> None:
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         subprocess.run(
-            ["docker", "import", "--change", 'CMD ["/bin/bash"]', "--change", "ENV LANG=C.UTF-8",
-             "-", tag],
+            [
+                "docker",
+                "import",
+                "--change",
+                'CMD ["/bin/bash"]',
+                "--change",
+                "ENV LANG=C.UTF-8",
+                "-",
+                tag,
+            ],
             stdin=tar.stdout,
             check=True,
         )
@@ -492,9 +500,19 @@ class Buildah(Engine):
             mnt = Path(sh([*self.b, "mount", ctr]).strip())
             sh(["cp", "-a", f"{rootfs}/.", f"{mnt}/"])
             sh([*self.b, "umount", ctr])
-            sh([*self.b, "config", "--env", "LANG=C.UTF-8", "--env",
-                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "--cmd", '["/bin/bash"]', ctr])
+            sh(
+                [
+                    *self.b,
+                    "config",
+                    "--env",
+                    "LANG=C.UTF-8",
+                    "--env",
+                    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "--cmd",
+                    '["/bin/bash"]',
+                    ctr,
+                ]
+            )
             sh([*self.b, "commit", "--format", "docker", ctr, tag], capture=False)
         finally:
             sh([*self.b, "rm", ctr], check=False)
@@ -552,8 +570,17 @@ def make_base(engine: Engine, tag: str, mirror: str, rebuild: bool) -> None:
     try:
         say(f"debootstrap bookworm from {mirror} into {rootfs} (a few minutes)")
         t0 = time.monotonic()
-        sh(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,python3-pip",
-            "bookworm", str(rootfs), mirror], capture=False)
+        sh(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                "--include=python3,python3-venv,python3-pip",
+                "bookworm",
+                str(rootfs),
+                mirror,
+            ],
+            capture=False,
+        )
         sh(["chroot", str(rootfs), "apt-get", "clean"])
         shutil.rmtree(rootfs / "var/lib/apt/lists", ignore_errors=True)
         (rootfs / "var/lib/apt/lists/partial").mkdir(parents=True)
@@ -885,9 +912,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["API"] = f"{loaded} demo profiles imported; top overseas match of " + (
                 check_match(client, key)
             )
-            results["console"] = check_console(
-                engine, running, f"http://127.0.0.1:{running.port}"
-            )
+            results["console"] = check_console(engine, running, f"http://127.0.0.1:{running.port}")
             files = engine.data_files(running)
             if not any(f.endswith(".db") for f in files):
                 raise Failure(f"no database in the {DATA_DIR} volume: {files}")

@@ -118,9 +118,7 @@ def test_container_check_passes_local_pip_settings_without_baking_them_in(
     try:
         out = cc.pip_build_inputs(settings, server, can_mount=True)
         base = f"http://127.0.0.1:{server.port}"
-        assert out.args["PIP_EXTRA_INDEX_URL"] == (
-            f"{base}{index}/ https://mirror.example/simple"
-        )
+        assert out.args["PIP_EXTRA_INDEX_URL"] == (f"{base}{index}/ https://mirror.example/simple")
         assert out.args["PIP_FIND_LINKS"] == f"{base}{wheels}/"
         assert out.args["PIP_TRUSTED_HOST"] == f"127.0.0.1:{server.port}"
         assert out.args["PIP_DEFAULT_TIMEOUT"] == "180"

@@ -571,6 +571,7 @@ CHECK_IN_REQUEST_BYTES = 16 * 1024 * 1024
 a larger one in its job (bad rows: the job fails with the same problem document), so
 that the request answers before a load balancer's timeout."""
 
+
 def _refuser(session: Session, caller: Principal) -> Callable[[str], str | None] | None:
     """An organizer's rule for a streamed file's rows (see tenancy): the reason a row's
     id may not be written, or None."""

@@ -87,4 +87,3 @@ def positions_between(session: Session, after: int, upto: int) -> list[int]:
             .order_by(ChangeRow.seq)
         )
     )
-
