@@ -56,8 +56,9 @@ other processes' turns are not counted; 100 synthetic-profile queries of ~7.4 se
   out (see the quality below).
 - Texts to embed: a segment that is no offer or need (those are embedded already) is a
   new text: 0.67 (synthetic), 0.78 (CORDIS), 2.15 (demo) per profile, +22 %, +78 %,
-  +27 % over what a profile embeds now; 0.7-2.2M texts at 1M, 1.6-4.9 h of one core at
-  the 124 segments/s measured (use-multilingual-v3, one thread, 1,500 real segments).
+  +27 % over what a profile embeds now; 0.7-2.2M texts at 1M, 0.5-1.5 h of one core at
+  the 340-404 segments/s measured (use-multilingual-v3, one thread, 1,500 real segments,
+  load ~5.8; 124/s while another encoding ran beside it).
 - What the votes buy (`clustermatch evaluate`, CORDIS dev queries, nDCG@10 with the votes
   on / off): consortium (a project's text asks for its participants) .1157 / .0931,
   partner .1877 / .1838, academia .1845 / .1836, all .1720 / .1640; the buyer dev set
@@ -69,7 +70,7 @@ IVF vote would cost ~5-17 ms at 1M segments; they stay off there all the same fo
 because the rest does not fit yet: the recall at 1M was measured on near-copies, a
 demo-like 1M lists ~7M segments (3.6 GB of SQ8 codes, 14 GB of float32, where the whole
 two-worker budget is 10 GB; the IVF at 7M would search 7x the rows per probe), embedding
-their sentences adds 1.6-4.9 h of a core to a 1M import, and every segment would have to
+their sentences adds 0.5-1.5 h of a core to a 1M import, and every segment would have to
 be held without Python objects. (Off, the gate's count of live profiles per segment hash,
 `Catalogue.segments`, still costs ~78 B per distinct segment in each worker: ~25-35 MB at
 a synthetic or CORDIS-like 1M, ~0.55 GB at a demo-like one.) What it would take (not

@@ -243,6 +243,17 @@ def step_scale(args: argparse.Namespace) -> None:
     print(f"{'corpus':<24}{'embedded now/prof':>18}{'extra segs/prof':>16}{'extra/distinct':>15}")
     for name, now, ext, share in extras:
         print(f"{name:<24}{now:>18.2f}{ext:>16.2f}{share:>15.2f}")
+    # the gate's own cost with the votes off: Catalogue._segment_refs, hash -> live count
+    import random
+    import tracemalloc
+
+    rng = random.Random(0)
+    tracemalloc.start()
+    refs = {rng.getrandbits(63): 1 for _ in range(500_000)}
+    gate = tracemalloc.get_traced_memory()[0] / len(refs)
+    tracemalloc.stop()
+    del refs
+    print(f"the gate's count per distinct segment (dict of 64-bit hash -> count): {gate:.0f} B")
     dim = 512
     print(
         f"bytes per segment: dense float32 {4 * dim} (dim {dim}), SQ8 {dim} + 8 id, lexical "
