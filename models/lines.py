@@ -23,10 +23,63 @@ within a few ms (about 2.5 ms median, 6 ms p90). Above it the features are NaN, 
 `LineIndex` is built or rebuilt at all; the engine only counts, as profiles come and go,
 how many live profiles list each distinct segment (by hash; `Engine.lines_on`). The API's
 latency target at 100k profiles (scripts/bench_core.py) is met without the votes.
-Going further needs an approximate search (a FAISS index over the segment vectors, the
-posting budget of models.lexical). Training and serving decide through the same engine
-(the training world follows its engine's decision); a model trained with the votes on and
-served with them off sees NaN there (retrain after crossing the gate).
+Training and serving decide through the same engine (the training world follows its
+engine's decision); a model trained with the votes on and served with them off sees NaN
+there (retrain after crossing the gate).
+
+At national scale (issue 22: 1M profiles, two workers of <= 4 GB, /matches p99 <= 100 ms)
+the gate stays, and the votes stay off: scripts/bench_lines.py, one run on the shared
+2-core machine (load 6.5-8 throughout; ms of one thread's CPU per query, so that the
+other processes' turns are not counted; 100 synthetic-profile queries of ~7.4 segments):
+- How many segments: distinct segments per profile are 7.2 on the demo corpus (real
+  directory-style profiles: every line their own), 0.78 on CORDIS (2.3 listed, project
+  titles shared; distinct ~ n^0.90) and 0.70 on the synthetic 100k store (templates,
+  ~ n^0.61). At 1M profiles: 0.3M (synthetic), 0.45M (CORDIS) to 7M (demo-like).
+- The exact vote is linear: dense 56 / 169 / 579 ms median at 100k / 300k / 1M segments,
+  lexical 33 / 117 / 530, both 86 / 279 / 1,110 (p99 1,531 at 1M), against 100 ms for a
+  whole request. It holds, per worker, 2 KB of float32 vector, the lexical row twice
+  (66-294 n-grams x 8 B, rows and transpose) and ~200 B of Python (the text, `id_of`) per
+  segment: 3-7 KB, 1.4-3 GB at 0.45M segments, over 20 GB at 7M.
+- An approximate dense vote (FAISS IVF over the segment vectors; each query segment's
+  100 nearest, the best 100 of those vote, reading only their owners' rows): at 1M
+  segments (2,048 lists) IVF-flat 5.6 / 9.3 / 16.6 ms median at 4 / 8 / 16 probes, recall
+  of the exact top-100 segments .987 / .995 / .998; IVF-SQ8 4.3 / 6.0 / 9.3 ms, .956 /
+  .960 / .962 (the 8-bit codes cap it); at 300k (1,024 lists) flat 2.9 / 4.9 ms at 4 / 8
+  probes (.972 / .989), SQ8 2.1 / 3.1 ms (.963 / .974). The top-20 voted profiles are the
+  exact vote's (1.00 flat, .97-.98 SQ8, ties counted). These recalls flatter IVF: beyond
+  the store's 70k distinct segments the rows are near-copies of those (cosine 0.9), which
+  IVF finds easily; without copies, at 10k, 8 of 128 lists recalled .91 and 32 .96, and
+  on real vectors (16,802 use-multilingual-v3 vectors of CORDIS texts, 256 lists) 8
+  probes .94 (SQ8 .93) and 32 .99. A real 1M likely needs 16-32 probes for .95: ~10-17
+  ms SQ8, ~17-30 ms flat per request. The lexical half has no approximate form: it would
+  need a pruned inverted index of its own (models.lexical_pruned's kind) or to be left
+  out (see the quality below).
+- Texts to embed: a segment that is no offer or need (those are embedded already) is a
+  new text: 0.67 (synthetic), 0.78 (CORDIS), 2.15 (demo) per profile, +22 %, +78 %,
+  +27 % over what a profile embeds now; 0.7-2.2M texts at 1M, 0.5-1.5 h of one core at
+  the 340-404 segments/s measured (use-multilingual-v3, one thread, 1,500 real segments,
+  load ~5.8; 124/s while another encoding ran beside it).
+- What the votes buy (`clustermatch evaluate`, CORDIS dev queries, nDCG@10 with the votes
+  on / off): consortium (a project's text asks for its participants) .1157 / .0931,
+  partner .1877 / .1838, academia .1845 / .1836, all .1720 / .1640; the buyer dev set
+  .985 / .977. The dense side alone (the lexical vote dropped, in training too) keeps
+  nearly all of it: consortium .1141, all .1720 -> .1702, buyers .985; the lexical side
+  alone: consortium .1106, all .1714, buyers .977 (as off).
+So what the votes buy is real (free-text queries), the dense side carries it, and a dense
+IVF vote would cost ~5-17 ms at 1M segments; they stay off there all the same for now,
+because the rest does not fit yet: the recall at 1M was measured on near-copies, a
+demo-like 1M lists ~7M segments (3.6 GB of SQ8 codes, 14 GB of float32, where the whole
+two-worker budget is 10 GB; the IVF at 7M would search 7x the rows per probe), embedding
+their sentences adds 0.5-1.5 h of a core to a 1M import, and every segment would have to
+be held without Python objects. (Off, the gate's count of live profiles per segment hash,
+`Catalogue.segments`, still costs ~78 B per distinct segment in each worker: ~25-35 MB at
+a synthetic or CORDIS-like 1M, ~0.55 GB at a demo-like one.) What it would take (not
+built): segments keyed by 64-bit hash in arrays (no `lines` / `id_of`), their SQ8 codes in
+a shared memory-mapped IVF with a float32 delta for writes (indexing.ivf, as the profile
+vectors), owners as a mapped CSR read only for the voting segments, the dense side only
+(or a pruned lexical index), segment vectors embedded at import with the profile's texts,
+and settings such as CLUSTERMATCH_LINES_LAYOUT=exact|ivf and CLUSTERMATCH_LINES_NPROBE,
+tuned for recall >= .95 on real vectors first.
 
 A write changes the index by what it changed (`LineIndex.changed`: the written profiles'
 segments in, their old ones out, the new segments' rows appended), in a new index object
