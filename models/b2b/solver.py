@@ -34,6 +34,8 @@ Pipeline of :func:`solve`:
    best schedule: fewer breaks with most meetings kept in place, on one incremental
    CaDiCaL; whichever proves optimality first stops the other. It is spawned after 5 %
    of the time limit (at most 2 s), so the events RC2 proves at once never start it.
+   On a busy machine it yields the CPU while RC2's bound is moving and takes its full
+   share once RC2 stalls (see :func:`_upper_bound_process`).
    As with any spawned process, the calling program's main module must be importable
    without side effects (``if __name__ == "__main__":``);
 5. tables are assigned per slot afterwards: with at most L meetings in a slot any
@@ -48,6 +50,12 @@ stalls; it used to end at 71 breaks against the optimum 1. A break, though, is a
 defect that a neighbourhood of a few dozen meetings can repair: on the loaded machine
 the same 60 s now end 2-14 breaks above the optimum instead of 39-87, and the variants
 with fixed meetings are proven (README, Benchmarks). Not enough yet for the optimum 1.
+With sideways steps and the throttle of :func:`_upper_bound_process` in place of
+niceness 10 (2026-12-07, load average 7, one run each): the six rows of optimum 1 end at
+3-12 breaks (10, 4, 12, 12, 5, 3) where the niceness-10 search ended at 7-29 and 18-57
+in two runs the same hour; the whole benchmark (120 rows) keeps every other row proven,
+slowest 51.8 s (forum-14.prec15), total 896 s (niceness 10 right after: 27.3 s and
+694 s at a lower load; see :func:`_upper_bound_process` for the throttle's cost).
 """
 
 from __future__ import annotations
@@ -497,8 +505,11 @@ def _upper_bound_process(
     limit, at least 8 s, ago), and runs flat out once RC2 stalls: a stalled RC2 is
     typically stuck in one SAT call for "cost = bound" that the search is better at.
     Before, the search ran at niceness 10 throughout, which on this shared machine (load
-    average 7) left it ~3 % of a core: forum-13crafc.original ended at 28-43 breaks
-    against the optimum 1 (see the README's B2B table)."""
+    average 7, CPU shares by niceness weight) leaves it a few per cent of a core:
+    forum-13crafc.original ended at 15-43 breaks against the optimum 1, 10 with the
+    throttle. The price: RC2's last SAT call (the one that finds the optimum) is slowed
+    too once its bound has stalled, forum-14.prec15 in 32-35 s against 24-25 s
+    (alternated runs, load 7-9; README, B2B)."""
     if shared.stop.wait(timeout=delay):
         return
     with shared.lock:
