@@ -53,7 +53,8 @@ with fixed meetings are proven (README, Benchmarks). Not enough yet for the opti
 With sideways steps and the throttle of :func:`_upper_bound_process` in place of
 niceness 10 (2026-12-07, load average 7, one run each): the six rows of optimum 1 end at
 3-12 breaks (10, 4, 12, 12, 5, 3) where the niceness-10 search ended at 7-29 and 18-57
-in two runs the same hour; the whole benchmark (120 rows) keeps every other row proven,
+in two runs the same hour (alternated runs: original 39, 43 against 12, 6; forb0003
+38, 38 against 3, 3); the whole benchmark (120 rows) keeps every other row proven,
 slowest 51.8 s (forum-14.prec15), total 896 s (niceness 10 right after: 27.3 s and
 694 s at a lower load; see :func:`_upper_bound_process` for the throttle's cost).
 """
