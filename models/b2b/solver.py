@@ -34,6 +34,8 @@ Pipeline of :func:`solve`:
    best schedule: fewer breaks with most meetings kept in place, on one incremental
    CaDiCaL; whichever proves optimality first stops the other. It is spawned after 5 %
    of the time limit (at most 2 s), so the events RC2 proves at once never start it.
+   On a busy machine it yields the CPU while RC2's bound is moving and takes its full
+   share once RC2 stalls (see :func:`_upper_bound_process`).
    As with any spawned process, the calling program's main module must be importable
    without side effects (``if __name__ == "__main__":``);
 5. tables are assigned per slot afterwards: with at most L meetings in a slot any
@@ -48,11 +50,17 @@ stalls; it used to end at 71 breaks against the optimum 1. A break, though, is a
 defect that a neighbourhood of a few dozen meetings can repair: on the loaded machine
 the same 60 s now end 2-14 breaks above the optimum instead of 39-87, and the variants
 with fixed meetings are proven (README, Benchmarks). Not enough yet for the optimum 1.
+With sideways steps and the throttle of :func:`_upper_bound_process` in place of
+niceness 10 (2026-12-07, load average 7, one run each): the six rows of optimum 1 end at
+3-12 breaks (10, 4, 12, 12, 5, 3) where the niceness-10 search ended at 7-29 and 18-57
+in two runs the same hour (alternated runs: original 39, 43 against 12, 6; forb0003
+38, 38 against 3, 3); the whole benchmark (120 rows) keeps every other row proven,
+slowest 51.8 s (forum-14.prec15), total 896 s (niceness 10 right after: 27.3 s and
+694 s at a lower load; see :func:`_upper_bound_process` for the throttle's cost).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -85,10 +93,15 @@ _MAX_SLICE = 1_000_000
 LNS_EXTRAS = True
 """Give the neighbourhood search the block starts and both capacity forms (they are off
 in the encoding RC2 gets, see :class:`~models.b2b.encoding.EncodingOptions`)."""
-_LNS_NICENESS = 10
+_STALE_S = 0.15  # fraction of the time limit: RC2 "stalls" after this long without a bound
+_STALE_MIN_S = 8.0  # ... and at least this many seconds
+_THROTTLE_SLEEP = 2.0  # while RC2 progresses on a busy machine: sleep this x the work
 _MINIMIZE_MAX = 64  # larger cores are not minimized (see _TimedRC2.minimize_core)
 _UB_START = 0.05  # fraction of the time limit before the upper-bound process starts
 _UB_START_MAX_S = 2.0  # ... and at most this many seconds
+_SIDEWAYS_AFTER = 5
+"""Failed neighbourhood steps in a row before the search accepts a step to a different
+schedule with as many breaks (see :func:`_lns_search`)."""
 
 
 class _OutOfTime(Exception):
@@ -108,11 +121,17 @@ class _Shared:
         self.best_time = 0.0
         """Seconds from the start to the best schedule so far."""
         self.lower = 0
+        self.lower_time = self.started
+        """When the lower bound last rose (monotonic seconds)."""
         self.optimal = False
         self.progress = progress
 
     def expired(self) -> bool:
         return self.stop.is_set() or time.monotonic() >= self.deadline
+
+    def pause(self, worked: float) -> None:
+        """Called by the neighbourhood search after each step that took ``worked``
+        seconds; its process version yields the CPU (see :func:`_upper_bound_process`)."""
 
     def say(self, msg: str) -> None:
         if self.progress is not None:
@@ -133,6 +152,7 @@ class _Shared:
         with self.lock:
             if lb > self.lower:
                 self.lower = lb
+                self.lower_time = time.monotonic()
                 self.say(f"lower bound {lb}")
             if self.best_cost is not None and self.best_cost <= self.lower:
                 self.optimal = True
@@ -272,6 +292,15 @@ def _lns_search(
     a step is the plain SAT-UNSAT linear search, so this also proves optimality when
     the lower-bound thread cannot.
 
+    Sideways steps: after ``_SIDEWAYS_AFTER`` failed steps in a row, one step asks for
+    as many breaks (not fewer) with at least one freed meeting in another slot, and the
+    search goes on from that schedule (the best one stays what is reported). In the end
+    game of forum-13crafc (2-5 breaks, neighbourhoods of 70-150 of the 154 meetings, most
+    proven unable to improve in milliseconds) the search otherwise circles around one
+    schedule. Measured on the search alone, forum-13crafc.original d = 2, 60 s, seeds
+    2-4, load average 7: 3 / 2 / 2 breaks with them against 2 / 5 / 7 without (noisy:
+    one run each).
+
     Why: on the crafted events with a scarce table count (forum-13crafc: 12 tables,
     where 13 would allow a schedule without any break) the schedules with a handful of
     breaks are rare and the whole-problem SAT call for "fewer breaks" stalls, while a
@@ -290,49 +319,76 @@ def _lns_search(
             if first is None or first == 0:
                 return
             tot = ITotalizer(lits=enc.holes, ubound=first, top_id=enc.n_vars)
+            top = tot.top_id
             for cl in tot.cnf.clauses:
                 s.add_clause(cl)
             size = max(8, n_meet // 10)
             budget = 2_000
             step = 0
             spent_at_full = 0  # conflicts of the solver when the last whole step ended
+            # the schedule the search moves from: the best one, or after a sideways
+            # step one as good as it (see _SIDEWAYS_AFTER)
+            here: dict[int, int] = {}
+            here_cost: int | None = None
+            failed = 0  # steps without a better or sideways schedule
             while not shared.expired():
                 with shared.lock:
                     ub = shared.best_cost
-                    cur = dict(shared.best_slots or {})
+                    best = dict(shared.best_slots or {})
                     lower = shared.lower
                 if ub is None or ub <= lower:
                     return
+                if here_cost is None or ub < here_cost:
+                    here, here_cost = best, ub
+                cur = here
                 step += 1
                 s.set_phases([enc.x[m, t] for m, t in cur.items()])
                 # every 20th step searches the whole schedule, guided by the best one
                 # (the phases above), with as many conflicts as the 19 before it took:
                 # half of the effort at most, however long the run
                 full = size >= n_meet or step % 20 == 0
+                sideways = not full and failed >= _SIDEWAYS_AFTER
                 conflicts = int(s.accum_stats().get("conflicts", 0))
                 full_budget = max(5_000, conflicts - spent_at_full)
-                kind, freed = (
-                    ("all", set(range(1, n_meet + 1)))
-                    if full
-                    else _neighbourhood(inst, cur, size, rng)
-                )
-                assumptions = [-tot.rhs[ub - 1]]
-                assumptions += [enc.x[m, t] for m, t in cur.items() if m not in freed]
+                assumptions = [-tot.rhs[ub if sideways else ub - 1]]
+                if full:
+                    kind, freed = "all", set(range(1, n_meet + 1))
+                else:
+                    kind, freed = _neighbourhood(inst, cur, size, rng)
+                    assumptions += [enc.x[m, t] for m, t in cur.items() if m not in freed]
+                if sideways:
+                    # as many breaks as now, but some freed meeting elsewhere
+                    top += 1
+                    sel = top
+                    s.add_clause([-sel, *(-enc.x[m, cur[m]] for m in freed)])
+                    assumptions.append(sel)
+                began = time.monotonic()
                 res = _sliced_solve(s, shared, assumptions, full_budget if full else budget)
+                shared.pause(time.monotonic() - began)
+                model = s.get_model() if res is True else None
+                if sideways:
+                    s.add_clause([-sel])  # (after get_model: a new clause resets the state)
                 if full:
                     spent_at_full = int(s.accum_stats().get("conflicts", 0))
-                if res is True:
-                    model = s.get_model()
-                    shared.offer(
-                        _model_cost(enc, model),
-                        _decode(enc, model),
-                        f"neighbourhood search, {kind}",
-                    )
-                elif res is False:
+                if model is not None:
+                    cost = _model_cost(enc, model)
+                    failed = 0
+                    if cost < ub:
+                        shared.offer(cost, _decode(enc, model), f"neighbourhood search, {kind}")
+                    else:
+                        here, here_cost = _decode(enc, model), cost
+                        shared.say(f"sideways step, {cost} breaks ({kind})")
+                    if sideways:
+                        continue
+                else:
+                    failed += 1
+                if res is False:
                     if full:
                         shared.raise_lower(ub)
                         return
                     size = min(n_meet, int(size * 1.2) + 1)
+                elif res is True:
+                    pass
                 elif full:
                     if size >= n_meet:
                         size = max(8, int(size * 0.85))
@@ -351,10 +407,15 @@ class _ChildShared(_Shared):
     """The neighbourhood search's view in its own process: what it finds goes to the
     parent through ``conn``; the parent's ``stop`` event ends it."""
 
-    def __init__(self, deadline: float, conn: Connection, stop: Any) -> None:
+    def __init__(self, deadline: float, conn: Connection, stop: Any, throttle: Any) -> None:
         super().__init__(deadline, None)
         self._conn = conn
         self._mp_stop = stop
+        self._throttle = throttle
+
+    def pause(self, worked: float) -> None:
+        if self._throttle.is_set():
+            self._mp_stop.wait(min(worked * _THROTTLE_SLEEP, 5.0))
 
     def expired(self) -> bool:
         return self._mp_stop.is_set() or super().expired()
@@ -393,15 +454,11 @@ def _lns_worker(
     seconds: float,
     conn: Connection,
     stop: Any,
+    throttle: Any,
     seed: int,
 ) -> None:
-    """Entry point of the neighbourhood-search process.
-
-    It lowers its own priority: on a machine with a spare core that changes nothing, on a
-    busy one RC2 keeps its share (measured here, load average 7-8: forum-14.original
-    proven in 43 s by RC2 alone, not within 60 s beside a search at equal priority)."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(_LNS_NICENESS)
+    """Entry point of the neighbourhood-search process. It runs at normal priority and
+    yields the CPU itself while ``throttle`` is set (see :func:`_upper_bound_process`)."""
     try:
         inst = B2BInstance(
             n_participants=data["n_participants"],
@@ -414,7 +471,7 @@ def _lns_worker(
             precedences=tuple(frozenset(p) for p in data["precedences"]),
             name=data["name"],
         )
-        shared = _ChildShared(time.monotonic() + seconds, conn, stop)
+        shared = _ChildShared(time.monotonic() + seconds, conn, stop, throttle)
         shared.best_cost = sum(breaks_per_participant(inst, first))
         shared.best_slots = first
         enc = encode(inst, compute_domains(inst), fairness, _lns_options(options))
@@ -441,7 +498,19 @@ def _upper_bound_process(
     A process, not a thread: python-sat holds the GIL while CaDiCaL runs (measured: a
     pure-Python loop in another thread stands still during a 1.5 s ``solve``), so a
     second solver thread only takes turns with RC2 and two cores do the work of one.
-    The process is spawned only if RC2 has not finished after ``delay`` seconds."""
+    The process is spawned only if RC2 has not finished after ``delay`` seconds.
+
+    Sharing the CPU: on a machine with an idle core the two processes do not compete. On
+    a busy one (1-minute load average above the cores + 0.5) the search sleeps twice as
+    long as it works while RC2's bound is moving (it rose less than 15 % of the time
+    limit, at least 8 s, ago), and runs flat out once RC2 stalls: a stalled RC2 is
+    typically stuck in one SAT call for "cost = bound" that the search is better at.
+    Before, the search ran at niceness 10 throughout, which on this shared machine (load
+    average 7, CPU shares by niceness weight) leaves it a few per cent of a core:
+    forum-13crafc.original ended at 15-43 breaks against the optimum 1, 10 with the
+    throttle. The price: RC2's last SAT call (the one that finds the optimum) is slowed
+    too once its bound has stalled, forum-14.prec15 in 32-35 s against 24-25 s
+    (alternated runs, load 7-9; README, B2B)."""
     if shared.stop.wait(timeout=delay):
         return
     with shared.lock:
@@ -452,16 +521,24 @@ def _upper_bound_process(
     ctx = multiprocessing.get_context("spawn")
     recv, send = ctx.Pipe(duplex=False)
     stop = ctx.Event()
+    throttle = ctx.Event()
     seconds = shared.deadline - time.monotonic()
     proc = ctx.Process(
         target=_lns_worker,
-        args=(_instance_data(inst), fairness, options, first, seconds, send, stop, 0),
+        args=(_instance_data(inst), fairness, options, first, seconds, send, stop, throttle, 0),
         daemon=True,
     )
     proc.start()
     send.close()
+    stale_s = max(_STALE_MIN_S, _STALE_S * (shared.deadline - shared.started))
+    spawned = time.monotonic()
     try:
         while not shared.expired():
+            since = time.monotonic() - max(shared.lower_time, spawned)
+            if _throttle_wanted(since, stale_s, _overloaded()):
+                throttle.set()
+            else:
+                throttle.clear()
             if not recv.poll(0.1):
                 if not proc.is_alive():
                     break
@@ -484,6 +561,22 @@ def _upper_bound_process(
             proc.terminate()
             proc.join()
         recv.close()
+
+
+def _throttle_wanted(since_bound: float, stale_s: float, overloaded: bool) -> bool:
+    """Whether the neighbourhood search should yield to RC2: only on a machine without an
+    idle core, and only while RC2's bound rose less than ``stale_s`` seconds ago (or the
+    search started less than that ago)."""
+    return overloaded and since_bound < stale_s
+
+
+def _overloaded() -> bool:
+    """More runnable work than cores (1-minute load average), so that the two solver
+    processes take CPU time from each other rather than from idle cores."""
+    try:
+        return os.getloadavg()[0] > (os.cpu_count() or 1) + 0.5
+    except OSError:
+        return False
 
 
 def _neighbourhood(

@@ -126,3 +126,65 @@ def test_the_search_encoding_keeps_the_optimum(seed: int) -> None:
         assert res.status == "infeasible", res
     else:
         assert (res.status, res.breaks) == ("optimal", expected), res
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sideways_steps_keep_the_search_sound(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a sideways step after every failed neighbourhood (to a different schedule
+    with as many breaks), the neighbourhood search alone still proves RC2's optimum and
+    every schedule it offers is valid."""
+    inst = medium_instance(seed)
+    with monkeypatch.context() as mp:
+        mp.setattr(solver_module, "_upper_bound_process", _never_started)
+        lower_only = solve(inst, fairness=-1, time_limit=60, workers=2)
+    said: list[str] = []
+    with monkeypatch.context() as mp:
+        mp.setattr(solver_module._TimedRC2, "compute", _rc2_off)
+        mp.setattr(solver_module, "_UB_START_MAX_S", 0.0)
+        mp.setattr(solver_module, "_SIDEWAYS_AFTER", 1)
+        upper_only = solve(inst, fairness=-1, time_limit=60, workers=2, progress=said.append)
+    if lower_only.status == "infeasible":
+        assert upper_only.status == "infeasible"
+        return
+    assert lower_only.status == upper_only.status == "optimal", (lower_only, upper_only)
+    assert upper_only.breaks == upper_only.bound == lower_only.breaks
+    rep = validate_schedule(inst, upper_only.meetings, -1, expected_breaks=upper_only.breaks)
+    assert rep.ok, rep.violations
+
+
+def test_sideways_step_moves_a_freed_meeting() -> None:
+    """A sideways step keeps the breaks but changes the schedule: run in this process,
+    the search reports steps to schedules with the same number of breaks."""
+    import time
+
+    from models.b2b.encoding import compute_domains, encode
+
+    inst = medium_instance(4)
+    first = solve(inst, fairness=-1, time_limit=5, workers=1)
+    assert first.status == "optimal" and first.breaks is not None and first.breaks > 0
+    slots = {m: t for m, t, _ in first.meetings}
+    said: list[str] = []
+    shared = solver_module._Shared(time.monotonic() + 3, said.append)
+    shared.best_cost, shared.best_slots = first.breaks, slots
+    shared.lower = 0  # RC2's optimum is not known to the search: it keeps looking
+    enc = encode(inst, compute_domains(inst), -1, solver_module._lns_options(None))
+    errors: list[BaseException] = []
+    old = solver_module._SIDEWAYS_AFTER
+    solver_module._SIDEWAYS_AFTER = 1
+    try:
+        solver_module._lns_search(inst, enc, shared, errors, 0.0, seed=1)
+    finally:
+        solver_module._SIDEWAYS_AFTER = old
+    assert not errors
+    steps = [s for s in said if s.startswith("sideways step")]
+    assert steps, said
+    assert all(int(s.split(", ")[1].split()[0]) == first.breaks for s in steps), steps
+    assert shared.best_cost == first.breaks  # optimal already: nothing better was offered
+
+
+def test_throttle_only_on_a_busy_machine_while_rc2_progresses() -> None:
+    wanted = solver_module._throttle_wanted
+    assert wanted(since_bound=1.0, stale_s=9.0, overloaded=True)
+    assert not wanted(since_bound=10.0, stale_s=9.0, overloaded=True)  # RC2 stalls
+    assert not wanted(since_bound=1.0, stale_s=9.0, overloaded=False)  # an idle core
+    assert isinstance(solver_module._overloaded(), bool)
