@@ -12,7 +12,7 @@ import re
 import pytest
 
 import models.b2b.solver as solver_module
-from models.b2b import B2BInstance, solve, validate_schedule
+from models.b2b import B2BInstance, B2BResult, solve, validate_schedule
 from models.b2b.encoding import EncodingOptions
 from models.b2b.result import breaks_per_participant
 
@@ -63,13 +63,7 @@ def test_neighbourhood_search_and_rc2_prove_the_same_optimum(
         mp.setattr(solver_module._TimedRC2, "compute", _rc2_off)
         mp.setattr(solver_module, "_UB_START_MAX_S", 0.0)
         upper_only = solve(inst, fairness=-1, time_limit=60, workers=2)
-    if lower_only.status == "infeasible":
-        assert upper_only.status == "infeasible"
-        return
-    assert lower_only.status == upper_only.status == "optimal", (lower_only, upper_only)
-    assert upper_only.breaks == upper_only.bound == lower_only.breaks
-    rep = validate_schedule(inst, upper_only.meetings, -1, expected_breaks=upper_only.breaks)
-    assert rep.ok, rep.violations
+    _same_optimum(inst, lower_only, upper_only)
 
 
 def test_every_reported_lower_bound_is_valid() -> None:
@@ -143,13 +137,7 @@ def test_sideways_steps_keep_the_search_sound(seed: int, monkeypatch: pytest.Mon
         mp.setattr(solver_module, "_UB_START_MAX_S", 0.0)
         mp.setattr(solver_module, "_SIDEWAYS_AFTER", 1)
         upper_only = solve(inst, fairness=-1, time_limit=60, workers=2, progress=said.append)
-    if lower_only.status == "infeasible":
-        assert upper_only.status == "infeasible"
-        return
-    assert lower_only.status == upper_only.status == "optimal", (lower_only, upper_only)
-    assert upper_only.breaks == upper_only.bound == lower_only.breaks
-    rep = validate_schedule(inst, upper_only.meetings, -1, expected_breaks=upper_only.breaks)
-    assert rep.ok, rep.violations
+    _same_optimum(inst, lower_only, upper_only)
 
 
 def test_sideways_step_moves_a_freed_meeting() -> None:
@@ -188,3 +176,15 @@ def test_throttle_only_on_a_busy_machine_while_rc2_progresses() -> None:
     assert not wanted(since_bound=10.0, stale_s=9.0, overloaded=True)  # RC2 stalls
     assert not wanted(since_bound=1.0, stale_s=9.0, overloaded=False)  # an idle core
     assert isinstance(solver_module._overloaded(), bool)
+
+
+def _same_optimum(inst: B2BInstance, lower_only: B2BResult, upper_only: B2BResult) -> None:
+    """RC2 alone and the search alone agree: both infeasible, or both optimal at the same
+    number of breaks, the search's schedule valid."""
+    if lower_only.status == "infeasible":
+        assert upper_only.status == "infeasible"
+        return
+    assert lower_only.status == upper_only.status == "optimal", (lower_only, upper_only)
+    assert upper_only.breaks == upper_only.bound == lower_only.breaks
+    rep = validate_schedule(inst, upper_only.meetings, -1, expected_breaks=upper_only.breaks)
+    assert rep.ok, rep.violations
