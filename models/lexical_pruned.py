@@ -112,11 +112,18 @@ class _State:
         a time in Python (a startup leaves up to `DELTA_LIMIT` rows there: 40,000 rows
         took ~90 ms of a 100k-profile match request that way, 1.5 ms stacked)."""
         keys = np.fromiter(self.delta, dtype=np.int64, count=len(self.delta))
-        width = self.base.matrix.shape[1]
         rows = [self.delta[int(k)] for k in keys]
-        matrix = (
-            sparse.vstack(rows, format="csr") if rows else sparse.csr_matrix((0, width))
-        ).astype(np.float32)
+        # (the rows' arrays joined directly: 0.29 s for 40,000 rows against 0.99 s for
+        # sparse.vstack, paid by the first search after each write)
+        nnz = np.fromiter((r.nnz for r in rows), dtype=np.int64, count=len(rows))
+        matrix = sparse.csr_matrix(
+            (
+                np.concatenate([r.data for r in rows]).astype(np.float32, copy=False),
+                np.concatenate([r.indices for r in rows]).astype(np.int32, copy=False),
+                np.concatenate([[0], np.cumsum(nnz)]),
+            ),
+            shape=(len(rows), self.base.matrix.shape[1]),
+        )
         return keys, _same_index_dtype(matrix.tocsc())
 
 
